@@ -1,0 +1,79 @@
+/** IPC Scope extension entry: a thin client of the language server. */
+import * as vscode from 'vscode';
+import type { LanguageClient } from 'vscode-languageclient/node';
+import { LspMethods, ProcessDelta, Snapshot, StatusInfo, WebviewToHost } from '../../protocol/protocol';
+import { createClient } from './client';
+import { registerCommands } from './commands';
+import { readConfig } from './config';
+import { ProcessTreeView } from './processTreeView';
+import { StatusBar } from './statusBar';
+
+let client: LanguageClient | undefined;
+
+export async function activate(context: vscode.ExtensionContext): Promise<void> {
+  const output = vscode.window.createOutputChannel('IPC Scope', { log: true });
+  const lc = createClient(context, output);
+  client = lc;
+  const statusBar = new StatusBar();
+  const cmdCtx = { extensionUri: context.extensionUri, client: lc, output };
+
+  const sendSnapshot = async () => {
+    try {
+      const snapshot = await lc.sendRequest<Snapshot>(LspMethods.snapshot, {});
+      view.post({ type: 'reset', snapshot });
+    } catch (e) {
+      view.post({ type: 'error', message: `Could not get the process tree: ${(e as Error).message}` });
+    }
+  };
+
+  const view = new ProcessTreeView(context.extensionUri, {
+    onVisibility: (visible) => void lc.sendNotification(LspMethods.setVisible, { visible }),
+    onMessage: (m: WebviewToHost) => {
+      switch (m.type) {
+        case 'ready':
+        case 'refresh':
+          void sendSnapshot();
+          break;
+        case 'runFile':
+          void vscode.commands.executeCommand('ipcScope.runPythonFile');
+          break;
+        case 'watchProcess':
+          void vscode.commands.executeCommand('ipcScope.watchProcess');
+          break;
+        case 'stopWatching':
+          void vscode.commands.executeCommand('ipcScope.stopWatching');
+          break;
+        case 'copySnapshot':
+          void vscode.commands.executeCommand('ipcScope.copySnapshot');
+          break;
+        case 'setScope':
+          void vscode.workspace.getConfiguration('ipcScope').update('scope', m.scope, vscode.ConfigurationTarget.Global);
+          break;
+      }
+    },
+  });
+
+  context.subscriptions.push(
+    output,
+    statusBar,
+    vscode.window.registerWebviewViewProvider(ProcessTreeView.viewId, view),
+    ...registerCommands(cmdCtx),
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (e.affectsConfiguration('ipcScope')) void lc.sendNotification(LspMethods.configure, readConfig());
+    }),
+  );
+
+  lc.onNotification(LspMethods.reset, (snapshot: Snapshot) => view.post({ type: 'reset', snapshot }));
+  lc.onNotification(LspMethods.delta, (delta: ProcessDelta) => view.post({ type: 'delta', delta }));
+  lc.onNotification(LspMethods.status, (status: StatusInfo) => {
+    statusBar.update(status);
+    view.post({ type: 'status', status });
+  });
+  await lc.start();
+  await lc.sendNotification(LspMethods.configure, readConfig());
+  await lc.sendNotification(LspMethods.setVisible, { visible: view.visible });
+}
+
+export async function deactivate(): Promise<void> {
+  await client?.stop();
+}

@@ -1,0 +1,64 @@
+// One esbuild step for everything: extension, language server, CLI, panel, tests and benchmarks.
+// ps-list and pidtree are ESM-only; they are bundled into the CommonJS outputs, with
+// import.meta.url supplied so their module-level `fileURLToPath(import.meta.url)` works.
+import * as esbuild from 'esbuild';
+import { readdirSync, mkdirSync, copyFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+
+const root = new URL('..', import.meta.url).pathname;
+const out = join(root, 'out');
+const watch = process.argv.includes('--watch');
+const production = process.argv.includes('--production');
+
+const nodeCommon = {
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20',
+  sourcemap: production ? false : 'linked',
+  logLevel: 'warning',
+  define: { 'import.meta.url': '__ipcScopeImportMetaUrl' },
+  banner: { js: 'const __ipcScopeImportMetaUrl = require("url").pathToFileURL(__filename).href;' },
+};
+
+function testEntries(dir) {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir).filter((f) => f.endsWith('.test.ts')).map((f) => join(dir, f));
+}
+
+const builds = [
+  { ...nodeCommon, entryPoints: { extension: 'extension/src/main.ts' }, outdir: out, external: ['vscode'] },
+  { ...nodeCommon, entryPoints: { server: 'server/src/lsp/main.ts' }, outdir: out },
+  {
+    ...nodeCommon,
+    entryPoints: { cli: 'server/src/cli/main.ts' },
+    outdir: out,
+    banner: { js: '#!/usr/bin/env node\n' + nodeCommon.banner.js },
+  },
+  {
+    bundle: true,
+    platform: 'browser',
+    format: 'iife',
+    target: 'chrome114',
+    sourcemap: production ? false : 'linked',
+    logLevel: 'warning',
+    entryPoints: { webview: 'webview/src/main.ts' },
+    outdir: out,
+  },
+];
+if (!production) {
+  const tests = testEntries(join(root, 'test/unit'));
+  if (tests.length) builds.push({ ...nodeCommon, entryPoints: tests, outdir: join(out, 'test'), external: ['playwright-core'] });
+  if (existsSync(join(root, 'test/bench/main.ts'))) {
+    builds.push({ ...nodeCommon, entryPoints: { bench: 'test/bench/main.ts' }, outdir: out, external: ['playwright-core'] });
+  }
+}
+
+process.chdir(root);
+mkdirSync(out, { recursive: true });
+if (existsSync('webview/src/panel.css')) copyFileSync('webview/src/panel.css', join(out, 'webview.css'));
+if (watch) {
+  for (const b of builds) await (await esbuild.context(b)).watch();
+} else {
+  await Promise.all(builds.map((b) => esbuild.build(b)));
+}

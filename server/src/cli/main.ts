@@ -1,0 +1,111 @@
+/**
+ * ipc-scope — the command line for terminal users and scripts.
+ *   ipc-scope tree [--pid PID] [--system]        pstree-like view with STAT and zombie/orphan marks
+ *   ipc-scope snapshot --json [--pid PID]         the model the panel gets, as JSON
+ *   ipc-scope stat STAT                           spell out a STAT code
+ */
+import { describeStat } from '../../../protocol/stat';
+import { ProcessModel } from '../core/model';
+import { renderTextTree } from '../core/textTree';
+import { PortableScanner } from '../inspect/portable';
+import { procAvailable } from '../inspect/procfs';
+
+const USAGE = `Usage:
+  ipc-scope tree [--pid PID] [--system] [--width N]
+      Print the process tree (the tree under PID, or every process) with STAT codes,
+      zombies and orphans marked and explained.
+  ipc-scope snapshot --json [--pid PID]
+      Print the same model the IPC Scope panel receives, as JSON.
+  ipc-scope stat STAT
+      Explain every letter of a ps STAT code, e.g. "Ssl+".
+  ipc-scope --version | --help`;
+
+class UsageError extends Error {}
+
+function parseArgs(argv: string[]): { cmd: string; flags: Map<string, string | true>; rest: string[] } {
+  const [cmd = '', ...args] = argv;
+  const flags = new Map<string, string | true>();
+  const rest: string[] = [];
+  const takesValue = new Set(['--pid', '--width']);
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (a.startsWith('--')) {
+      const eq = a.indexOf('=');
+      if (eq > 0) flags.set(a.slice(0, eq), a.slice(eq + 1));
+      else if (takesValue.has(a)) {
+        if (i + 1 >= args.length) throw new UsageError(`${a} needs a value`);
+        flags.set(a, args[++i]);
+      } else flags.set(a, true);
+    } else rest.push(a);
+  }
+  return { cmd, flags, rest };
+}
+
+function pidFlag(flags: Map<string, string | true>): number | null {
+  const v = flags.get('--pid');
+  if (v === undefined) return null;
+  if (v === true || !/^\d+$/.test(v) || Number(v) <= 0) throw new UsageError(`--pid needs a process id (a positive integer), got "${v === true ? '' : v}"`);
+  return Number(v);
+}
+
+async function modelFor(pid: number | null, system: boolean): Promise<ProcessModel> {
+  // Without /proc (macOS, BSD) fall back to ps-list/pidtree, with fewer fields.
+  const scanner = procAvailable() ? undefined : new PortableScanner();
+  if (scanner) await scanner.scan();
+  const model = new ProcessModel({ scope: pid === null || system ? 'system' : 'program', scanner });
+  if (pid !== null) model.setWatch(pid);
+  await model.refresh();
+  return model;
+}
+
+export async function main(argv: string[], out: (s: string) => void = (s) => process.stdout.write(s)): Promise<number> {
+  const { cmd, flags, rest } = parseArgs(argv);
+  switch (cmd) {
+    case 'tree': {
+      const model = await modelFor(pidFlag(flags), flags.has('--system'));
+      const width = flags.get('--width');
+      const snap = model.snapshot();
+      out(renderTextTree(snap.processes, { width: typeof width === 'string' ? Number(width) : 0, color: process.stdout.isTTY === true }) + '\n');
+      const s = snap.stats;
+      out(`${s.processes} processes, ${s.zombies} zombie(s), ${s.orphans} orphan(s)${s.restricted ? `, ${s.restricted} restricted` : ''}\n`);
+      return 0;
+    }
+    case 'snapshot': {
+      if (!flags.has('--json')) throw new UsageError('snapshot prints JSON: add --json');
+      const model = await modelFor(pidFlag(flags), flags.has('--system'));
+      out(JSON.stringify(model.snapshot(), null, 2) + '\n');
+      return 0;
+    }
+    case 'stat': {
+      if (rest.length !== 1 || !/^[A-Za-z<+]+$/.test(rest[0])) throw new UsageError('stat needs one STAT code, e.g. "Ssl+"');
+      out(describeStat(rest[0]) + '\n');
+      return 0;
+    }
+    case '--version':
+    case 'version':
+      out(`ipc-scope ${VERSION}\n`);
+      return 0;
+    case '':
+    case '--help':
+    case '-h':
+    case 'help':
+      out(USAGE + '\n');
+      return 0;
+    default:
+      throw new UsageError(`unknown command "${cmd}"`);
+  }
+}
+
+declare const IPC_SCOPE_VERSION: string | undefined;
+const VERSION = typeof IPC_SCOPE_VERSION === 'string' ? IPC_SCOPE_VERSION : 'dev';
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (e: Error) => {
+      process.stderr.write(`ipc-scope: ${e.message}\n`);
+      if (e instanceof UsageError) process.stderr.write(USAGE + '\n');
+      process.exit(e instanceof UsageError ? 2 : 1);
+    },
+  );
+}

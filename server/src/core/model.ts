@@ -1,0 +1,328 @@
+/**
+ * The process model of a watched run: scans /proc, keeps identity (pid + start time), lineage,
+ * CPU samples and program membership across scans, and produces snapshots and deltas.
+ * Plain TypeScript, no `vscode`: the language server and the CLI share it.
+ */
+import {
+  EndInfo,
+  PROTOCOL_VERSION,
+  ProcessDelta,
+  ProcessInfo,
+  Scope,
+  Snapshot,
+  SnapshotStats,
+  WatchTarget,
+} from '../../../protocol/protocol';
+import { CLK_TCK } from '../inspect/procfs';
+import type { Scanner } from '../inspect/portable';
+import { ProcScanner, RawProcess } from '../inspect/scanner';
+import { decodeWaitStatus, describeWaitStatus, describeWchan, signalName } from '../inspect/stat';
+import { Lineage, OrphanContext, isExitedLeaderOfLiveThreads, isIpcScopeLauncher, orphanInfo, zombieInfo } from './analysis';
+
+const ENDED_KEEP = 200;
+const ENDED_MAX_AGE_MS = 5 * 60_000;
+
+export interface ModelOptions {
+  scope?: Scope;
+  scanner?: Scanner;
+  now?: () => number;
+}
+
+export class ProcessModel {
+  readonly scanner: Scanner;
+  scope: Scope;
+  private watchTarget: WatchTarget | null = null;
+  private readonly now: () => number;
+  private seq = 0;
+  /** What the client holds: the last emitted records of processes in scope. */
+  private emitted = new Map<string, ProcessInfo>();
+  private lineage = new Map<string, Lineage>();
+  private cpuSample = new Map<string, { ticks: number; at: number }>();
+  private members = new Set<string>();
+  private endedList: ProcessInfo[] = [];
+  /** The previous scan, by key: how a process looked just before it vanished. */
+  private lastSeenRaw = new Map<string, RawProcess>();
+  private subreapers = new Set<number>();
+  private programEnd: EndInfo | null = null;
+  private lastStats: SnapshotStats = { processes: 0, zombies: 0, orphans: 0, restricted: 0, scanMs: 0 };
+
+  constructor(opts: ModelOptions = {}) {
+    this.scanner = opts.scanner ?? new ProcScanner();
+    this.scope = opts.scope ?? 'program';
+    this.now = opts.now ?? Date.now;
+  }
+
+  get watch(): WatchTarget | null {
+    return this.watchTarget;
+  }
+
+  get stats(): SnapshotStats {
+    return this.lastStats;
+  }
+
+  /** How the watched program's root ended, once it has. */
+  get programEnded(): EndInfo | null {
+    return this.programEnd;
+  }
+
+  /** Starts watching the tree under pid. Throws a clear Error when there is no such process. */
+  setWatch(pid: number, label?: string, launched = false): WatchTarget {
+    if (!Number.isInteger(pid) || pid <= 0) throw new Error(`"${pid}" is not a process id (a positive integer).`);
+    const raw = this.scanner.readOne(pid);
+    if (!raw) throw new Error(`No process with pid ${pid} (it may have exited).`);
+    this.watchTarget = { pid, key: raw.key, label: label ?? `${raw.name} (pid ${pid})`, launched };
+    this.members = new Set([raw.key]);
+    this.programEnd = null;
+    this.endedList = [];
+    this.emitted.clear();
+    return this.watchTarget;
+  }
+
+  clearWatch(): void {
+    this.watchTarget = null;
+    this.members.clear();
+    this.programEnd = null;
+    this.endedList = [];
+    this.emitted.clear();
+  }
+
+  setScope(scope: Scope): void {
+    if (scope !== this.scope) {
+      this.scope = scope;
+      this.emitted.clear();
+    }
+  }
+
+  /** Scans and returns the delta against what was emitted before. */
+  async refresh(): Promise<ProcessDelta> {
+    const t0 = performance.now();
+    const raws = await this.scanner.scan();
+    const scanMs = performance.now() - t0;
+    const now = this.now();
+    const inScope = this.analyse(raws, now);
+    const added: ProcessInfo[] = [];
+    const changed: ProcessInfo[] = [];
+    const next = new Map<string, ProcessInfo>();
+    for (const p of inScope) {
+      next.set(p.key, p);
+      const before = this.emitted.get(p.key);
+      if (!before) added.push(p);
+      else if (!sameProcess(before, p)) changed.push(p);
+    }
+    const removed: string[] = [];
+    for (const key of this.emitted.keys()) if (!next.has(key)) removed.push(key);
+    const endedNow = this.collectEnded(raws, now);
+    this.emitted = next;
+    this.lastStats = {
+      processes: inScope.length,
+      zombies: inScope.filter((p) => p.zombie).length,
+      orphans: inScope.filter((p) => p.orphan).length,
+      restricted: inScope.filter((p) => p.restricted).length,
+      scanMs: Math.round(scanMs * 10) / 10,
+    };
+    const baseSeq = this.seq;
+    this.seq++;
+    return { version: PROTOCOL_VERSION, baseSeq, seq: this.seq, takenAt: now, added, changed, removed, ended: endedNow, stats: this.lastStats };
+  }
+
+  /** The full state the client should hold now (after refresh()). */
+  snapshot(): Snapshot {
+    return {
+      version: PROTOCOL_VERSION,
+      seq: this.seq,
+      takenAt: this.now(),
+      scope: this.scope,
+      watch: this.watchTarget,
+      processes: [...this.emitted.values()],
+      ended: [...this.endedList],
+      stats: this.lastStats,
+    };
+  }
+
+  private analyse(raws: RawProcess[], now: number): ProcessInfo[] {
+    const byKey = new Map<string, RawProcess>();
+    const byPid = new Map<number, RawProcess>();
+    for (const p of raws) {
+      byKey.set(p.key, p);
+      byPid.set(p.pid, p);
+    }
+    // Lineage: remember the first parent of every process, to notice re-parenting later.
+    for (const p of raws) {
+      let l = this.lineage.get(p.key);
+      if (!l) {
+        const parent = byPid.get(p.ppid);
+        const parentKey = parent && parent.startTicks <= p.startTicks ? parent.key : null;
+        l = { firstPpid: p.ppid, firstParentKey: parentKey, firstParentName: parent?.name ?? null, firstSeenAt: now, zombieSince: null };
+        this.lineage.set(p.key, l);
+      } else if (l.firstPpid !== p.ppid && p.ppid !== 1 && l.firstParentKey && !byKey.has(l.firstParentKey)) {
+        this.subreapers.add(p.ppid); // only a subreaper adopts besides init
+      }
+      if (p.state === 'Z' && l.zombieSince === null) l.zombieSince = now;
+    }
+    for (const key of this.lineage.keys()) if (!byKey.has(key)) this.lineage.delete(key);
+
+    // Our launchers are subreapers; their earliest child is the program itself.
+    const launcherProgramChild = new Map<number, string>();
+    const children = new Map<number, RawProcess[]>();
+    for (const p of raws) {
+      const list = children.get(p.ppid);
+      if (list) list.push(p);
+      else children.set(p.ppid, [p]);
+    }
+    for (const p of raws) {
+      if (!isIpcScopeLauncher(p)) continue;
+      this.subreapers.add(p.pid);
+      const kids = children.get(p.pid);
+      if (kids?.length) launcherProgramChild.set(p.pid, kids.reduce((a, b) => (b.startTicks < a.startTicks ? b : a)).key);
+    }
+    for (const pid of this.subreapers) if (!byPid.has(pid)) this.subreapers.delete(pid);
+
+    const selected = this.scope === 'system' ? raws : this.programMembers(raws, byPid, children);
+    const ctx: OrphanContext = { byKey, byPid, subreapers: this.subreapers, launcherProgramChild };
+    const result: ProcessInfo[] = [];
+    for (const p of selected) result.push(this.toInfo(p, byPid, ctx, now));
+    return result;
+  }
+
+  private programMembers(raws: RawProcess[], byPid: Map<number, RawProcess>, children: Map<number, RawProcess[]>): RawProcess[] {
+    const w = this.watchTarget;
+    if (!w) return [];
+    const root = byPid.get(w.pid);
+    const rootAlive = root && root.key === w.key;
+    const next = new Set<string>();
+    const queue: RawProcess[] = [];
+    const add = (p: RawProcess) => {
+      if (!next.has(p.key)) {
+        next.add(p.key);
+        queue.push(p);
+      }
+    };
+    if (rootAlive) add(root);
+    // Once in the program, always in it (an orphan re-parented to init stays in view).
+    for (const p of raws) if (this.members.has(p.key)) add(p);
+    // Same session or process group as the program (double-forked daemons that did not setsid).
+    const groups = new Set<number>();
+    for (const p of raws) if (next.has(p.key) && (p.pgid === p.pid || p.sid === p.pid)) groups.add(p.pid);
+    if (w.key) groups.add(w.pid);
+    for (const p of raws) if (!p.kernelThread && (groups.has(p.pgid) || groups.has(p.sid)) && p.pid !== 1) add(p);
+    while (queue.length) {
+      const p = queue.pop()!;
+      for (const c of children.get(p.pid) ?? []) add(c);
+    }
+    this.members = next;
+    if (!rootAlive && w.key && !this.programEnd) {
+      const last = this.lastSeenRaw.get(w.key);
+      this.programEnd = endInfo(last, this.now());
+    }
+    return raws.filter((p) => next.has(p.key));
+  }
+
+  private toInfo(p: RawProcess, byPid: Map<number, RawProcess>, ctx: OrphanContext, now: number): ProcessInfo {
+    const lineage = this.lineage.get(p.key);
+    const prev = this.cpuSample.get(p.key);
+    let cpuPercent: number;
+    if (prev && now > prev.at) cpuPercent = ((p.cpuTicks - prev.ticks) / CLK_TCK / ((now - prev.at) / 1000)) * 100;
+    else cpuPercent = now > p.startedAt ? (p.cpuTicks / CLK_TCK / ((now - p.startedAt) / 1000)) * 100 : 0;
+    this.cpuSample.set(p.key, { ticks: p.cpuTicks, at: now });
+    const blockedOn = isExitedLeaderOfLiveThreads(p)
+      ? `its main thread has exited; ${p.threads - 1} other thread(s) still run (not a zombie process)`
+      : describeWchan(p.wchan, p.state);
+    const command = p.argv && p.argv.length ? p.argv.join(' ') : `[${p.name}]`;
+    return {
+      key: p.key,
+      pid: p.pid,
+      ppid: p.ppid,
+      pgid: p.pgid,
+      sid: p.sid,
+      tty: p.tty,
+      tpgid: p.tpgid,
+      state: p.state,
+      stat: p.stat,
+      nice: p.nice,
+      threads: p.threads,
+      rssKb: p.rssKb,
+      vszKb: p.vszKb,
+      cpuPercent: Math.round(Math.max(0, cpuPercent) * 10) / 10,
+      cpuTimeMs: (p.cpuTicks * 1000) / CLK_TCK,
+      startTicks: p.startTicks,
+      startedAt: Math.round(p.startedAt),
+      uid: p.uid,
+      user: p.user,
+      name: p.name,
+      argv: p.argv,
+      command,
+      wchan: p.wchan,
+      blockedOn,
+      restricted: p.restrictedReason !== null,
+      restrictedReason: p.restrictedReason,
+      inProgram: this.members.has(p.key),
+      zombie: zombieInfo(p, byPid.get(p.ppid), now, lineage),
+      orphan: orphanInfo(p, lineage, ctx),
+      ended: null,
+    };
+  }
+
+  private collectEnded(raws: RawProcess[], now: number): ProcessInfo[] {
+    const alive = new Set(raws.map((p) => p.key));
+    const endedNow: ProcessInfo[] = [];
+    for (const [key, info] of this.emitted) {
+      if (alive.has(key)) continue;
+      const last = this.lastSeenRaw.get(key);
+      endedNow.push({ ...info, ended: endInfo(last, now) });
+    }
+    for (const key of [...this.cpuSample.keys()]) if (!alive.has(key)) this.cpuSample.delete(key);
+    this.lastSeenRaw = new Map(raws.map((p) => [p.key, p]));
+    this.endedList.push(...endedNow);
+    const cutoff = now - ENDED_MAX_AGE_MS;
+    this.endedList = this.endedList.filter((p) => (p.ended?.at ?? 0) >= cutoff).slice(-ENDED_KEEP);
+    return endedNow;
+  }
+}
+
+function endInfo(last: RawProcess | undefined, now: number): EndInfo {
+  if (last?.exitStatus != null && last.state === 'Z') {
+    const d = decodeWaitStatus(last.exitStatus);
+    return {
+      at: now,
+      exitCode: d.exitCode,
+      signal: d.signal,
+      signalName: d.signal !== null ? signalName(d.signal) : null,
+      coreDumped: d.coreDumped,
+      description: describeWaitStatus(last.exitStatus),
+    };
+  }
+  return {
+    at: now,
+    exitCode: null,
+    signal: null,
+    signalName: null,
+    coreDumped: false,
+    description: 'ended; its exit status was collected by its parent between two refreshes',
+  };
+}
+
+/** Field-wise comparison of what the panel shows (cheaper than serialising 2000 records). */
+export function sameProcess(a: ProcessInfo, b: ProcessInfo): boolean {
+  return (
+    a.stat === b.stat &&
+    a.ppid === b.ppid &&
+    a.cpuPercent === b.cpuPercent &&
+    a.rssKb === b.rssKb &&
+    a.vszKb === b.vszKb &&
+    a.threads === b.threads &&
+    a.wchan === b.wchan &&
+    a.blockedOn === b.blockedOn &&
+    a.name === b.name &&
+    a.command === b.command &&
+    a.pgid === b.pgid &&
+    a.sid === b.sid &&
+    a.tty === b.tty &&
+    a.nice === b.nice &&
+    a.uid === b.uid &&
+    a.restrictedReason === b.restrictedReason &&
+    a.inProgram === b.inProgram &&
+    a.cpuTimeMs === b.cpuTimeMs &&
+    a.zombie?.explanation === b.zombie?.explanation &&
+    a.orphan?.explanation === b.orphan?.explanation
+  );
+}

@@ -1,0 +1,188 @@
+/**
+ * The IPC Scope language server: owns the process model and streams it to the client as
+ * namespaced custom notifications (protocol/protocol.ts). Polls /proc only while a view is
+ * visible or a program is being watched.
+ */
+import type { Connection, InitializeResult } from 'vscode-languageserver';
+import {
+  ConfigureParams,
+  LspMethods,
+  PROTOCOL_VERSION,
+  ProcessChoice,
+  Snapshot,
+  SnapshotParams,
+  StatusInfo,
+  VisibilityParams,
+  WatchParams,
+  WatchResult,
+} from '../../../protocol/protocol';
+import { ProcessModel } from '../core/model';
+import { PortableScanner } from '../inspect/portable';
+import { procAvailable } from '../inspect/procfs';
+import { ProcScanner } from '../inspect/scanner';
+
+const newScanner = () => (procAvailable() ? new ProcScanner() : new PortableScanner());
+
+const MIN_INTERVAL_MS = 200;
+
+export class IpcScopeServer {
+  readonly model = new ProcessModel({ scanner: newScanner() });
+  private intervalMs = 1000;
+  private visible = false;
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<void> | null = null;
+  private needsReset = true;
+  private lastStatus = '';
+  private disposed = false;
+
+  constructor(private readonly connection: Connection) {}
+
+  register(): void {
+    const c = this.connection;
+    c.onInitialize((): InitializeResult => ({
+      capabilities: {},
+      serverInfo: { name: 'ipc-scope', version: String(PROTOCOL_VERSION) },
+      experimental: { ipcScopeProtocol: PROTOCOL_VERSION },
+    }));
+    c.onRequest(LspMethods.snapshot, (p: SnapshotParams | undefined) => this.snapshot(p ?? {}));
+    c.onRequest(LspMethods.watch, (p: WatchParams) => this.watch(p));
+    c.onRequest(LspMethods.stopWatching, () => this.stopWatching());
+    c.onRequest(LspMethods.listProcesses, () => this.listProcesses());
+    c.onNotification(LspMethods.configure, (p: ConfigureParams) => this.configure(p));
+    c.onNotification(LspMethods.setVisible, (p: VisibilityParams) => {
+      this.visible = !!p?.visible;
+      if (this.visible) this.needsReset = true;
+      this.schedule(0);
+    });
+    c.onShutdown(() => this.dispose());
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+  }
+
+  private shouldPoll(): boolean {
+    if (this.disposed) return false;
+    if (this.visible) return true;
+    const w = this.model.watch;
+    // Keep following a watched program (status bar) until it is over.
+    return !!w && !(this.model.programEnded && this.model.stats.processes === 0);
+  }
+
+  private schedule(delay: number): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    if (!this.shouldPoll()) return;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      void this.tick().finally(() => this.schedule(this.intervalMs));
+    }, delay);
+  }
+
+  /** One refresh; concurrent callers share it. */
+  tick(): Promise<void> {
+    if (!this.running) {
+      this.running = this.refreshOnce().finally(() => {
+        this.running = null;
+      });
+    }
+    return this.running;
+  }
+
+  private async refreshOnce(): Promise<void> {
+    try {
+      const delta = await this.model.refresh();
+      if (this.needsReset) {
+        this.needsReset = false;
+        void this.connection.sendNotification(LspMethods.reset, this.model.snapshot());
+      } else if (delta.added.length || delta.changed.length || delta.removed.length || delta.ended.length) {
+        void this.connection.sendNotification(LspMethods.delta, delta);
+      }
+      this.sendStatus();
+    } catch (e) {
+      this.connection.console.error(`IPC Scope: refresh failed: ${(e as Error).stack ?? e}`);
+    }
+  }
+
+  private sendStatus(): void {
+    const s = this.model.stats;
+    const status: StatusInfo = {
+      watch: this.model.watch,
+      scope: this.model.scope,
+      processes: s.processes,
+      zombies: s.zombies,
+      orphans: s.orphans,
+      programEnded: this.model.programEnded,
+    };
+    const text = JSON.stringify(status);
+    if (text !== this.lastStatus) {
+      this.lastStatus = text;
+      void this.connection.sendNotification(LspMethods.status, status);
+    }
+  }
+
+  private configure(p: ConfigureParams): void {
+    if (p && Number.isFinite(p.refreshIntervalMs)) this.intervalMs = Math.max(MIN_INTERVAL_MS, p.refreshIntervalMs);
+    if (p && (p.scope === 'program' || p.scope === 'system') && p.scope !== this.model.scope) {
+      this.model.setScope(p.scope);
+      this.needsReset = true;
+    }
+    this.schedule(0);
+  }
+
+  async snapshot(p: SnapshotParams): Promise<Snapshot> {
+    if (p.pid !== undefined) {
+      // A one-off look at any pid's tree, without changing what is watched.
+      const m = new ProcessModel({ scope: 'program', scanner: newScanner() });
+      if (m.scanner instanceof PortableScanner) await m.scanner.scan();
+      m.setWatch(p.pid);
+      await m.refresh();
+      return m.snapshot();
+    }
+    if (p.scope && p.scope !== this.model.scope) {
+      const m = new ProcessModel({ scope: p.scope, scanner: newScanner() });
+      await m.refresh();
+      return m.snapshot();
+    }
+    await this.tick();
+    return this.model.snapshot();
+  }
+
+  async watch(p: WatchParams): Promise<WatchResult> {
+    try {
+      if (this.model.scanner instanceof PortableScanner) await this.model.scanner.scan();
+      const w = this.model.setWatch(Number(p?.pid), p?.label, !!p?.launched);
+      this.needsReset = true;
+      await this.tick();
+      this.schedule(this.intervalMs);
+      return { ok: true, message: `Watching ${w.label}`, watch: w };
+    } catch (e) {
+      return { ok: false, message: (e as Error).message, watch: this.model.watch };
+    }
+  }
+
+  async stopWatching(): Promise<WatchResult> {
+    this.model.clearWatch();
+    this.needsReset = true;
+    await this.tick();
+    this.schedule(this.intervalMs);
+    return { ok: true, message: 'Stopped watching.', watch: null };
+  }
+
+  async listProcesses(): Promise<ProcessChoice[]> {
+    const raws = await newScanner().scan();
+    return raws
+      .filter((p) => !p.kernelThread)
+      .map((p) => ({ pid: p.pid, name: p.name, command: p.argv?.length ? p.argv.join(' ') : `[${p.name}]`, user: p.user, stat: p.stat }))
+      .sort((a, b) => b.pid - a.pid);
+  }
+}
+
+export function startServer(connection: Connection): IpcScopeServer {
+  const server = new IpcScopeServer(connection);
+  server.register();
+  connection.listen();
+  return server;
+}

@@ -1,0 +1,83 @@
+/** The ipc-scope command line, run as a user would (node out/cli.js …). */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as path from 'node:path';
+import { afterEach, describe, test } from 'node:test';
+import type { Snapshot } from '../../protocol/protocol';
+import { killAll, python, repoRoot, start, startExample, until, waitForOutput } from './helpers';
+
+const cli = path.join(repoRoot, 'out', 'cli.js');
+const run = (...args: string[]) => spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8' });
+
+describe('ipc-scope CLI', () => {
+  afterEach(killAll);
+
+  test('tree --pid shows the zombie with STAT Z and its explanation', async () => {
+    const ex = startExample('zombie.py', ['--hold', '10']);
+    const out = await until('a zombie in the tree', () => {
+      const r = run('tree', '--pid', String(ex.pid));
+      return r.status === 0 && r.stdout.includes('[ZOMBIE]') ? r.stdout : null;
+    });
+    const lines = out.split('\n');
+    assert.match(lines[0], new RegExp(`^${ex.pid}\\s+S`));
+    const zl = lines.find((l) => l.includes('[ZOMBIE]'))!;
+    assert.match(zl, /^└─ \d+\s+Z\s+\[python3?\]/);
+    assert.match(zl, /has not called wait\(\)/);
+    assert.match(out, /1 zombie\(s\)/);
+  });
+
+  test('snapshot --json prints the panel model', async () => {
+    const ex = startExample('sleeping_parent.py', ['--hold', '10']);
+    const snap = await until('the child in the snapshot', () => {
+      const r = run('snapshot', '--json', '--pid', String(ex.pid));
+      assert.equal(r.status, 0, r.stderr);
+      const s = JSON.parse(r.stdout) as Snapshot;
+      return s.processes.length >= 2 ? s : null;
+    });
+    assert.equal(snap.watch?.pid, ex.pid);
+    const root = snap.processes.find((p) => p.pid === ex.pid)!;
+    assert.equal(root.inProgram, true);
+    assert.ok(root.key.startsWith(`${ex.pid}@`));
+    assert.ok(snap.processes.every((p) => typeof p.stat === 'string' && p.stat.length > 0));
+  });
+
+  test('hostile command lines and names are shown escaped, never raw', async () => {
+    // argv with spaces, parentheses, a newline and invalid UTF-8; comm with ") (".
+    const child = `import ctypes,time\nctypes.CDLL(None).prctl(15, b"evil) (name", 0, 0, 0)\nprint("ready", flush=True)\ntime.sleep(30)`;
+    const p = start(python, ['-c', `import os,sys\nos.execv(sys.executable, [sys.executable.encode(), b"-c", ${JSON.stringify(child)}.encode(), b"my file (1).py", b"line1\\nline2", b"\\xff\\xfe("])`]);
+    await waitForOutput(p, /ready/);
+    const tree = run('tree', '--pid', String(p.pid));
+    assert.equal(tree.status, 0, tree.stderr);
+    assert.match(tree.stdout, /my file \(1\)\.py line1\\nline2 \ufffd\ufffd\(/);
+    assert.equal(tree.stdout.split('\n').filter((l) => l.includes('line1')).length, 1, 'the newline is escaped');
+    const snap = JSON.parse(run('snapshot', '--json', '--pid', String(p.pid)).stdout) as Snapshot;
+    const me = snap.processes.find((x) => x.pid === p.pid)!;
+    assert.equal(me.name, 'evil) (name');
+    assert.deepEqual(me.argv!.slice(3), ['my file (1).py', 'line1\nline2', '\ufffd\ufffd(']);
+    assert.equal(me.stat[0], 'S');
+  });
+
+  test('a pid that does not exist: clear message, exit 1', () => {
+    const r = run('tree', '--pid', '4000000');
+    assert.equal(r.status, 1);
+    assert.equal(r.stderr.trim(), 'ipc-scope: No process with pid 4000000 (it may have exited).');
+  });
+
+  test('usage errors: exit 2 with the usage', () => {
+    for (const args of [['frobnicate'], ['tree', '--pid'], ['tree', '--pid', 'abc'], ['snapshot'], ['stat']]) {
+      const r = run(...args);
+      assert.equal(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
+      assert.match(r.stderr, /^ipc-scope: .+\nUsage:/);
+    }
+  });
+
+  test('stat spells out every letter; tree of the whole system works', () => {
+    const r = run('stat', 'Ssl+');
+    assert.equal(r.status, 0);
+    assert.deepEqual(r.stdout.trim().split('\n').map((l) => l[0]), ['S', 's', 'l', '+']);
+    const all = run('tree', '--width', '80');
+    assert.equal(all.status, 0, all.stderr);
+    assert.match(all.stdout, /^1\s/m);
+    assert.match(all.stdout, /\d+ processes, \d+ zombie\(s\), \d+ orphan\(s\)/);
+  });
+});

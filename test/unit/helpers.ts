@@ -1,0 +1,115 @@
+/** Shared helpers for tests that drive real processes. */
+import { ChildProcess, execFileSync, spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+export const repoRoot = path.resolve(__dirname, '..', '..');
+export const examplesDir = path.join(repoRoot, 'examples');
+export const runtimeDir = path.join(repoRoot, 'runtime');
+export const python = process.env.IPC_SCOPE_TEST_PYTHON || 'python3';
+
+const started: ChildProcess[] = [];
+const extraPids: number[] = [];
+
+/** Also kill this pid (e.g. a grandchild in its own session) in killAll(). */
+export function track(pid: number): void {
+  extraPids.push(pid);
+}
+
+/** Starts a process that is killed (with its group) when killAll() runs. */
+export function start(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): ChildProcess {
+  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true, env: { ...process.env, ...opts.env }, cwd: opts.cwd });
+  child.stdout!.setEncoding('utf8');
+  child.stderr!.setEncoding('utf8');
+  started.push(child);
+  return child;
+}
+
+export function startPython(code: string, args: string[] = []): ChildProcess {
+  return start(python, ['-c', code, ...args]);
+}
+
+export function startExample(name: string, args: string[] = [], launcher = false): ChildProcess {
+  const file = path.join(examplesDir, name);
+  if (launcher) return start(python, ['-m', 'ipcscope', file, ...args], { env: { PYTHONPATH: runtimeDir } });
+  return start(python, ['-u', file, ...args]);
+}
+
+/** Resolves with the first stdout line matching re (its match), rejects after ms. */
+export function waitForOutput(child: ChildProcess, re: RegExp, ms = 10_000): Promise<RegExpMatchArray> {
+  return new Promise((resolve, reject) => {
+    let buf = '';
+    let err = '';
+    const t = setTimeout(() => reject(new Error(`timed out waiting for ${re} in output: ${JSON.stringify(buf)} stderr: ${JSON.stringify(err)}`)), ms);
+    child.stderr!.on('data', (d: string) => (err += d));
+    const onData = (d: string) => {
+      buf += d;
+      const m = re.exec(buf);
+      if (m) {
+        clearTimeout(t);
+        child.stdout!.off('data', onData);
+        resolve(m);
+      }
+    };
+    child.stdout!.on('data', onData);
+  });
+}
+
+export async function until<T>(what: string, fn: () => T | Promise<T>, ms = 10_000, every = 100): Promise<NonNullable<T>> {
+  const end = Date.now() + ms;
+  let last: T | undefined;
+  while (Date.now() < end) {
+    last = await fn();
+    if (last) return last as NonNullable<T>;
+    await sleep(every);
+  }
+  throw new Error(`timed out after ${ms} ms waiting for ${what} (last: ${JSON.stringify(last)})`);
+}
+
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+export function killAll(): void {
+  for (const pid of extraPids.splice(0)) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      /* already gone */
+    }
+  }
+  for (const c of started.splice(0)) {
+    // A grandchild may hold our pipes open: do not let it keep the test runner alive.
+    c.stdout?.destroy();
+    c.stderr?.destroy();
+    c.unref();
+    try {
+      if (c.pid) process.kill(-c.pid, 'SIGKILL');
+    } catch {
+      /* already gone */
+    }
+    try {
+      c.kill('SIGKILL');
+    } catch {
+      /* already gone */
+    }
+  }
+}
+
+/** `ps -o stat=` for each pid, or every pid when none are given. */
+export function psStats(): Map<number, string> {
+  const out = execFileSync('ps', ['-eo', 'pid=,stat='], { encoding: 'utf8' });
+  const m = new Map<number, string>();
+  for (const line of out.split('\n')) {
+    const parts = line.trim().split(/\s+/);
+    if (parts.length === 2) m.set(Number(parts[0]), parts[1]);
+  }
+  return m;
+}
+
+export function procState(pid: number): string | null {
+  try {
+    const s = fs.readFileSync(`/proc/${pid}/stat`, 'latin1');
+    return s.slice(s.lastIndexOf(')') + 2).split(' ')[0];
+  } catch {
+    return null;
+  }
+}

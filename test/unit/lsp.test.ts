@@ -1,0 +1,101 @@
+/** The language server over a real LSP connection: out/server.js started with --stdio, as any editor would. */
+import assert from 'node:assert/strict';
+import { ChildProcess, spawn } from 'node:child_process';
+import * as path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { ProtocolConnection, StreamMessageReader, StreamMessageWriter, createProtocolConnection } from 'vscode-languageserver-protocol/node';
+import { LspMethods, PROTOCOL_VERSION, ProcessChoice, ProcessDelta, Snapshot, StatusInfo, WatchResult } from '../../protocol/protocol';
+import { killAll, repoRoot, startExample, until } from './helpers';
+
+describe('language server over LSP (stdio)', () => {
+  let server: ChildProcess;
+  let conn: ProtocolConnection;
+  const resets: Snapshot[] = [];
+  const deltas: ProcessDelta[] = [];
+  const statuses: StatusInfo[] = [];
+  let stderr = '';
+
+  before(async () => {
+    server = spawn(process.execPath, [path.join(repoRoot, 'out', 'server.js'), '--stdio'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    server.stderr!.on('data', (d) => (stderr += d));
+    conn = createProtocolConnection(new StreamMessageReader(server.stdout!), new StreamMessageWriter(server.stdin!));
+    conn.onNotification(LspMethods.reset, (s: Snapshot) => void resets.push(s));
+    conn.onNotification(LspMethods.delta, (d: ProcessDelta) => void deltas.push(d));
+    conn.onNotification(LspMethods.status, (s: StatusInfo) => void statuses.push(s));
+    conn.listen();
+    const init = await conn.sendRequest('initialize', { processId: process.pid, rootUri: null, capabilities: {} });
+    assert.equal((init as { capabilities: { experimental?: { ipcScopeProtocol?: number } } }).capabilities.experimental?.ipcScopeProtocol, PROTOCOL_VERSION);
+    await conn.sendNotification('initialized', {});
+    await conn.sendNotification(LspMethods.configure, { refreshIntervalMs: 250, scope: 'program' });
+  });
+
+  after(async () => {
+    killAll();
+    try {
+      await conn.sendRequest('shutdown');
+      await conn.sendNotification('exit');
+    } catch {
+      /* already gone */
+    }
+    conn.dispose();
+    server.kill();
+  });
+
+  test('watching the zombie example streams a reset, deltas and a status with the zombie', async () => {
+    const ex = startExample('zombie.py', ['--hold', '20']);
+    const r = await conn.sendRequest<WatchResult>(LspMethods.watch, { pid: ex.pid, label: 'zombie.py', launched: false });
+    assert.equal(r.ok, true, r.message);
+    assert.equal(r.watch?.pid, ex.pid);
+    await until('a reset with the program root', () => resets.some((s) => s.watch?.pid === ex.pid && s.processes.some((p) => p.pid === ex.pid)));
+    await until('a status with one zombie', () => statuses.some((s) => s.watch?.pid === ex.pid && s.zombies === 1), 10_000);
+    // Model state on the client side: the reset plus every delta since.
+    const last = resets[resets.length - 1];
+    const state = new Map(last.processes.map((p) => [p.key, p]));
+    let seq = last.seq;
+    for (const d of deltas.filter((d) => d.baseSeq >= last.seq)) {
+      assert.equal(d.baseSeq, seq, 'deltas arrive in order, without gaps');
+      seq = d.seq;
+      for (const p of [...d.added, ...d.changed]) state.set(p.key, p);
+      for (const k of d.removed) state.delete(k);
+    }
+    const zombie = [...state.values()].find((p) => p.zombie);
+    assert.ok(zombie, 'the client-side state has the zombie');
+    assert.equal(zombie.zombie!.parentPid, ex.pid);
+    const snap = await conn.sendRequest<Snapshot>(LspMethods.snapshot, {});
+    assert.equal(snap.version, PROTOCOL_VERSION);
+    assert.ok(snap.processes.some((p) => p.zombie && p.ppid === ex.pid));
+  });
+
+  test('a one-off snapshot of another pid does not change what is watched', async () => {
+    const snap = await conn.sendRequest<Snapshot>(LspMethods.snapshot, { pid: process.pid });
+    assert.ok(snap.processes.some((p) => p.pid === process.pid));
+    const status = statuses[statuses.length - 1];
+    assert.notEqual(status.watch?.pid, process.pid);
+  });
+
+  test('listProcesses offers running processes, searchable by pid, name and command line', async () => {
+    const list = await conn.sendRequest<ProcessChoice[]>(LspMethods.listProcesses, {});
+    const me = list.find((p) => p.pid === process.pid);
+    assert.ok(me);
+    assert.match(me.command, /node/);
+    assert.ok(me.stat.length >= 1);
+  });
+
+  test('watching a pid that does not exist answers with a clear message, and the server lives on', async () => {
+    const r = await conn.sendRequest<WatchResult>(LspMethods.watch, { pid: 4_000_000 });
+    assert.equal(r.ok, false);
+    assert.match(r.message, /No process with pid 4000000/);
+    const bad = await conn.sendRequest<WatchResult>(LspMethods.watch, { pid: 'x' });
+    assert.equal(bad.ok, false);
+    assert.match(bad.message, /not a process id/);
+    const snap = await conn.sendRequest<Snapshot>(LspMethods.snapshot, {});
+    assert.equal(snap.version, PROTOCOL_VERSION);
+  });
+
+  test('stopWatching clears the program and the status', async () => {
+    const r = await conn.sendRequest<WatchResult>(LspMethods.stopWatching, {});
+    assert.equal(r.ok, true);
+    await until('a status without a watch', () => statuses.length > 0 && statuses[statuses.length - 1].watch === null);
+    assert.equal(stderr.includes('Error'), false, stderr);
+  });
+});

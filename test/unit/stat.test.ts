@@ -1,0 +1,121 @@
+/** STAT strings and /proc parsing, checked against the real `ps` for live processes. */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { explainStat } from '../../protocol/stat';
+import { parseCmdline, parseStat } from '../../server/src/inspect/procfs';
+import { ProcScanner } from '../../server/src/inspect/scanner';
+import { buildStat, describeWaitStatus } from '../../server/src/inspect/stat';
+import { ttyName } from '../../server/src/inspect/tty';
+import { killAll, track, procState, psStats, start, startPython, until, waitForOutput } from './helpers';
+
+describe('STAT compared with ps -o stat=', () => {
+  const pids: Record<string, number> = {};
+  before(async () => {
+    // One process for every letter we can produce here.
+    pids.sleeping = start('sleep', ['60']).pid!;
+    pids.niceLow = start('nice', ['-n', '7', 'sleep', '60']).pid!;
+    pids.niceHigh = start('nice', ['-n', '-5', 'sleep', '60']).pid!;
+    const threaded = startPython('import threading,time,sys\nthreading.Thread(target=time.sleep,args=(60,)).start()\nprint("ready",flush=True)\ntime.sleep(60)');
+    await waitForOutput(threaded, /ready/);
+    pids.threaded = threaded.pid!;
+    const locked = startPython('import ctypes,time\nctypes.CDLL(None).mlockall(1)\nprint("ready",flush=True)\ntime.sleep(60)');
+    await waitForOutput(locked, /ready/);
+    pids.locked = locked.pid!;
+    const stopped = start('sleep', ['60']);
+    process.kill(stopped.pid!, 'SIGSTOP');
+    pids.stopped = stopped.pid!;
+    const zombieParent = startPython('import os,time\npid=os.fork()\nif pid==0: os._exit(3)\nprint(pid,flush=True)\ntime.sleep(60)');
+    pids.zombie = Number((await waitForOutput(zombieParent, /(\d+)\n/))[1]);
+    // A terminal's foreground job gets "+": run under script(1), which gives it a pty.
+    const fg = start('script', ['-qfc', 'sleep 60', '/dev/null']);
+    await until('a child of script(1)', () => procState(fg.pid!) !== null);
+    pids.foregroundHost = fg.pid!;
+    await until('stopped and zombie states', () => procState(pids.stopped) === 'T' && procState(pids.zombie) === 'Z');
+  });
+  after(killAll);
+
+  test('every live process: our STAT equals ps, 0 mismatches', async () => {
+    const scanner = new ProcScanner();
+    await scanner.scan(); // warm the detail cache, as the server does
+    const before = psStats();
+    const ours = await scanner.scan();
+    const afterPs = psStats();
+    let compared = 0;
+    const mismatches: string[] = [];
+    for (const p of ours) {
+      const a = before.get(p.pid);
+      const b = afterPs.get(p.pid);
+      if (!a || a !== b || p.pid === process.pid) continue; // changed while we looked, or is us (always R)
+      compared++;
+      if (p.stat !== a) mismatches.push(`pid ${p.pid} (${p.name}): ours ${p.stat}, ps ${a}`);
+    }
+    assert.ok(compared > 20, `compared only ${compared} processes`);
+    assert.deepEqual(mismatches, []);
+    const byPid = new Map(ours.map((p) => [p.pid, p.stat]));
+    // Our test processes are started in their own session (detached), hence the "s".
+    assert.equal(byPid.get(pids.sleeping), 'Ss');
+    assert.equal(byPid.get(pids.niceLow), 'SNs');
+    assert.equal(byPid.get(pids.niceHigh), 'S<s');
+    assert.equal(byPid.get(pids.threaded), 'Ssl');
+    assert.equal(byPid.get(pids.locked), 'SLs');
+    assert.equal(byPid.get(pids.stopped), 'Ts');
+    assert.equal(byPid.get(pids.zombie), 'Z');
+    const fgChild = ours.find((p) => p.ppid === pids.foregroundHost && p.name === 'sleep');
+    assert.ok(fgChild, 'sleep under script(1)');
+    track(fgChild.pid);
+    assert.match(fgChild.stat, /^Ss\+$/);
+    console.log(`# STAT compared for ${compared} live processes: ${mismatches.length} mismatches`);
+  });
+});
+
+describe('/proc parsing', () => {
+  test('command names with spaces and parentheses split at the last )', () => {
+    // Fields 3..52 after the command name; set the ones we check.
+    const fields = Array.from({ length: 50 }, () => '0');
+    const set = (n: number, v: string) => (fields[n - 3] = v);
+    set(3, 'S'); set(4, '1'); set(5, '4242'); set(6, '4242'); set(7, '0'); set(8, '-1');
+    set(19, '5'); set(20, '3'); set(22, '12345'); set(52, '768');
+    const line = `4242 (a) b) (c d) ${fields.join(' ')}\n`;
+    const st = parseStat(Buffer.from(line));
+    assert.ok(st);
+    assert.equal(st.comm, 'a) b) (c d');
+    assert.equal(st.state, 'S');
+    assert.equal(st.ppid, 1);
+    assert.equal(st.nice, 5);
+    assert.equal(st.threads, 3);
+    assert.equal(st.startTicks, 12345);
+    assert.equal(st.exitCode, 768);
+    assert.equal(describeWaitStatus(768), 'exited with code 3');
+    assert.equal(describeWaitStatus(9), 'killed by SIGKILL');
+    assert.equal(describeWaitStatus(0x86), 'killed by SIGABRT (core dumped)');
+  });
+
+  test('garbage stat content is rejected, not thrown', () => {
+    assert.equal(parseStat(Buffer.from('')), null);
+    assert.equal(parseStat(Buffer.from('12 (x')), null);
+    assert.equal(parseStat(Buffer.from('12 (x) S 1')), null);
+  });
+
+  test('argv with spaces, newlines and invalid UTF-8', () => {
+    const raw = Buffer.concat([Buffer.from('python3\0my file.py\0line1\nline2\0'), Buffer.from([0xff, 0xfe, 0x41, 0])]);
+    assert.deepEqual(parseCmdline(raw), ['python3', 'my file.py', 'line1\nline2', '\ufffd\ufffdA']);
+    assert.deepEqual(parseCmdline(Buffer.alloc(0)), []);
+  });
+
+  test('tty names as ps prints them', () => {
+    assert.equal(ttyName(0), '?');
+    assert.equal(ttyName((136 << 8) | 3), 'pts/3');
+    assert.equal(ttyName((4 << 8) | 1), 'tty1');
+    assert.equal(ttyName((4 << 8) | 65), 'ttyS1');
+  });
+
+  test('STAT letters in ps order and each explained', () => {
+    assert.equal(buildStat({ pid: 5, state: 'S', nice: -2, vmLckKb: 4, sid: 5, threads: 2, pgid: 5, tpgid: 5 }), 'S<Lsl+');
+    assert.equal(buildStat({ pid: 5, state: 'R', nice: 3, vmLckKb: 0, sid: 1, threads: 1, pgid: 2, tpgid: -1 }), 'RN');
+    const letters = explainStat('Ssl+').map((l) => l.title);
+    assert.deepEqual(letters, ['sleeping', 'session leader', 'multi-threaded', 'foreground']);
+    assert.equal(explainStat('Z')[0].title, 'zombie');
+    assert.equal(explainStat('I<')[1].title, 'high priority');
+    assert.match(explainStat('S?')[1].meaning, /unknown/);
+  });
+});
