@@ -60,5 +60,7 @@ if (existsSync('webview/src/panel.css')) copyFileSync('webview/src/panel.css', j
 if (watch) {
   for (const b of builds) await (await esbuild.context(b)).watch();
 } else {
-  await Promise.all(builds.map((b) => esbuild.build(b)));
+  // Build every bundle even if one fails, then fail once (esbuild has printed the errors).
+  const results = await Promise.allSettled(builds.map((b) => esbuild.build(b)));
+  if (results.some((r) => r.status === 'rejected')) process.exit(1);
 }

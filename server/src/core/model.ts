@@ -20,6 +20,7 @@ import { decodeWaitStatus, describeWaitStatus, describeWchan, signalName } from 
 import { Lineage, OrphanContext, isExitedLeaderOfLiveThreads, isIpcScopeLauncher, orphanInfo, zombieInfo } from './analysis';
 
 const ENDED_KEEP = 200;
+const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 const ENDED_MAX_AGE_MS = 5 * 60_000;
 
 export interface ModelOptions {
@@ -99,7 +100,9 @@ export class ProcessModel {
     const raws = await this.scanner.scan();
     const scanMs = performance.now() - t0;
     const now = this.now();
-    const inScope = this.analyse(raws, now);
+    await yieldToLoop();
+    const inScope = await this.analyse(raws, now);
+    await yieldToLoop();
     const added: ProcessInfo[] = [];
     const changed: ProcessInfo[] = [];
     const next = new Map<string, ProcessInfo>();
@@ -139,7 +142,7 @@ export class ProcessModel {
     };
   }
 
-  private analyse(raws: RawProcess[], now: number): ProcessInfo[] {
+  private async analyse(raws: RawProcess[], now: number): Promise<ProcessInfo[]> {
     const byKey = new Map<string, RawProcess>();
     const byPid = new Map<number, RawProcess>();
     for (const p of raws) {
@@ -180,7 +183,10 @@ export class ProcessModel {
     const selected = this.scope === 'system' ? raws : this.programMembers(raws, byPid, children);
     const ctx: OrphanContext = { byKey, byPid, subreapers: this.subreapers, launcherProgramChild };
     const result: ProcessInfo[] = [];
-    for (const p of selected) result.push(this.toInfo(p, byPid, ctx, now));
+    for (let i = 0; i < selected.length; i++) {
+      result.push(this.toInfo(selected[i], byPid, ctx, now));
+      if (i % 512 === 511) await yieldToLoop();
+    }
     return result;
   }
 

@@ -74,7 +74,7 @@ export class ProcScanner implements Scanner {
   }
 
   async scan(opts: ScanOptions = {}): Promise<RawProcess[]> {
-    const batch = opts.batch ?? 128;
+    const batch = opts.batch ?? 64;
     refreshUserNames();
     const pids = opts.pids ?? listPids(this.procRoot);
     const out: RawProcess[] = [];

@@ -40,9 +40,8 @@ export class IpcScopeServer {
   register(): void {
     const c = this.connection;
     c.onInitialize((): InitializeResult => ({
-      capabilities: {},
+      capabilities: { experimental: { ipcScopeProtocol: PROTOCOL_VERSION } },
       serverInfo: { name: 'ipc-scope', version: String(PROTOCOL_VERSION) },
-      experimental: { ipcScopeProtocol: PROTOCOL_VERSION },
     }));
     c.onRequest(LspMethods.snapshot, (p: SnapshotParams | undefined) => this.snapshot(p ?? {}));
     c.onRequest(LspMethods.watch, (p: WatchParams) => this.watch(p));

@@ -1,0 +1,176 @@
+"""The launcher behind `python -m ipcscope program.py args...`.
+
+Transparency first: the program gets the same interpreter, arguments, cwd, stdio and environment
+(minus our own variables), and the launcher exits with the program's status, re-raising its
+signal if it was killed. Meanwhile it is a child subreaper (PR_SET_CHILD_SUBREAPER), so processes
+orphaned inside the program are re-parented here rather than to init, and IPC Scope keeps them in
+the program's tree; it reaps them and can report every exit status on IPCSCOPE_STATUS_FD.
+"""
+from __future__ import annotations
+
+import ctypes
+import json
+import os
+import resource
+import signal
+import sys
+import time
+
+from . import __version__
+
+PR_SET_CHILD_SUBREAPER = 36
+FORWARDED = (signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2, signal.SIGINT)
+OWN_ENV = ("IPCSCOPE_RUNTIME_DIR", "IPCSCOPE_STATUS_FD")
+
+USAGE = """usage: python -m ipcscope [--] PROGRAM.py [ARGS...]
+       python -m ipcscope -m MODULE [ARGS...]
+       python -m ipcscope --version
+
+Runs a Python program under IPC Scope: its processes, including orphans, stay in view."""
+
+
+def set_subreaper() -> bool:
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        return libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
+    except (OSError, AttributeError):
+        return False
+
+
+def child_environment() -> dict:
+    """The environment the program would have had without us."""
+    env = dict(os.environ)
+    runtime_dir = env.get("IPCSCOPE_RUNTIME_DIR")
+    if runtime_dir and "PYTHONPATH" in env:
+        parts = [p for p in env["PYTHONPATH"].split(os.pathsep) if p and os.path.abspath(p) != os.path.abspath(runtime_dir)]
+        if parts:
+            env["PYTHONPATH"] = os.pathsep.join(parts)
+        else:
+            del env["PYTHONPATH"]
+    for name in OWN_ENV:
+        env.pop(name, None)
+    return env
+
+
+class StatusReporter:
+    """JSON lines on an inherited fd (IPCSCOPE_STATUS_FD); silent when absent or broken."""
+
+    def __init__(self) -> None:
+        self.fd = None
+        value = os.environ.get("IPCSCOPE_STATUS_FD")
+        if value and value.isdigit():
+            try:
+                fd = int(value)
+                os.set_inheritable(fd, False)  # never leaks into the program
+                self.fd = fd
+            except OSError:
+                self.fd = None
+
+    def reaped(self, pid: int, status: int, program: bool) -> None:
+        if self.fd is None:
+            return
+        code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else None
+        sig = os.WTERMSIG(status) if os.WIFSIGNALED(status) else None
+        line = {
+            "event": "reaped", "pid": pid, "status": status, "exitCode": code, "signal": sig,
+            "coreDumped": bool(os.WIFSIGNALED(status) and os.WCOREDUMP(status)),
+            "adopted": not program, "program": program, "time": time.time(),
+        }
+        try:
+            os.write(self.fd, (json.dumps(line) + "\n").encode())
+        except OSError:
+            self.fd = None  # the reader went away: stay quiet (fail-open)
+
+
+def _in_foreground() -> bool:
+    try:
+        return os.tcgetpgrp(sys.stdin.fileno()) == os.getpgrp()
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
+def remaining_children() -> list[int]:
+    try:
+        with open(f"/proc/self/task/{os.getpid()}/children") as f:
+            return [int(p) for p in f.read().split()]
+    except OSError:
+        return []
+
+
+def exit_like(status: int) -> int:
+    """Leaves the launcher the way the program left: same code, or the same fatal signal."""
+    if os.WIFSIGNALED(status):
+        sig = os.WTERMSIG(status)
+        try:
+            resource.setrlimit(resource.RLIMIT_CORE, (0, 0))  # the program dumped core, not us
+        except (ValueError, OSError):
+            pass
+        sys.stdout.flush()
+        sys.stderr.flush()
+        signal.signal(sig, signal.SIG_DFL)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, [sig])
+        os.kill(os.getpid(), sig)
+        time.sleep(1)  # the signal arrives before this returns
+        return 128 + sig
+    return os.WEXITSTATUS(status) if os.WIFEXITED(status) else 1
+
+
+def main(argv: list[str]) -> int:
+    if argv and argv[0] == "--":
+        argv = argv[1:]
+    elif argv and argv[0] in ("--version", "-V"):
+        print(f"ipcscope {__version__}")
+        return 0
+    elif not argv or argv[0] in ("-h", "--help"):
+        print(USAGE, file=sys.stderr if not argv else sys.stdout)
+        return 2 if not argv else 0
+    if argv[0] == "-m":
+        if len(argv) < 2:
+            print("ipcscope: -m needs a module name\n" + USAGE, file=sys.stderr)
+            return 2
+        command = [sys.executable, "-m", *argv[1:]]
+    else:
+        program = argv[0]
+        if not os.path.exists(program):
+            print(f"ipcscope: cannot run {program!r}: no such file", file=sys.stderr)
+            return 2
+        command = [sys.executable, program, *argv[1:]]
+
+    set_subreaper()
+    reporter = StatusReporter()
+    env = child_environment()
+    program_pid = 0
+
+    def forward(signum, _frame) -> None:
+        # Ctrl+C in a terminal already reaches the program through the foreground process group.
+        if signum == signal.SIGINT and _in_foreground():
+            return
+        targets = [program_pid] if program_pid else []
+        if not targets or program_status is not None:
+            targets = remaining_children()
+        for pid in targets:
+            try:
+                os.kill(pid, signum)
+            except ProcessLookupError:
+                pass
+
+    program_status = None
+    # Handlers, not SIG_IGN: handlers reset to default in the exec'd program, ignored signals would not.
+    for sig in FORWARDED:
+        signal.signal(sig, forward)
+    try:
+        program_pid = os.posix_spawn(sys.executable, command, env)
+    except OSError as e:
+        print(f"ipcscope: cannot start {sys.executable}: {e}", file=sys.stderr)
+        return 127
+
+    while True:
+        try:
+            pid, status = os.waitpid(-1, 0)
+        except ChildProcessError:
+            break  # the program and every adopted orphan are gone
+        is_program = pid == program_pid
+        reporter.reaped(pid, status, is_program)
+        if is_program:
+            program_status = status
+    return exit_like(program_status if program_status is not None else 0)
