@@ -1,6 +1,7 @@
 /**
  * The panel's HTML, with a strict Content-Security-Policy: no inline script or style without the
  * per-load nonce, nothing remote. No `vscode` import, so benchmarks can build the same page.
+ * The toolkit (FAST) reads the nonce from <meta property="csp-nonce"> for the style probe it inserts.
  */
 import { randomBytes } from 'node:crypto';
 
@@ -25,6 +26,7 @@ export function renderWebviewHtml(opts: { scriptUri: string; styleUri: string; c
 <meta charset="UTF-8">
 <meta http-equiv="Content-Security-Policy" content="${attr(csp)}">
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
+<meta property="csp-nonce" content="${nonce}">
 <link rel="stylesheet" href="${attr(styleUri)}" nonce="${nonce}">
 <title>IPC Scope</title>
 </head>

@@ -97,8 +97,9 @@ async function main(): Promise<void> {
   console.log(`\n## Panel: applying an update of ${TARGET} processes in Chromium`);
   try {
     const { benchWebviewApply } = await import('./webviewBench');
-    const w = await benchWebviewApply({ processes: TARGET, repeats: 15 });
+    const w = await benchWebviewApply({ processes: TARGET, repeats: 15, screenshot: 'test-results/webview-bench.png' });
     console.log(`reset: ${fmt(w.resetMs)}; delta changing all ${TARGET}: median ${fmt(w.medianMs)}, max ${fmt(w.maxMs)} (goal ≤ 16 ms, ${verdict(w.medianMs <= 16)})`);
+    if (w.cspViolations.length) console.log(`CSP violations: ${w.cspViolations.join(' | ')}`);
   } catch (e) {
     console.log(`webview benchmark could not run: ${(e as Error).message}`);
   }

@@ -130,8 +130,13 @@ function refreshRows(): void {
 function renderStatus(s: StatusInfo | null): void {
   const watching = model.scope === 'system' ? 'All processes' : model.watchLabel ?? s?.watch?.label ?? null;
   title.textContent = watching ? `${watching}${s?.programEnded && model.scope === 'program' ? ` — program ${s.programEnded.description}` : ''}` : 'IPC Scope';
-  const z = s?.zombies ?? 0;
-  const o = s?.orphans ?? 0;
+  // Counted from what the panel holds, so header and tree always agree.
+  let z = 0;
+  let o = 0;
+  for (const p of model.byKey.values()) {
+    if (p.zombie) z++;
+    if (p.orphan) o++;
+  }
   counts.textContent = `${model.size} process${model.size === 1 ? '' : 'es'} · ${z} zombie${z === 1 ? '' : 's'} · ${o} orphan${o === 1 ? '' : 's'}`;
   counts.classList.toggle('has-zombies', z > 0);
   const nothing = model.scope === 'program' && !model.watchLabel && !s?.watch;

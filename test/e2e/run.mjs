@@ -1,0 +1,124 @@
+// The real-VS-Code end-to-end test: installs the built .vsix into code-server (VS Code 1.100.3),
+// drives it with Chromium through playwright-core, runs examples/zombie.py from the command
+// palette and finds the zombie badge and its explanation inside the panel's webview.
+// Screenshots go to test-results/e2e/.
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { chromium } from 'playwright-core';
+import { chromiumPath, ensureCodeServer, extensionHostLogs, startCodeServer } from '../../scripts/code-server.mjs';
+
+const root = new URL('../..', import.meta.url).pathname;
+const shots = join(root, 'test-results', 'e2e');
+mkdirSync(shots, { recursive: true });
+
+let server;
+let browser;
+let page;
+
+function findVsix() {
+  const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+  const vsix = join(root, `ipc-scope-${version}.vsix`);
+  assert.ok(existsSync(vsix), `${vsix} is missing: run "npm run package" first`);
+  return vsix;
+}
+
+async function shot(name) {
+  await page.screenshot({ path: join(shots, name), fullPage: true });
+}
+
+/** The panel's frame: two iframes deep, the one holding #ipc-scope-root. */
+async function panelFrame(timeout = 30_000) {
+  const end = Date.now() + timeout;
+  while (Date.now() < end) {
+    for (const f of page.frames()) {
+      try {
+        if (await f.$('#ipc-scope-root')) return f;
+      } catch {
+        /* frame navigating */
+      }
+    }
+    await page.waitForTimeout(250);
+  }
+  throw new Error('the IPC Scope panel did not appear');
+}
+
+async function runCommand(title) {
+  await page.keyboard.press('F1');
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor({ state: 'visible' });
+  await input.fill(`>${title}`);
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first().waitFor({ timeout: 15_000 });
+  await page.keyboard.press('Enter');
+}
+
+before(async () => {
+  await ensureCodeServer();
+  server = await startCodeServer({ folder: join(root, 'examples'), vsix: findVsix(), settings: { 'ipcScope.refreshIntervalMs': 500, 'git.openRepositoryInParentFolders': 'never', 'git.enabled': false } });
+  browser = await chromium.launch({
+    executablePath: chromiumPath(),
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+  });
+  page = await browser.newPage({ viewport: { width: 1500, height: 950 } });
+}, { timeout: 600_000 });
+
+after(async () => {
+  await browser?.close().catch(() => {});
+  await server?.stop();
+});
+
+test('runs the zombie example from the command palette and shows the zombie in the panel', { timeout: 240_000 }, async () => {
+  try {
+    await page.goto(server.url);
+    await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+    const activity = page.locator('.activitybar [aria-label^="IPC Scope"]').first();
+    await activity.waitFor({ timeout: 60_000 });
+    await shot('01-workbench.png');
+
+    // Open the example in the editor.
+    await page.keyboard.press('Control+P');
+    const quick = page.locator('.quick-input-widget input');
+    await quick.waitFor({ state: 'visible' });
+    await quick.fill('zombie.py');
+    await page.locator('.quick-input-list .monaco-list-row', { hasText: 'zombie.py' }).first().waitFor();
+    await page.keyboard.press('Enter');
+    await page.locator('.tab.active', { hasText: 'zombie.py' }).waitFor({ timeout: 20_000 });
+    await page.locator('.monaco-editor .view-lines', { hasText: 'os.fork()' }).first().waitFor({ timeout: 20_000 });
+
+    await runCommand('IPC Scope: Run Python File with IPC Scope');
+
+    // The program runs in a terminal of its own.
+    await page.locator('.terminal-tabs-entry, .single-terminal-tab, .terminal-tab', { hasText: 'IPC Scope: zombie.py' }).first().waitFor({ timeout: 30_000 }).catch(() => {});
+
+    const frame = await panelFrame();
+    const zombieBadge = frame.locator('[role="treeitem"] .badge-zombie').first();
+    await zombieBadge.waitFor({ timeout: 30_000 });
+    await shot('02-zombie-badge.png');
+    const row = frame.locator('[role="treeitem"]', { has: frame.locator('.badge-zombie') }).first();
+    assert.match(await row.locator('.stat-badge').textContent(), /^Z/);
+    assert.match((await row.getAttribute('aria-label')) ?? '', /zombie/);
+    await row.click();
+    const explanation = frame.locator('#details .zombie-explanation');
+    await explanation.waitFor({ timeout: 10_000 });
+    const text = await explanation.textContent();
+    assert.match(text, /exited with code 7/);
+    assert.match(text, /has not called wait\(\)/);
+    assert.match(text, /os\.wait\(\)/);
+    // The parent is the sleeping program, under the launcher.
+    const tree = await frame.locator('[role="tree"]').textContent();
+    assert.match(tree, /zombie\.py/);
+    assert.match(await frame.locator('.status-counts').textContent(), /1 zombie\b/);
+    await shot('03-details.png');
+    // The status bar tells it too.
+    await page.locator('.statusbar-item', { hasText: /zombie/ }).first().waitFor({ timeout: 10_000 });
+    await frame.locator('.stat-badge').first().hover();
+    await shot('04-final.png');
+  } catch (e) {
+    await shot('failure.png').catch(() => {});
+    for (const log of extensionHostLogs(server.userDataDir)) {
+      console.log(`--- ${log}\n${readFileSync(log, 'utf8').split('\n').slice(-40).join('\n')}`);
+    }
+    throw e;
+  }
+});
