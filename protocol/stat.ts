@@ -16,7 +16,7 @@ export const STATE_LETTERS: readonly StatLetter[] = [
   { letter: 'D', title: 'disk sleep', meaning: 'uninterruptible sleep, usually I/O; signals wait until it returns' },
   { letter: 'T', title: 'stopped', meaning: 'stopped by a job-control signal (SIGSTOP, SIGTSTP, Ctrl+Z)' },
   { letter: 't', title: 'traced', meaning: 'stopped by a debugger during tracing' },
-  { letter: 'Z', title: 'zombie', meaning: 'zombie: exited, but its parent has not called wait() to collect the status' },
+  { letter: 'Z', title: 'zombie', meaning: 'exited, but its parent has not called wait() to collect the status' },
   { letter: 'X', title: 'dead', meaning: 'dead: being removed (should never be seen)' },
   { letter: 'I', title: 'idle', meaning: 'idle kernel thread' },
   { letter: 'W', title: 'paging', meaning: 'paging (not valid since Linux 2.6)' },

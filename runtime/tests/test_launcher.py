@@ -1,0 +1,128 @@
+"""The launcher (`python -m ipcscope program.py`) is transparent and keeps orphans in view.
+
+    PYTHONPATH=runtime python3 -m unittest discover -s runtime/tests -t runtime
+"""
+import atexit
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import textwrap
+import unittest
+
+from tests.support import RUNTIME, env, example, run_direct, run_launched
+
+
+def script(body):
+    f = tempfile.NamedTemporaryFile("w", suffix=".py", delete=False)
+    f.write(textwrap.dedent(body))
+    f.close()
+    atexit.register(os.unlink, f.name)
+    return f.name
+
+
+class Transparency(unittest.TestCase):
+    def test_same_output_and_exit_code(self):
+        prog = script("""
+            import sys
+            print("out", sys.argv[1:], flush=True)
+            print("err", file=sys.stderr)
+            sys.exit(5)
+        """)
+        direct = run_direct([prog, "a b", "(c)"])
+        launched = run_launched([prog, "a b", "(c)"])
+        self.assertEqual(direct.returncode, 5)
+        self.assertEqual((launched.returncode, launched.stdout, launched.stderr), (direct.returncode, direct.stdout, direct.stderr))
+
+    def test_death_by_signal_is_passed_on(self):
+        prog = script("""
+            import os, signal
+            os.kill(os.getpid(), signal.SIGTERM)
+        """)
+        self.assertEqual(run_direct([prog]).returncode, -signal.SIGTERM)
+        self.assertEqual(run_launched([prog]).returncode, -signal.SIGTERM)
+
+    def test_program_sees_no_trace_of_the_launcher(self):
+        prog = script("""
+            import json, os, sys
+            fds = sorted(int(x) for x in os.listdir("/proc/self/fd"))
+            print(json.dumps({"fds": fds, "path": os.environ.get("PYTHONPATH"), "own": [k for k in os.environ if k.startswith("IPCSCOPE_")], "argv0": sys.argv[0]}))
+        """)
+        r, w = os.pipe()
+        try:
+            launched = run_launched([prog], env=env(IPCSCOPE_RUNTIME_DIR=RUNTIME, IPCSCOPE_STATUS_FD=str(w)), pass_fds=(w,))
+        finally:
+            os.close(w)
+            os.close(r)
+        seen = json.loads(launched.stdout)
+        direct = json.loads(run_direct([prog]).stdout)
+        self.assertEqual(seen["fds"], direct["fds"], "no extra fd leaks into the program")
+        self.assertIsNone(seen["path"], "the runtime dir is removed from PYTHONPATH")
+        self.assertEqual(seen["own"], [])
+        self.assertEqual(seen["argv0"], prog)
+
+    def test_stdin_reaches_the_program(self):
+        prog = script("""
+            import sys
+            print(sys.stdin.read().upper(), end="")
+        """)
+        launched = run_launched([prog], input="hello\n")
+        self.assertEqual(launched.stdout, "HELLO\n")
+
+    def test_clear_errors(self):
+        missing = run_launched(["/nonexistent/prog.py"])
+        self.assertEqual(missing.returncode, 2)
+        self.assertIn("no such file", missing.stderr)
+        self.assertEqual(run_launched([]).returncode, 2)
+        version = run_launched(["--version"])
+        self.assertEqual(version.returncode, 0)
+        self.assertRegex(version.stdout, r"^ipcscope \d+\.\d+\.\d+")
+
+    def test_module_form(self):
+        launched = run_launched(["-m", "json.tool"], input='{"a": 1}')
+        self.assertEqual(launched.returncode, 0)
+        self.assertIn('"a": 1', launched.stdout)
+
+
+class Subreaper(unittest.TestCase):
+    def test_orphan_is_adopted_by_the_launcher_and_reported(self):
+        r, w = os.pipe()
+        launcher = subprocess.Popen(
+            [sys.executable, "-m", "ipcscope", example("orphan.py"), "--hold", "1.5", "--parent-delay", "0.3"],
+            env=env(IPCSCOPE_STATUS_FD=str(w)), pass_fds=(w,), stdout=subprocess.PIPE, text=True,
+        )
+        os.close(w)
+        out, _ = launcher.communicate(timeout=30)
+        launcher.stdout.close()
+        with os.fdopen(r) as f:
+            events = [json.loads(line) for line in f.read().splitlines()]
+        self.assertEqual(launcher.returncode, 0)
+        self.assertIn(f"re-parented to {launcher.pid}", out)
+        program = [e for e in events if e["program"]]
+        adopted = [e for e in events if e["adopted"]]
+        self.assertEqual(len(program), 1)
+        self.assertEqual(program[0]["exitCode"], 0)
+        self.assertEqual(len(adopted), 1, events)
+        self.assertEqual(adopted[0]["exitCode"], 0)
+        self.assertLess(program[0]["time"], adopted[0]["time"], "the launcher outlives the program until the orphan is done")
+
+    def test_sigterm_is_forwarded(self):
+        prog = script("""
+            import signal, sys, time
+            signal.signal(signal.SIGTERM, lambda *a: (print("got SIGTERM", flush=True), sys.exit(9)))
+            print("ready", flush=True)
+            time.sleep(30)
+        """)
+        p = subprocess.Popen([sys.executable, "-m", "ipcscope", prog], env=env(), stdout=subprocess.PIPE, text=True)
+        self.assertEqual(p.stdout.readline().strip(), "ready")
+        p.send_signal(signal.SIGTERM)
+        out, _ = p.communicate(timeout=10)
+        p.stdout.close()
+        self.assertIn("got SIGTERM", out)
+        self.assertEqual(p.returncode, 9)
+
+
+if __name__ == "__main__":
+    unittest.main()
