@@ -5,6 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { ensureSystemPackages } from './code-server.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 process.chdir(root);
@@ -79,6 +80,12 @@ for (const [version, exe] of pythons()) {
   }
 }
 
+// Chromium for the panel tests and the e2e test (and build headers for code-server), from Debian.
+try {
+  ensureSystemPackages();
+} catch (e) {
+  console.log(`could not install system packages: ${e.message}`);
+}
 const unit = readdirSync('out/test').filter((f) => f.endsWith('.test.js')).map((f) => join('out/test', f));
 nodeTests('unit, LSP and CLI tests', unit);
 

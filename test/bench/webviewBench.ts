@@ -11,7 +11,8 @@ import { chromium } from 'playwright-core';
 import { makeNonce, renderWebviewHtml } from '../../extension/src/webviewHtml';
 import { PROTOCOL_VERSION, ProcessDelta, ProcessInfo, Snapshot } from '../../protocol/protocol';
 
-const outDir = path.resolve(__dirname);
+// Bundled into out/bench.js and out/test/*.test.js: the panel's files sit in out/.
+const outDir = fs.existsSync(path.join(__dirname, 'webview.js')) ? __dirname : path.resolve(__dirname, '..');
 
 export function syntheticProcesses(n: number): ProcessInfo[] {
   const list: ProcessInfo[] = [];
@@ -58,30 +59,33 @@ export function syntheticProcesses(n: number): ProcessInfo[] {
   return list;
 }
 
-export async function benchWebviewApply(opts: { processes: number; repeats: number; screenshot?: string }): Promise<{ medianMs: number; maxMs: number; resetMs: number; cspViolations: string[] }> {
-  const nonce = makeNonce();
+/** Serves the real panel (out/webview.js, out/webview.css) under the real HTML and CSP on 127.0.0.1. */
+export async function servePanel(): Promise<{ url: string; close: () => void }> {
   const holder = { html: '' };
-  // Start the server first, then render the HTML with the server's origin as the CSP source.
-  const started = await new Promise<{ url: string; close: () => void; setHtml: (h: string) => void }>((resolve) => {
-    const s = http.createServer((req, res) => {
-      if (req.url === '/') {
-        res.writeHead(200, { 'content-type': 'text/html' });
-        res.end(holder.html);
-        return;
-      }
-      const file = req.url === '/webview.js' ? 'webview.js' : req.url === '/webview.css' ? 'webview.css' : null;
-      if (!file) {
-        res.writeHead(404);
-        res.end();
-        return;
-      }
-      res.writeHead(200, { 'content-type': file.endsWith('.js') ? 'text/javascript' : 'text/css' });
-      res.end(fs.readFileSync(path.join(outDir, file)));
-    });
-    s.listen(0, '127.0.0.1', () => resolve({ url: `http://127.0.0.1:${(s.address() as AddressInfo).port}`, close: () => s.close(), setHtml: (h) => (holder.html = h) }));
+  const server = http.createServer((req, res) => {
+    if (req.url === '/') {
+      res.writeHead(200, { 'content-type': 'text/html' });
+      res.end(holder.html);
+      return;
+    }
+    const file = req.url === '/webview.js' ? 'webview.js' : req.url === '/webview.css' ? 'webview.css' : null;
+    if (!file) {
+      res.writeHead(404);
+      res.end();
+      return;
+    }
+    res.writeHead(200, { 'content-type': file.endsWith('.js') ? 'text/javascript' : 'text/css' });
+    res.end(fs.readFileSync(path.join(outDir, file)));
   });
-  started.setHtml(renderWebviewHtml({ scriptUri: `${started.url}/webview.js`, styleUri: `${started.url}/webview.css`, cspSource: started.url, nonce }));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  // The CSP names the server's own origin, known only once it listens.
+  holder.html = renderWebviewHtml({ scriptUri: `${url}/webview.js`, styleUri: `${url}/webview.css`, cspSource: url, nonce: makeNonce() });
+  return { url, close: () => server.close() };
+}
 
+export async function benchWebviewApply(opts: { processes: number; repeats: number; screenshot?: string }): Promise<{ medianMs: number; maxMs: number; resetMs: number; cspViolations: string[] }> {
+  const started = await servePanel();
   const browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
     args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
@@ -126,7 +130,8 @@ export async function benchWebviewApply(opts: { processes: number; repeats: numb
     }
     if (opts.screenshot) {
       const zombieRow = page.locator('[role="treeitem"]', { has: page.locator('.badge-zombie') }).first();
-      await zombieRow.click();
+      // Rows are virtualized: a zombie may be out of view with few processes; then show the first row.
+      await zombieRow.click({ timeout: 2000 }).catch(() => page.locator('[role="treeitem"]').first().click());
       await page.screenshot({ path: opts.screenshot });
     }
     const sorted = [...times].sort((a, b) => a - b);
