@@ -98,4 +98,15 @@ describe('language server over LSP (stdio)', () => {
     await until('a status without a watch', () => statuses.length > 0 && statuses[statuses.length - 1].watch === null);
     assert.equal(stderr.includes('Error'), false, stderr);
   });
+
+  test('nothing watched and no view visible: the server stops polling; a visible view resumes it', async () => {
+    await conn.sendNotification(LspMethods.setVisible, { visible: false });
+    await new Promise((r) => setTimeout(r, 400));
+    const before = resets.length + deltas.length;
+    await new Promise((r) => setTimeout(r, 1200));
+    assert.equal(resets.length + deltas.length, before, 'no refresh while nobody looks');
+    await conn.sendNotification(LspMethods.configure, { refreshIntervalMs: 250, scope: 'system' });
+    await conn.sendNotification(LspMethods.setVisible, { visible: true });
+    await until('a reset of the whole system', () => resets.some((s) => s.scope === 'system' && s.processes.length > 10));
+  });
 });
