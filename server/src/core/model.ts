@@ -185,7 +185,7 @@ export class ProcessModel {
     const result: ProcessInfo[] = [];
     for (let i = 0; i < selected.length; i++) {
       result.push(this.toInfo(selected[i], byPid, ctx, now));
-      if (i % 512 === 511) await yieldToLoop();
+      if (i % 256 === 255) await yieldToLoop();
     }
     return result;
   }

@@ -70,6 +70,13 @@ export function describeWchan(wchan: string, state: string): string {
   if (state === 'T') return 'stopped by a signal (SIGSTOP/SIGTSTP); continue it with SIGCONT';
   if (state === 't') return 'stopped under a debugger';
   if (!wchan) return '';
-  for (const [re, words] of WCHAN_WORDS) if (re.test(wchan)) return words;
-  return `in kernel function ${wchan}`;
+  let words = wchanWordsCache.get(wchan);
+  if (words === undefined) {
+    words = WCHAN_WORDS.find(([re]) => re.test(wchan))?.[1] ?? `in kernel function ${wchan}`;
+    wchanWordsCache.set(wchan, words);
+  }
+  return words;
 }
+
+/** Kernel functions are few; thousands of processes share them. */
+const wchanWordsCache = new Map<string, string>();
