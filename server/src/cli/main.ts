@@ -8,6 +8,7 @@ import { describeStat } from '../../../protocol/stat';
 import { ProcessModel } from '../core/model';
 import { renderTextTree } from '../core/textTree';
 import { PortableScanner } from '../inspect/portable';
+import { run } from './run';
 import { procAvailable } from '../inspect/procfs';
 
 const USAGE = `Usage:
@@ -18,6 +19,9 @@ const USAGE = `Usage:
       Print the same model the IPC Scope panel receives, as JSON.
   ipc-scope stat STAT
       Explain every letter of a ps STAT code, e.g. "Ssl+".
+  ipc-scope run [--json] -- COMMAND [ARGS...]
+      Run a Python program with the IPC Scope runtime and print what passes through its
+      queues, pipes and forks (JSON lines with --json). Exits with the program's status.
   ipc-scope --version | --help`;
 
 class UsageError extends Error {}
@@ -59,6 +63,16 @@ async function modelFor(pid: number | null, system: boolean): Promise<ProcessMod
 }
 
 export async function main(argv: string[], out: (s: string) => void = (s) => process.stdout.write(s)): Promise<number> {
+  if (argv[0] === 'run') {
+    // Everything after "--" (or after the run flags) is the program's command line, untouched.
+    const args = argv.slice(1);
+    const dash = args.indexOf('--');
+    const flags = dash >= 0 ? args.slice(0, dash) : args.filter((a, i) => a.startsWith('--') && args.slice(0, i).every((b) => b.startsWith('--')));
+    const command = dash >= 0 ? args.slice(dash + 1) : args.slice(flags.length);
+    for (const f of flags) if (f !== '--json') throw new UsageError(`unknown option for run: ${f}`);
+    if (!command.length) throw new UsageError('run needs a command, e.g. ipc-scope run -- python3 program.py');
+    return run(command, { json: flags.includes('--json'), out });
+  }
   const { cmd, flags, rest } = parseArgs(argv);
   switch (cmd) {
     case 'tree': {

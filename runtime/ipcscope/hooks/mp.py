@@ -1,0 +1,173 @@
+"""multiprocessing Queue / JoinableQueue / SimpleQueue and Connection (Pipe) hooks.
+
+A channel is named by the inode of its pipe or socket, which is the same in every process that
+holds it (fork, spawn or forkserver), so the hub can join both ends. Payload previews are the
+pickled bytes multiprocessing itself sends: nothing is pickled twice, nothing is unpickled here.
+"""
+import os
+from multiprocessing import connection, queues
+from multiprocessing.reduction import ForkingPickler
+
+from .. import protocol
+from . import user_location
+
+PV = protocol.PREVIEW_BYTES
+_emit = None
+
+
+def _ino(conn) -> int:
+    try:
+        return os.fstat(conn.fileno()).st_ino
+    except (OSError, ValueError):
+        return 0
+
+
+def _depth(q):
+    try:
+        return q.qsize()
+    except (NotImplementedError, OSError, ValueError):
+        return None
+
+
+def _mark_queue(q, reader, writer) -> str:
+    ch = f"queue:{_ino(reader)}"
+    q._ipcscope_ch = ch
+    for c in (reader, writer):
+        c._ipcscope_queue = q
+    return ch
+
+
+def _channel(conn) -> str:
+    ch = getattr(conn, "_ipcscope_ch", None)
+    if ch is None:
+        ch = conn._ipcscope_ch = f"conn:{_ino(conn)}"
+    return ch
+
+
+original_queue_reset = queues.Queue._reset
+original_queue_init = queues.Queue.__init__
+original_queue_put = queues.Queue.put
+original_simple_init = queues.SimpleQueue.__init__
+original_simple_setstate = queues.SimpleQueue.__setstate__
+original_simple_put = queues.SimpleQueue.put
+original_send = connection._ConnectionBase.send
+original_recv = connection._ConnectionBase.recv
+original_send_bytes = connection._ConnectionBase.send_bytes
+original_recv_bytes = connection._ConnectionBase.recv_bytes
+
+
+def queue_reset(self, *args, **kwargs):
+    original_queue_reset(self, *args, **kwargs)
+    try:
+        _mark_queue(self, self._reader, self._writer)
+    except Exception:
+        pass
+
+
+def queue_init(self, *args, **kwargs):
+    original_queue_init(self, *args, **kwargs)
+    try:
+        _emit(protocol.EV_QUEUE_NEW, self._ipcscope_ch, user_location(), x={"maxsize": self._maxsize, "type": type(self).__name__})
+    except Exception:
+        pass
+
+
+def queue_put(self, obj, block=True, timeout=None):
+    original_queue_put(self, obj, block, timeout)
+    try:
+        _emit(protocol.EV_QUEUE_PUT, self._ipcscope_ch, user_location(), x={"depth": _depth(self)})
+    except Exception:
+        pass
+
+
+def simple_init(self, *args, **kwargs):
+    original_simple_init(self, *args, **kwargs)
+    try:
+        ch = _mark_queue(self, self._reader, self._writer)
+        _emit(protocol.EV_QUEUE_NEW, ch, user_location(), x={"maxsize": 0, "type": "SimpleQueue"})
+    except Exception:
+        pass
+
+
+def simple_setstate(self, state):
+    original_simple_setstate(self, state)
+    try:
+        _mark_queue(self, self._reader, self._writer)
+    except Exception:
+        pass
+
+
+def simple_put(self, obj):
+    original_simple_put(self, obj)
+    try:
+        _emit(protocol.EV_QUEUE_PUT, self._ipcscope_ch, user_location(), x={"depth": None})
+    except Exception:
+        pass
+
+
+def send_bytes(self, buf, offset=0, size=None):
+    original_send_bytes(self, buf, offset, size)
+    try:
+        data = memoryview(buf).cast("B")
+        data = data[offset: offset + size if size is not None else None]
+        q = getattr(self, "_ipcscope_queue", None)
+        if q is not None:
+            _emit(protocol.EV_QUEUE_WRITE, q._ipcscope_ch, "", len(data), bytes(data[:PV]), "pickle")
+        else:
+            _emit(protocol.EV_CONN_SEND, _channel(self), user_location(), len(data), bytes(data[:PV]), "bytes")
+    except Exception:
+        pass
+
+
+def recv_bytes(self, maxlength=None):
+    data = original_recv_bytes(self, maxlength)
+    try:
+        q = getattr(self, "_ipcscope_queue", None)
+        if q is not None:
+            x = {"depth": _depth(q)} if isinstance(q, queues.Queue) else None
+            _emit(protocol.EV_QUEUE_GET, q._ipcscope_ch, user_location(), len(data), data[:PV], "pickle", x)
+        else:
+            _emit(protocol.EV_CONN_RECV, _channel(self), user_location(), len(data), data[:PV], "bytes")
+    except Exception:
+        pass
+    return data
+
+
+def send(self, obj):
+    # As CPython's send(), keeping the pickled bytes for the preview (pickled once, as before).
+    self._check_closed()
+    self._check_writable()
+    buf = ForkingPickler.dumps(obj)
+    self._send_bytes(buf)
+    try:
+        _emit(protocol.EV_CONN_SEND, _channel(self), user_location(), len(buf), bytes(memoryview(buf)[:PV]), "pickle")
+    except Exception:
+        pass
+
+
+def recv(self):
+    self._check_closed()
+    self._check_readable()
+    buf = self._recv_bytes()
+    try:
+        view = buf.getbuffer()
+        _emit(protocol.EV_CONN_RECV, _channel(self), user_location(), len(view), bytes(view[:PV]), "pickle")
+        del view
+    except Exception:
+        pass
+    return ForkingPickler.loads(buf.getbuffer())
+
+
+def install(emit) -> None:
+    global _emit
+    _emit = emit
+    queues.Queue._reset = queue_reset
+    queues.Queue.__init__ = queue_init
+    queues.Queue.put = queue_put
+    queues.SimpleQueue.__init__ = simple_init
+    queues.SimpleQueue.__setstate__ = simple_setstate
+    queues.SimpleQueue.put = simple_put
+    connection._ConnectionBase.send_bytes = send_bytes
+    connection._ConnectionBase.recv_bytes = recv_bytes
+    connection._ConnectionBase.send = send
+    connection._ConnectionBase.recv = recv

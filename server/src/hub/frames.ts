@@ -1,0 +1,65 @@
+/** Length-prefixed JSON frames (protocol/runtime.ts): 4-byte big-endian length, then UTF-8 JSON. */
+
+export class FrameError extends Error {}
+
+export function encodeFrame(obj: unknown): Buffer {
+  const body = Buffer.from(JSON.stringify(obj), 'utf8');
+  const head = Buffer.allocUnsafe(4);
+  head.writeUInt32BE(body.length, 0);
+  return Buffer.concat([head, body]);
+}
+
+/** Splits a byte stream into frames. Throws FrameError on an oversized frame or bad JSON. */
+export class FrameReader {
+  private chunks: Buffer[] = [];
+  private buffered = 0;
+
+  constructor(private readonly maxFrameBytes: number) {}
+
+  /** Bytes received but not yet a whole frame (non-zero at EOF means a truncated frame). */
+  get pending(): number {
+    return this.buffered;
+  }
+
+  push(chunk: Buffer): unknown[] {
+    this.chunks.push(chunk);
+    this.buffered += chunk.length;
+    const frames: unknown[] = [];
+    for (;;) {
+      if (this.buffered < 4) break;
+      const head = this.peek(4);
+      const len = head.readUInt32BE(0);
+      if (len > this.maxFrameBytes) throw new FrameError(`frame of ${len} bytes exceeds the maximum of ${this.maxFrameBytes}`);
+      if (this.buffered < 4 + len) break;
+      const all = this.take(4 + len);
+      let value: unknown;
+      try {
+        value = JSON.parse(all.toString('utf8', 4));
+      } catch (e) {
+        throw new FrameError(`malformed frame: ${(e as Error).message}`);
+      }
+      if (!value || typeof value !== 'object' || typeof (value as { t?: unknown }).t !== 'string') throw new FrameError('malformed frame: not an object with a "t" field');
+      frames.push(value);
+    }
+    return frames;
+  }
+
+  /** Makes the first chunk hold at least n bytes (joining chunks only when a frame spans them). */
+  private gather(n: number): Buffer {
+    if (this.chunks[0].length < n) this.chunks = [Buffer.concat(this.chunks)];
+    return this.chunks[0];
+  }
+
+  private peek(n: number): Buffer {
+    return this.gather(n);
+  }
+
+  private take(n: number): Buffer {
+    const first = this.gather(n);
+    const rest = first.subarray(n);
+    if (rest.length) this.chunks[0] = rest;
+    else this.chunks.shift();
+    this.buffered -= n;
+    return first.subarray(0, n);
+  }
+}

@@ -1,0 +1,240 @@
+/**
+ * The runtime hub: a Unix socket, in a directory only the user can enter (0700), the socket itself
+ * 0600, and a per-run token in the `hello` frame. Events go into a fixed-size ring (flat memory);
+ * what the ring overwrites and what the runtime could not send are counted, never silently lost.
+ */
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { processKey } from '../../../protocol/protocol';
+import { FrameTypes, HelloFrame, MAX_FRAME_BYTES, RUNTIME_PROTOCOL_VERSION, RuntimeEvent, RuntimeEnv } from '../../../protocol/runtime';
+import { FrameError, FrameReader, encodeFrame } from './frames';
+
+export interface HubEvent extends RuntimeEvent {
+  pid: number;
+  /** process key, pid@starttime */
+  key: string;
+}
+
+export interface HubClient {
+  pid: number;
+  ppid: number;
+  key: string;
+  argv: string[];
+  python: string;
+  connectedAt: number;
+  events: number;
+  droppedByRuntime: number;
+  connected: boolean;
+}
+
+export interface HubStats {
+  clients: number;
+  received: number;
+  /** Overwritten in the ring before anyone read them. */
+  droppedByRing: number;
+  /** Reported by runtimes that could not send them. */
+  droppedByRuntime: number;
+  protocolErrors: number;
+}
+
+export interface HubOptions {
+  capacity?: number;
+  maxFrameBytes?: number;
+  /** Use this socket path instead of a fresh private directory (a stale socket there is replaced). */
+  socketPath?: string;
+}
+
+export class Hub extends EventEmitter {
+  readonly token = randomBytes(24).toString('hex');
+  socketPath = '';
+  private dir: string | null = null;
+  private server: net.Server | null = null;
+  private readonly sockets = new Set<net.Socket>();
+  private readonly ring: (HubEvent | undefined)[];
+  private head = 0;
+  private size = 0;
+  readonly clients = new Map<string, HubClient>();
+  readonly errors: string[] = [];
+  readonly stats: HubStats = { clients: 0, received: 0, droppedByRing: 0, droppedByRuntime: 0, protocolErrors: 0 };
+
+  constructor(private readonly opts: HubOptions = {}) {
+    super();
+    this.ring = new Array(opts.capacity ?? 100_000);
+  }
+
+  /** Environment for a program run under the hub. */
+  env(): Record<string, string> {
+    return { [RuntimeEnv.hub]: this.socketPath, [RuntimeEnv.token]: this.token };
+  }
+
+  async start(): Promise<void> {
+    if (this.opts.socketPath) {
+      this.socketPath = this.opts.socketPath;
+      await removeStaleSocket(this.socketPath);
+    } else {
+      this.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ipc-scope-'));
+      fs.chmodSync(this.dir, 0o700);
+      this.socketPath = path.join(this.dir, 'hub.sock');
+    }
+    const server = net.createServer((s) => this.accept(s));
+    this.server = server;
+    const oldMask = process.umask(0o177); // the socket is created 0600
+    try {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(this.socketPath, () => resolve());
+      });
+    } finally {
+      process.umask(oldMask);
+    }
+    fs.chmodSync(this.socketPath, 0o600);
+  }
+
+  async stop(): Promise<void> {
+    for (const s of this.sockets) s.destroy();
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+    this.server = null;
+    if (this.dir) fs.rmSync(this.dir, { recursive: true, force: true });
+    else if (this.socketPath) fs.rmSync(this.socketPath, { force: true });
+  }
+
+  /** Events in arrival order (oldest first), at most `capacity`. */
+  events(): HubEvent[] {
+    const out: HubEvent[] = [];
+    const cap = this.ring.length;
+    for (let i = 0; i < this.size; i++) out.push(this.ring[(this.head - this.size + i + cap) % cap]!);
+    return out;
+  }
+
+  private record(e: HubEvent): void {
+    const cap = this.ring.length;
+    if (this.size === cap) this.stats.droppedByRing++;
+    else this.size++;
+    this.ring[this.head] = e;
+    this.head = (this.head + 1) % cap;
+    this.stats.received++;
+  }
+
+  private protocolError(socket: net.Socket, message: string): void {
+    this.stats.protocolErrors++;
+    this.errors.push(message);
+    if (this.errors.length > 100) this.errors.shift();
+    this.emit('protocolError', message);
+    if (!socket.destroyed) socket.end(encodeFrame({ t: FrameTypes.error, message }));
+    socket.destroySoon?.();
+  }
+
+  private accept(socket: net.Socket): void {
+    this.sockets.add(socket);
+    const reader = new FrameReader(this.opts.maxFrameBytes ?? MAX_FRAME_BYTES);
+    let client: HubClient | null = null;
+    let failed = false;
+    const fail = (message: string) => {
+      failed = true;
+      this.protocolError(socket, message);
+    };
+    socket.on('data', (chunk: Buffer) => {
+      if (failed) return;
+      let frames: unknown[];
+      try {
+        frames = reader.push(chunk);
+      } catch (e) {
+        fail(e instanceof FrameError ? e.message : String(e));
+        return;
+      }
+      for (const f of frames) {
+        if (!client) {
+          const accepted = this.hello(f as HelloFrame);
+          if (typeof accepted === 'string') {
+            fail(accepted);
+            return;
+          }
+          client = accepted;
+          socket.write(encodeFrame({ t: FrameTypes.welcome, v: RUNTIME_PROTOCOL_VERSION }));
+          this.emit('client', client);
+          continue;
+        }
+        const frame = f as { t: string; events?: unknown; dropped?: unknown };
+        if (frame.t !== FrameTypes.events || !Array.isArray(frame.events)) {
+          fail(`unexpected frame "${String(frame.t)}"`);
+          return;
+        }
+        if (typeof frame.dropped === 'number' && frame.dropped > client.droppedByRuntime) {
+          this.stats.droppedByRuntime += frame.dropped - client.droppedByRuntime;
+          client.droppedByRuntime = frame.dropped;
+        }
+        const batch: HubEvent[] = [];
+        for (const raw of frame.events as RuntimeEvent[]) {
+          if (!raw || typeof raw.k !== 'string') continue;
+          const e = raw as HubEvent;
+          e.pid = client.pid;
+          e.key = client.key;
+          this.record(e);
+          batch.push(e);
+        }
+        client.events += batch.length;
+        if (batch.length) this.emit('events', batch, client);
+      }
+    });
+    socket.on('error', () => {});
+    socket.on('close', () => {
+      this.sockets.delete(socket);
+      if (reader.pending && !failed) {
+        this.stats.protocolErrors++;
+        this.errors.push(`connection from ${client ? `pid ${client.pid}` : 'an unknown process'} closed in the middle of a frame (${reader.pending} bytes)`);
+      }
+      if (client) {
+        client.connected = false;
+        this.emit('disconnect', client);
+      }
+    });
+  }
+
+  /** The client, or why it is refused. */
+  private hello(f: HelloFrame): HubClient | string {
+    if (f.t !== FrameTypes.hello) return 'the first frame must be "hello"';
+    if (f.v !== RUNTIME_PROTOCOL_VERSION) return `runtime protocol version ${f.v} is not supported (hub speaks ${RUNTIME_PROTOCOL_VERSION})`;
+    if (typeof f.token !== 'string' || !sameToken(f.token, this.token)) return 'wrong token';
+    if (!Number.isInteger(f.pid) || f.pid <= 0) return 'hello without a valid pid';
+    const key = processKey(f.pid, Number(f.start) || 0);
+    const client: HubClient = {
+      pid: f.pid,
+      ppid: Number(f.ppid) || 0,
+      key,
+      argv: Array.isArray(f.argv) ? f.argv.map(String) : [],
+      python: String(f.python ?? ''),
+      connectedAt: Date.now(),
+      events: 0,
+      droppedByRuntime: 0,
+      connected: true,
+    };
+    this.clients.set(key, client);
+    this.stats.clients = this.clients.size;
+    return client;
+  }
+}
+
+function sameToken(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+/** A socket left by a dead run is replaced; one that still answers is in use. */
+async function removeStaleSocket(p: string): Promise<void> {
+  if (!fs.existsSync(p)) return;
+  const alive = await new Promise<boolean>((resolve) => {
+    const c = net.connect(p);
+    c.once('connect', () => {
+      c.destroy();
+      resolve(true);
+    });
+    c.once('error', () => resolve(false));
+  });
+  if (alive) throw new Error(`another IPC Scope hub is listening on ${p}`);
+  fs.rmSync(p, { force: true });
+}

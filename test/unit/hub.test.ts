@@ -1,0 +1,164 @@
+/** The runtime hub: private socket, token, versioned hello, frame limits, bounded memory. */
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { describe, test } from 'node:test';
+import { MAX_FRAME_BYTES, RUNTIME_PROTOCOL_VERSION } from '../../protocol/runtime';
+import { encodeFrame, FrameReader } from '../../server/src/hub/frames';
+import { Hub } from '../../server/src/hub/hub';
+
+function connect(hub: Hub): Promise<net.Socket> {
+  return new Promise((resolve, reject) => {
+    const s = net.connect(hub.socketPath, () => resolve(s));
+    s.once('error', reject);
+  });
+}
+
+/** Sends raw bytes, returns every frame the hub answers until it closes (or ms pass). */
+function exchange(hub: Hub, ...chunks: Buffer[]): Promise<{ frames: Array<{ t: string; message?: string }>; closed: boolean }> {
+  return connect(hub).then(
+    (s) =>
+      new Promise((resolve) => {
+        const reader = new FrameReader(MAX_FRAME_BYTES);
+        const frames: Array<{ t: string; message?: string }> = [];
+        let closed = false;
+        s.on('data', (d) => frames.push(...(reader.push(d) as Array<{ t: string }>)));
+        s.on('close', () => {
+          closed = true;
+          resolve({ frames, closed });
+        });
+        s.on('error', () => {});
+        for (const c of chunks) s.write(c);
+        setTimeout(() => {
+          s.destroy();
+          resolve({ frames, closed });
+        }, 400);
+      }),
+  );
+}
+
+const hello = (hub: Hub, extra: object = {}) => encodeFrame({ t: 'hello', v: RUNTIME_PROTOCOL_VERSION, token: hub.token, pid: 4242, ppid: 1, start: 99, argv: ['x.py'], python: '3.11', ...extra });
+const events = (n: number, dropped = 0) => encodeFrame({ t: 'events', dropped, events: Array.from({ length: n }, (_, i) => ({ k: 'queue.put', ch: 'queue:1', n: i + 1, ts: i, loc: '', size: -1, pv: '', pf: '' })) });
+
+describe('hub', () => {
+  test('socket in a 0700 directory, socket 0600, token of 48 hex chars', async () => {
+    const hub = new Hub();
+    await hub.start();
+    try {
+      assert.equal(fs.statSync(path.dirname(hub.socketPath)).mode & 0o777, 0o700);
+      assert.equal(fs.statSync(hub.socketPath).mode & 0o777, 0o600);
+      assert.match(hub.token, /^[0-9a-f]{48}$/);
+      assert.equal(hub.env().IPCSCOPE_HUB, hub.socketPath);
+    } finally {
+      await hub.stop();
+    }
+    assert.equal(fs.existsSync(hub.socketPath), false, 'cleaned up');
+  });
+
+  test('a good hello is welcomed and events are recorded with the process key', async () => {
+    const hub = new Hub();
+    await hub.start();
+    try {
+      const r = await exchange(hub, hello(hub), events(3, 2));
+      assert.equal(r.frames[0].t, 'welcome');
+      const evs = hub.events();
+      assert.equal(evs.length, 3);
+      assert.equal(evs[0].key, '4242@99');
+      assert.deepEqual(evs.map((e) => e.n), [1, 2, 3]);
+      assert.equal(hub.stats.droppedByRuntime, 2, 'what the runtime could not send is counted');
+    } finally {
+      await hub.stop();
+    }
+  });
+
+  for (const [name, build, message] of [
+    ['wrong token', (h: Hub) => [hello(h, { token: 'nope' })], /wrong token/],
+    ['another protocol version', (h: Hub) => [hello(h, { v: 99 })], /version 99 is not supported/],
+    ['events before hello', () => [events(1)], /first frame must be "hello"/],
+    ['malformed JSON', () => [Buffer.concat([Buffer.from([0, 0, 0, 5]), Buffer.from('{oops')])], /malformed frame/],
+    ['a frame over the maximum', () => [Buffer.from([0xff, 0xff, 0xff, 0xff])], /exceeds the maximum/],
+    ['JSON that is not a frame', () => [encodeFrame([1, 2, 3])], /not an object with a "t" field/],
+  ] as const) {
+    test(`${name}: a clear error frame, the connection closed, the hub lives on`, async () => {
+      const hub = new Hub();
+      await hub.start();
+      try {
+        const r = await exchange(hub, ...build(hub));
+        assert.equal(r.frames[0]?.t, 'error');
+        assert.match(r.frames[0].message ?? '', message);
+        assert.equal(r.closed, true);
+        assert.equal(hub.stats.protocolErrors, 1);
+        assert.equal(hub.events().length, 0);
+        const ok = await exchange(hub, hello(hub), events(1));
+        assert.equal(ok.frames[0].t, 'welcome', 'still serving others');
+      } finally {
+        await hub.stop();
+      }
+    });
+  }
+
+  test('a frame cut off by a dying process is reported, not a crash', async () => {
+    const hub = new Hub();
+    await hub.start();
+    try {
+      const whole = events(2);
+      await exchange(hub, hello(hub), whole.subarray(0, whole.length - 7));
+      await new Promise((r) => setTimeout(r, 50));
+      assert.equal(hub.stats.protocolErrors, 1);
+      assert.match(hub.errors[0], /closed in the middle of a frame/);
+    } finally {
+      await hub.stop();
+    }
+  });
+
+  test('frames split across reads and many frames in one read', async () => {
+    const hub = new Hub();
+    await hub.start();
+    try {
+      const all = Buffer.concat([hello(hub), events(5), events(5)]);
+      const pieces = [all.subarray(0, 3), all.subarray(3, 50), all.subarray(50)];
+      await exchange(hub, ...pieces);
+      assert.equal(hub.events().length, 10);
+    } finally {
+      await hub.stop();
+    }
+  });
+
+  test('memory stays bounded: the ring keeps the newest and counts what it dropped', async () => {
+    const hub = new Hub({ capacity: 100 });
+    await hub.start();
+    try {
+      await exchange(hub, hello(hub), events(250));
+      assert.equal(hub.events().length, 100);
+      assert.equal(hub.stats.received, 250);
+      assert.equal(hub.stats.droppedByRing, 150);
+      assert.equal(hub.events()[0].n, 151, 'oldest dropped first, order kept');
+    } finally {
+      await hub.stop();
+    }
+  });
+
+  test('a socket left by a dead run is replaced; a live one is refused', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ipc-scope-stale-'));
+    const p = path.join(dir, 'hub.sock');
+    // A dead run: a socket file with nobody listening.
+    const dead = net.createServer();
+    await new Promise<void>((r) => dead.listen(p, () => r()));
+    await new Promise<void>((r) => {
+      (dead as unknown as { _handle: { close(): void } | null })._handle?.close();
+      r();
+    });
+    fs.existsSync(p) || fs.writeFileSync(p, '');
+    const hub = new Hub({ socketPath: p });
+    await hub.start();
+    try {
+      const second = new Hub({ socketPath: p });
+      await assert.rejects(second.start(), /another IPC Scope hub is listening/);
+    } finally {
+      await hub.stop();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
