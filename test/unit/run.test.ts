@@ -1,0 +1,93 @@
+/** `ipc-scope run` with the real runtime and real example programs: what the hub receives, and fail-open. */
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import * as path from 'node:path';
+import { describe, test } from 'node:test';
+import type { HubEvent } from '../../server/src/hub/hub';
+import { Hub } from '../../server/src/hub/hub';
+import { runtimeEnv } from '../../server/src/cli/run';
+import { decodePreview } from '../../server/src/core/preview';
+import { examplesDir, python, repoRoot } from './helpers';
+
+const cli = path.join(repoRoot, 'out', 'cli.js');
+const START_METHODS = ['fork', 'spawn', 'forkserver'];
+
+function runJson(args: string[]): { events: HubEvent[]; status: number | null; programOut: string } {
+  const r = spawnSync(process.execPath, [cli, 'run', '--json', '--', ...args], { encoding: 'utf8', timeout: 120_000 });
+  const events = r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as HubEvent);
+  return { events, status: r.status, programOut: r.stderr };
+}
+
+const text = (e: HubEvent) => decodePreview(Buffer.from(e.pv, 'base64'), e.pf, e.size).text;
+
+describe('ipc-scope run', () => {
+  for (const method of START_METHODS) {
+    test(`queue producer/consumer (${method}): every item seen in order, depth within maxsize`, () => {
+      const r = runJson([python, path.join(examplesDir, 'queue_producer_consumer.py'), '--start-method', method, '--items', '8', '--maxsize', '3', '--consumer-pause', '0.01']);
+      assert.equal(r.status, 0, r.programOut);
+      assert.match(r.programOut, /consumer got 8 items in order: True/);
+      const created = r.events.find((e) => e.k === 'queue.new' && e.x?.maxsize === 3)!;
+      assert.ok(created, 'the bounded queue was reported at its creation line');
+      assert.match(created.loc, /queue_producer_consumer\.py:\d+$/);
+      const ch = created.ch;
+      const puts = r.events.filter((e) => e.k === 'queue.put' && e.ch === ch);
+      const gets = r.events.filter((e) => e.k === 'queue.get' && e.ch === ch).sort((a, b) => a.ts - b.ts);
+      assert.equal(puts.length, 9, '8 items and the sentinel');
+      assert.equal(gets.length, 9);
+      assert.notEqual(puts[0].pid, gets[0].pid, 'producer and consumer are different processes');
+      assert.deepEqual(gets.map(text), [...Array.from({ length: 8 }, (_, i) => `{'seq': ${i}, 'text': 'item ${i}'}`), 'None']);
+      for (const e of [...puts, ...gets]) assert.ok(typeof e.x?.depth === 'number' && e.x.depth >= 0 && e.x.depth <= 3, `depth ${e.x?.depth}`);
+      assert.ok(puts.every((p) => /queue_producer_consumer\.py:\d+$/.test(p.loc)), 'source line of each put');
+    });
+  }
+
+  test('duplex and one-way Pipe: both directions seen, with payloads', () => {
+    const r = runJson([python, path.join(examplesDir, 'pipe_ping_pong.py'), '--rounds', '3']);
+    assert.equal(r.status, 0, r.programOut);
+    const sends = r.events.filter((e) => e.k === 'conn.send');
+    const recvs = r.events.filter((e) => e.k === 'conn.recv');
+    const pings = sends.filter((e) => text(e).startsWith("('ping'"));
+    const pongs = sends.filter((e) => text(e).startsWith("('pong'"));
+    assert.equal(pings.length, 3);
+    assert.equal(pongs.length, 3);
+    assert.notEqual(pings[0].pid, pongs[0].pid, 'each direction from its own process');
+    assert.deepEqual(recvs.filter((e) => e.pid === pings[0].pid && e.pf === 'pickle').map(text), ["('pong', 0)", "('pong', 1)", "('pong', 2)"]);
+    assert.deepEqual(recvs.filter((e) => e.pf === 'bytes').map(text), ['line 0', 'line 1', 'line 2']);
+  });
+
+  test('the exit status is the program\'s, and os.wait results are decoded', () => {
+    const r = runJson([python, path.join(examplesDir, 'zombie.py'), '--hold', '0.2', '--code', '3']);
+    assert.equal(r.status, 0);
+    const wait = r.events.find((e) => e.k === 'os.wait')!;
+    assert.equal(wait.x?.exitCode, 3);
+    const fork = r.events.find((e) => e.k === 'os.fork')!;
+    assert.equal(fork.x?.child, wait.x?.child);
+    const bad = spawnSync(process.execPath, [cli, 'run', '--', python, '-c', 'import sys; print("out"); sys.exit(4)'], { encoding: 'utf8' });
+    assert.equal(bad.status, 4);
+    assert.match(bad.stdout, /^out$/m);
+  });
+
+  test('fail-open: with no hub, or a hub that dies mid-run, the program runs untouched', async () => {
+    const program = [path.join(examplesDir, 'pipe_ping_pong.py'), '--rounds', '3000'];
+    const plain = spawnSync(python, program, { encoding: 'utf8' });
+    assert.equal(plain.status, 0);
+    const hub = new Hub();
+    await hub.start();
+    const noHub = spawnSync(python, program, { encoding: 'utf8', env: { ...runtimeEnv(hub), IPCSCOPE_HUB: '/nonexistent/hub.sock' } });
+    assert.equal(noHub.status, 0, noHub.stderr);
+    assert.equal(noHub.stdout, plain.stdout);
+    assert.equal(noHub.stderr, '');
+    // A hub that goes away while the program talks.
+    const child = spawn(python, program, { env: runtimeEnv(hub), stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (err += d));
+    await new Promise<void>((resolve) => hub.once('events', () => resolve()));
+    await hub.stop();
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    assert.equal(code, 0, err);
+    assert.equal(out, plain.stdout);
+    assert.equal(err, '');
+  });
+});
