@@ -8,7 +8,7 @@ starts afresh with its own connection.
 from __future__ import annotations
 
 import _thread
-import base64
+from base64 import b64encode
 import collections
 import json
 import os
@@ -16,6 +16,7 @@ import socket
 import struct
 import sys
 import time
+from time import monotonic_ns
 
 from . import protocol
 
@@ -59,18 +60,14 @@ class Transport:
             except OSError:
                 pass
 
-    def emit(self, kind: str, ch: str = "", loc: str = "", size: int = -1, pv=b"", pf: str = "", x=None) -> None:
+    def emit(self, kind: str, ch: str = "", loc=None, size: int = -1, pv=b"", pf: str = "", x=None, ts=None) -> None:
+        # Hot path: a tuple into the deque. Encoding happens in the sender thread.
         if self.dead:
             return
         if len(self.buf) >= MAX_BUFFERED:
             self.dropped += 1
             return
-        self.n += 1
-        ev = {"k": kind, "ch": ch, "n": self.n, "ts": time.monotonic_ns(), "loc": loc, "size": size,
-              "pv": base64.b64encode(pv[: protocol.PREVIEW_BYTES]).decode() if pv else "", "pf": pf}
-        if x:
-            ev["x"] = x
-        self.buf.append(ev)
+        self.buf.append((kind, ch, ts or monotonic_ns(), loc, size, pv, pf, x))
         if not self.started:
             self.started = True
             _thread.start_new_thread(self._run, ())
@@ -117,14 +114,23 @@ class Transport:
                 self.idle = False
                 while self.buf:
                     batch = []
+                    pop = self.buf.popleft
                     while self.buf and len(batch) < BATCH:
-                        batch.append(self.buf.popleft())
+                        batch.append(self._encode(pop()))
                     self.sock.sendall(_frame({"t": protocol.FRAME_EVENTS, "dropped": self.dropped, "events": batch}))
         except Exception:
             # Hub missing, refused us or went away: stay quiet from now on.
             self.dead = True
             self.idle = True
             self.buf.clear()
+
+
+    def _encode(self, ev) -> list:
+        """The wire form of an event: a positional array (protocol/runtime.ts EVENT_FIELDS)."""
+        kind, ch, ts, loc, size, pv, pf, x = ev
+        self.n += 1
+        return [kind, ch, self.n, ts, f"{loc[0]}:{loc[1]}" if loc else "", size,
+                b64encode(pv[: protocol.PREVIEW_BYTES]).decode() if pv else "", pf, x]
 
 
 def _frame(obj) -> bytes:

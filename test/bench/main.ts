@@ -54,8 +54,26 @@ async function spawnSleepers(n: number): Promise<ChildProcess> {
 
 const PS_ARGS = ['-eo', 'pid=,ppid=,pgid=,sid=,tty=,stat=,ni=,nlwp=,rss=,vsz=,%cpu=,lstart=,wchan:32=,args='];
 
+/** `npm run bench -- --only runtime` (or snapshot, panel) runs one part. */
+const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : null;
+const part = (name: string) => !only || only === name;
+
 async function main(): Promise<void> {
   console.log(`IPC Scope benchmarks (${new Date().toISOString()}, node ${process.version})`);
+  if (part('snapshot')) await benchSnapshot();
+  if (part('runtime')) {
+    console.log('\n## Runtime: instrumented vs plain (interleaved, medians)');
+    try {
+      const { benchRuntime } = await import('./runtimeBench');
+      for (const line of await benchRuntime({ messages: Number(process.env.BENCH_MESSAGES ?? 100_000), rounds: Number(process.env.BENCH_RUNTIME_ROUNDS ?? 5) })) console.log(line);
+    } catch (e) {
+      console.log(`runtime benchmark could not run: ${(e as Error).message}`);
+    }
+  }
+  if (part('panel')) await benchPanel();
+}
+
+async function benchSnapshot(): Promise<void> {
   const holder = await spawnSleepers(TARGET);
   try {
     const count = listPids().length;
@@ -94,6 +112,9 @@ async function main(): Promise<void> {
     }
   }
 
+}
+
+async function benchPanel(): Promise<void> {
   console.log(`\n## Panel: applying an update of ${TARGET} processes in Chromium`);
   try {
     const { benchWebviewApply } = await import('./webviewBench');

@@ -40,7 +40,7 @@ function exchange(hub: Hub, ...chunks: Buffer[]): Promise<{ frames: Array<{ t: s
 }
 
 const hello = (hub: Hub, extra: object = {}) => encodeFrame({ t: 'hello', v: RUNTIME_PROTOCOL_VERSION, token: hub.token, pid: 4242, ppid: 1, start: 99, argv: ['x.py'], python: '3.11', ...extra });
-const events = (n: number, dropped = 0) => encodeFrame({ t: 'events', dropped, events: Array.from({ length: n }, (_, i) => ({ k: 'queue.put', ch: 'queue:1', n: i + 1, ts: i, loc: '', size: -1, pv: '', pf: '' })) });
+const events = (n: number, dropped = 0) => encodeFrame({ t: 'events', dropped, events: Array.from({ length: n }, (_, i) => ['queue.put', 'queue:1', i + 1, i, '', -1, '', '', null]) });
 
 describe('hub', () => {
   test('socket in a 0700 directory, socket 0600, token of 48 hex chars', async () => {

@@ -35,7 +35,9 @@ describe('ipc-scope run', () => {
       assert.equal(puts.length, 9, '8 items and the sentinel');
       assert.equal(gets.length, 9);
       assert.notEqual(puts[0].pid, gets[0].pid, 'producer and consumer are different processes');
-      assert.deepEqual(gets.map(text), [...Array.from({ length: 8 }, (_, i) => `{'seq': ${i}, 'text': 'item ${i}'}`), 'None']);
+      const items = [...Array.from({ length: 8 }, (_, i) => `{'seq': ${i}, 'text': 'item ${i}'}`), 'None'];
+      assert.deepEqual(gets.map(text), items);
+      assert.deepEqual([...puts].sort((a, b) => a.ts - b.ts).map(text), items, 'each put carries its item, in order');
       for (const e of [...puts, ...gets]) assert.ok(typeof e.x?.depth === 'number' && e.x.depth >= 0 && e.x.depth <= 3, `depth ${e.x?.depth}`);
       assert.ok(puts.every((p) => /queue_producer_consumer\.py:\d+$/.test(p.loc)), 'source line of each put');
     });

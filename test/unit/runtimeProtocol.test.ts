@@ -11,6 +11,7 @@ test('the Python mirror agrees with protocol/runtime.ts', () => {
     RUNTIME_PROTOCOL_VERSION: runtime.RUNTIME_PROTOCOL_VERSION,
     MAX_FRAME_BYTES: runtime.MAX_FRAME_BYTES,
     PREVIEW_BYTES: runtime.PREVIEW_BYTES,
+    EVENT_FIELDS: runtime.EVENT_FIELDS,
     RuntimeEnv: runtime.RuntimeEnv,
     FrameTypes: runtime.FrameTypes,
     EventKinds: runtime.EventKinds,

@@ -12,15 +12,22 @@ _SKIP = tuple(os.path.dirname(m.__file__) + os.sep for m in (multiprocessing,)) 
 )
 
 
-def user_location(depth: int = 2) -> str:
-    """file:line of the first caller outside multiprocessing, threading and ipcscope."""
+_skip_file = {}  # co_filename -> is it ours or the library's (decided once per file)
+
+
+def user_location(depth: int = 2):
+    """(file, line) of the first caller outside multiprocessing, threading and ipcscope, or None.
+    Formatting waits for the sender thread: this runs on the user's hot path."""
     try:
         f = sys._getframe(depth)
     except ValueError:
-        return ""
+        return None
     while f is not None:
         fn = f.f_code.co_filename
-        if not fn.startswith(_SKIP) and not fn.startswith("<frozen"):
-            return f"{fn}:{f.f_lineno}"
+        skip = _skip_file.get(fn)
+        if skip is None:
+            skip = _skip_file[fn] = fn.startswith(_SKIP) or fn.startswith("<frozen")
+        if not skip:
+            return (fn, f.f_lineno)
         f = f.f_back
-    return ""
+    return None

@@ -4,7 +4,9 @@ A channel is named by the inode of its pipe or socket, which is the same in ever
 holds it (fork, spawn or forkserver), so the hub can join both ends. Payload previews are the
 pickled bytes multiprocessing itself sends: nothing is pickled twice, nothing is unpickled here.
 """
+import collections
 import os
+from time import monotonic_ns
 from multiprocessing import connection, queues
 from multiprocessing.reduction import ForkingPickler
 
@@ -32,6 +34,8 @@ def _depth(q):
 def _mark_queue(q, reader, writer) -> str:
     ch = f"queue:{_ino(reader)}"
     q._ipcscope_ch = ch
+    # (location, depth, time) of each put, in order, until the feeder thread writes it to the pipe.
+    q._ipcscope_pending = collections.deque()
     for c in (reader, writer):
         c._ipcscope_queue = q
     return ch
@@ -49,7 +53,6 @@ original_queue_init = queues.Queue.__init__
 original_queue_put = queues.Queue.put
 original_simple_init = queues.SimpleQueue.__init__
 original_simple_setstate = queues.SimpleQueue.__setstate__
-original_simple_put = queues.SimpleQueue.put
 original_send = connection._ConnectionBase.send
 original_recv = connection._ConnectionBase.recv
 original_send_bytes = connection._ConnectionBase.send_bytes
@@ -75,7 +78,8 @@ def queue_init(self, *args, **kwargs):
 def queue_put(self, obj, block=True, timeout=None):
     original_queue_put(self, obj, block, timeout)
     try:
-        _emit(protocol.EV_QUEUE_PUT, self._ipcscope_ch, user_location(), x={"depth": _depth(self)})
+        # One event per item: the feeder thread sends it with the pickled bytes (see send_bytes).
+        self._ipcscope_pending.append((user_location(), _depth(self), monotonic_ns()))
     except Exception:
         pass
 
@@ -97,14 +101,6 @@ def simple_setstate(self, state):
         pass
 
 
-def simple_put(self, obj):
-    original_simple_put(self, obj)
-    try:
-        _emit(protocol.EV_QUEUE_PUT, self._ipcscope_ch, user_location(), x={"depth": None})
-    except Exception:
-        pass
-
-
 def send_bytes(self, buf, offset=0, size=None):
     original_send_bytes(self, buf, offset, size)
     try:
@@ -112,7 +108,12 @@ def send_bytes(self, buf, offset=0, size=None):
         data = data[offset: offset + size if size is not None else None]
         q = getattr(self, "_ipcscope_queue", None)
         if q is not None:
-            _emit(protocol.EV_QUEUE_WRITE, q._ipcscope_ch, "", len(data), bytes(data[:PV]), "pickle")
+            pending = q._ipcscope_pending
+            if pending:
+                loc, depth, ts = pending.popleft()
+                _emit(protocol.EV_QUEUE_PUT, q._ipcscope_ch, loc, len(data), bytes(data[:PV]), "pickle", {"depth": depth}, ts)
+            else:  # SimpleQueue writes in the caller's thread
+                _emit(protocol.EV_QUEUE_PUT, q._ipcscope_ch, user_location(), len(data), bytes(data[:PV]), "pickle")
         else:
             _emit(protocol.EV_CONN_SEND, _channel(self), user_location(), len(data), bytes(data[:PV]), "bytes")
     except Exception:
@@ -166,7 +167,6 @@ def install(emit) -> None:
     queues.Queue.put = queue_put
     queues.SimpleQueue.__init__ = simple_init
     queues.SimpleQueue.__setstate__ = simple_setstate
-    queues.SimpleQueue.put = simple_put
     connection._ConnectionBase.send_bytes = send_bytes
     connection._ConnectionBase.recv_bytes = recv_bytes
     connection._ConnectionBase.send = send

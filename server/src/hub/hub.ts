@@ -10,7 +10,7 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { processKey } from '../../../protocol/protocol';
-import { FrameTypes, HelloFrame, MAX_FRAME_BYTES, RUNTIME_PROTOCOL_VERSION, RuntimeEvent, RuntimeEnv } from '../../../protocol/runtime';
+import { FrameTypes, HelloFrame, MAX_FRAME_BYTES, RUNTIME_PROTOCOL_VERSION, RuntimeEvent, RuntimeEnv, WireEvent } from '../../../protocol/runtime';
 import { FrameError, FrameReader, encodeFrame } from './frames';
 
 export interface HubEvent extends RuntimeEvent {
@@ -168,11 +168,21 @@ export class Hub extends EventEmitter {
           client.droppedByRuntime = frame.dropped;
         }
         const batch: HubEvent[] = [];
-        for (const raw of frame.events as RuntimeEvent[]) {
-          if (!raw || typeof raw.k !== 'string') continue;
-          const e = raw as HubEvent;
-          e.pid = client.pid;
-          e.key = client.key;
+        for (const w of frame.events as WireEvent[]) {
+          if (!Array.isArray(w) || typeof w[0] !== 'string') continue;
+          const e: HubEvent = {
+            k: w[0] as HubEvent['k'],
+            ch: String(w[1] ?? ''),
+            n: Number(w[2]) || 0,
+            ts: Number(w[3]) || 0,
+            loc: String(w[4] ?? ''),
+            size: Number(w[5] ?? -1),
+            pv: typeof w[6] === 'string' ? w[6] : '',
+            pf: String(w[7] ?? ''),
+            pid: client.pid,
+            key: client.key,
+          };
+          if (w[8] && typeof w[8] === 'object') e.x = w[8];
           this.record(e);
           batch.push(e);
         }

@@ -1,0 +1,108 @@
+/**
+ * Runtime benchmarks: a program instrumented (runtime on, real hub) vs the same program plain, run
+ * interleaved; strace capturing the same messages; start-up cost; hub ingest rate.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import * as net from 'node:net';
+import * as path from 'node:path';
+import { RUNTIME_PROTOCOL_VERSION } from '../../protocol/runtime';
+import { runtimeEnv } from '../../server/src/cli/run';
+import { encodeFrame } from '../../server/src/hub/frames';
+import { Hub } from '../../server/src/hub/hub';
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const pingpong = path.resolve(__dirname, '..', 'test', 'bench', 'programs', 'pingpong.py');
+
+function runPython(args: string[], env: NodeJS.ProcessEnv, prefix: string[] = []): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const [cmd, ...rest] = prefix.length ? [...prefix, 'python3', ...args] : ['python3', ...args];
+    const c = spawn(cmd, rest, { env, stdio: ['ignore', 'pipe', 'ignore'] });
+    let out = '';
+    c.stdout.on('data', (d) => (out += d));
+    c.on('error', reject);
+    c.on('exit', () => resolve(out.trim()));
+  });
+}
+
+export async function benchRuntime(opts: { messages: number; rounds: number }): Promise<string[]> {
+  const lines: string[] = [];
+  const hub = new Hub();
+  await hub.start();
+  const env = runtimeEnv(hub);
+  const hasStrace = spawnSync('strace', ['-V']).status === 0;
+  try {
+    for (const kind of ['queue', 'pipe']) {
+      const plain: number[] = [];
+      const ours: number[] = [];
+      const traced: number[] = [];
+      const before = hub.stats.received;
+      for (let r = 0; r < opts.rounds; r++) {
+        plain.push(Number(await runPython([pingpong, kind, String(opts.messages)], process.env)));
+        ours.push(Number(await runPython([pingpong, kind, String(opts.messages)], env)));
+        if (hasStrace && r < 3) traced.push(Number(await runPython([pingpong, kind, String(opts.messages)], process.env, ['strace', '-f', '-qq', '-e', 'trace=read,write', '-o', '/dev/null'])));
+      }
+      const ratio = median(ours) / median(plain);
+      const goal = kind === 'queue' ? 0.85 : 0.8;
+      const events = hub.stats.received - before;
+      lines.push(`${kind} ping-pong, ${opts.messages} round trips: plain ${median(plain).toFixed(0)} msg/s, instrumented ${median(ours).toFixed(0)} msg/s (${events} events received)`);
+      lines.push(`RATIO instrumented ÷ plain (${kind}) = ${ratio.toFixed(2)} (goal ≥ ${goal}, ${ratio >= goal ? 'meets goal' : 'MISSES goal'})`);
+      if (traced.length) {
+        const s = median(ours) / median(traced);
+        lines.push(`RATIO instrumented ÷ strace -f -e trace=read,write (${kind}) = ${s.toFixed(1)} (strace ${median(traced).toFixed(0)} msg/s = ${(median(traced) / median(plain)).toFixed(2)}× plain; goal ≥ 9, ${s >= 9 ? 'meets goal' : 'MISSES goal'})`);
+      } else lines.push('strace is not installed: the strace comparison was skipped');
+    }
+
+    // Start-up: `python -c pass` with and without the runtime (which only loads until a process does IPC).
+    const t = async (e: NodeJS.ProcessEnv) => {
+      const s = performance.now();
+      await runPython(['-c', 'pass'], e);
+      return performance.now() - s;
+    };
+    const a: number[] = [];
+    const b: number[] = [];
+    for (let r = 0; r < 15; r++) {
+      a.push(await t(process.env));
+      b.push(await t(env));
+    }
+    const added = median(b) - median(a);
+    lines.push(`start-up added to python -c pass: ${added.toFixed(1)} ms (plain ${median(a).toFixed(1)} ms; goal ≤ 30 ms, ${added <= 30 ? 'meets goal' : 'MISSES goal'})`);
+  } finally {
+    await hub.stop();
+  }
+
+  // Hub ingest: a synthetic runtime sends 1M events as fast as it can; memory is sampled as it goes.
+  const ingest = new Hub({ capacity: 100_000 });
+  await ingest.start();
+  try {
+    const total = 1_000_000;
+    const batch = 512;
+    const ev = ['queue.put', 'queue:123456', 0, 0, '/home/dev/app.py:42', 24, 'gASVCAAAAAAAAABLAS4=', 'pickle', { depth: 3 }];
+    const frame = encodeFrame({ t: 'events', dropped: 0, events: Array.from({ length: batch }, () => ev) });
+    const heap: number[] = [];
+    const t0 = performance.now();
+    await new Promise<void>((resolve, reject) => {
+      const s = net.connect(ingest.socketPath, () => {
+        s.write(encodeFrame({ t: 'hello', v: RUNTIME_PROTOCOL_VERSION, token: ingest.token, pid: 1, ppid: 0, start: 1, argv: [], python: 'bench' }));
+        let sent = 0;
+        const pump = () => {
+          while (sent < total) {
+            sent += batch;
+            if (sent % (batch * 200) === 0) heap.push(process.memoryUsage().heapUsed);
+            if (!s.write(frame)) return void s.once('drain', pump);
+          }
+          s.end();
+        };
+        pump();
+      });
+      s.on('error', reject);
+      ingest.on('disconnect', () => resolve());
+    });
+    const secs = (performance.now() - t0) / 1000;
+    const rate = ingest.stats.received / secs;
+    const mb = (x: number) => (x / 1024 / 1024).toFixed(0);
+    lines.push(`hub ingest: ${ingest.stats.received} events in ${secs.toFixed(2)} s = ${(rate / 1000).toFixed(0)}k events/s (goal ≥ 200k, ${rate >= 200_000 ? 'meets goal' : 'MISSES goal'}); ring kept ${ingest.events().length}, counted ${ingest.stats.droppedByRing} overwritten; heap ${mb(heap[1] ?? 0)} → ${mb(heap[heap.length - 1] ?? 0)} MB`);
+  } finally {
+    await ingest.stop();
+  }
+  return lines;
+}
