@@ -38,8 +38,11 @@ def set_subreaper() -> bool:
 
 
 def child_environment() -> dict:
-    """The environment the program would have had without us."""
+    """The environment the program would have had without us; with a hub, the runtime stays on
+    (PYTHONPATH keeps the runtime and its sitecustomize, so every Python process reports)."""
     env = dict(os.environ)
+    if env.get("IPCSCOPE_HUB"):
+        return env
     runtime_dir = env.get("IPCSCOPE_RUNTIME_DIR")
     if runtime_dir and "PYTHONPATH" in env:
         parts = [p for p in env["PYTHONPATH"].split(os.pathsep) if p and os.path.abspath(p) != os.path.abspath(runtime_dir)]
@@ -145,8 +148,11 @@ def main(argv: list[str]) -> int:
         # Ctrl+C in a terminal already reaches the program through the foreground process group.
         if signum == signal.SIGINT and _in_foreground():
             return
-        targets = [program_pid] if program_pid else []
-        if not targets or program_status is not None:
+        if not program_pid:
+            pending.append(signum)  # arrived while the program was being started: deliver right after
+            return
+        targets = [program_pid]
+        if program_status is not None:
             targets = remaining_children()
         for pid in targets:
             try:
@@ -155,6 +161,7 @@ def main(argv: list[str]) -> int:
                 pass
 
     program_status = None
+    pending: list[int] = []
     # Handlers, not SIG_IGN: handlers reset to default in the exec'd program, ignored signals would not.
     for sig in FORWARDED:
         signal.signal(sig, forward)
@@ -163,6 +170,11 @@ def main(argv: list[str]) -> int:
     except OSError as e:
         print(f"ipcscope: cannot start {sys.executable}: {e}", file=sys.stderr)
         return 127
+    while pending:
+        try:
+            os.kill(program_pid, pending.pop(0))
+        except ProcessLookupError:
+            break
 
     while True:
         try:

@@ -6,7 +6,19 @@ import * as path from 'node:path';
 export const repoRoot = path.resolve(__dirname, '..', '..');
 export const examplesDir = path.join(repoRoot, 'examples');
 export const runtimeDir = path.join(repoRoot, 'runtime');
-export const python = process.env.IPC_SCOPE_TEST_PYTHON || 'python3';
+/**
+ * The real interpreter, not a launcher script: pyenv's `python3` shim is a bash script that forks
+ * helpers before it execs Python, and those would show up as the program's children.
+ */
+export const python = resolveInterpreter(process.env.IPC_SCOPE_TEST_PYTHON || 'python3');
+
+function resolveInterpreter(cmd: string): string {
+  try {
+    return execFileSync(cmd, ['-c', 'import sys; print(sys.executable)'], { encoding: 'utf8' }).trim() || cmd;
+  } catch {
+    return cmd;
+  }
+}
 
 const started: ChildProcess[] = [];
 const extraPids: number[] = [];
@@ -112,4 +124,28 @@ export function procState(pid: number): string | null {
   } catch {
     return null;
   }
+}
+
+/** The first descendant of `root` whose comm is `name`, from /proc (null if none yet). */
+export function descendantNamed(root: number, name: string): number | null {
+  const children = new Map<number, number[]>();
+  const comm = new Map<number, string>();
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const s = fs.readFileSync(`/proc/${entry}/stat`, 'latin1');
+      const ppid = Number(s.slice(s.lastIndexOf(')') + 2).split(' ')[1]);
+      comm.set(Number(entry), s.slice(s.indexOf('(') + 1, s.lastIndexOf(')')));
+      children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
+    } catch {
+      // vanished while we looked
+    }
+  }
+  const queue = [...(children.get(root) ?? [])];
+  while (queue.length) {
+    const pid = queue.shift()!;
+    if (comm.get(pid) === name) return pid;
+    queue.push(...(children.get(pid) ?? []));
+  }
+  return null;
 }

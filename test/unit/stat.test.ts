@@ -6,7 +6,7 @@ import { parseCmdline, parseStat } from '../../server/src/inspect/procfs';
 import { ProcScanner } from '../../server/src/inspect/scanner';
 import { buildStat, describeWaitStatus } from '../../server/src/inspect/stat';
 import { ttyName } from '../../server/src/inspect/tty';
-import { killAll, track, procState, psStats, start, startPython, until, waitForOutput } from './helpers';
+import { descendantNamed, killAll, track, procState, psStats, start, startPython, until, waitForOutput } from './helpers';
 
 describe('STAT compared with ps -o stat=', () => {
   const pids: Record<string, number> = {};
@@ -28,8 +28,9 @@ describe('STAT compared with ps -o stat=', () => {
     pids.zombie = Number((await waitForOutput(zombieParent, /(\d+)\n/))[1]);
     // A terminal's foreground job gets "+": run under script(1), which gives it a pty.
     const fg = start('script', ['-qfc', 'sleep 60', '/dev/null']);
-    await until('a child of script(1)', () => procState(fg.pid!) !== null);
-    pids.foregroundHost = fg.pid!;
+    // script(1) runs the command through a shell, which may or may not exec it: wait for sleep itself.
+    pids.foreground = await until('sleep under script(1)', () => descendantNamed(fg.pid!, 'sleep'), 10_000);
+    track(pids.foreground);
     await until('stopped and zombie states', () => procState(pids.stopped) === 'T' && procState(pids.zombie) === 'Z');
   });
   after(killAll);
@@ -60,10 +61,7 @@ describe('STAT compared with ps -o stat=', () => {
     assert.equal(byPid.get(pids.locked), 'SLs');
     assert.equal(byPid.get(pids.stopped), 'Ts');
     assert.equal(byPid.get(pids.zombie), 'Z');
-    const fgChild = ours.find((p) => p.ppid === pids.foregroundHost && p.name === 'sleep');
-    assert.ok(fgChild, 'sleep under script(1)');
-    track(fgChild.pid);
-    assert.match(fgChild.stat, /^Ss\+$/);
+    assert.match(byPid.get(pids.foreground) ?? '', /^Ss\+$/, 'sleep in script(1)\'s terminal is its foreground job');
     console.log(`# STAT compared for ${compared} live processes: ${mismatches.length} mismatches`);
   });
 });
