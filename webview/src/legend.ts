@@ -8,6 +8,7 @@ export function renderLegend(): HTMLElement {
   s.textContent = 'STAT legend';
   d.appendChild(s);
   const table = document.createElement('table');
+  table.className = 'stat-table';
   for (const [title, letters] of [['State', STATE_LETTERS], ['Flags', FLAG_LETTERS]] as const) {
     const head = document.createElement('tr');
     const th = document.createElement('th');
@@ -21,7 +22,10 @@ export function renderLegend(): HTMLElement {
       a.className = 'stat-letter';
       a.textContent = l.letter;
       const b = document.createElement('td');
-      b.textContent = `${l.title}: ${l.meaning}`;
+      const t = document.createElement('span');
+      t.className = 'stat-title';
+      t.textContent = l.title;
+      b.append(t, document.createTextNode(` — ${l.meaning}`));
       tr.append(a, b);
       table.appendChild(tr);
     }

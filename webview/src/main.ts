@@ -1,10 +1,11 @@
 /** Panel entry: wires messages from the extension to the model, the tree, the details and the header. */
-import type { HostToWebview, ProcessInfo, Scope, StatusInfo, WebviewToHost } from '../../protocol/protocol';
+import type { HostToWebview, ProcessInfo, Scope, WebviewToHost } from '../../protocol/protocol';
+import { renderChannels } from './channels';
 import { renderDetails } from './details';
 import { renderLegend } from './legend';
 import { ClientModel } from './model';
 import { ProcessTree } from './tree';
-import { button, dropdown, registerToolkit, textField } from './toolkit';
+import { button, dropdown, registerToolkit, spinner, textField } from './toolkit';
 
 interface VsCodeApi {
   postMessage(msg: WebviewToHost): void;
@@ -13,79 +14,122 @@ interface VsCodeApi {
 }
 declare function acquireVsCodeApi(): VsCodeApi;
 
+/** What survives the panel being hidden (vscode.setState). */
 interface UiState {
   selected: string | null;
   collapsed: string[];
   filter: string;
+  scrollTop?: number;
+  detailsHeight?: number;
 }
 
 const vscode = acquireVsCodeApi();
-const saved = (vscode.getState() as UiState | undefined) ?? { selected: null, collapsed: [], filter: '' };
+const loaded = vscode.getState() as Partial<UiState> | undefined;
+const saved: UiState = {
+  selected: typeof loaded?.selected === 'string' ? loaded.selected : null,
+  collapsed: Array.isArray(loaded?.collapsed) ? loaded.collapsed.filter((k): k is string => typeof k === 'string') : [],
+  filter: typeof loaded?.filter === 'string' ? loaded.filter : '',
+  scrollTop: typeof loaded?.scrollTop === 'number' ? loaded.scrollTop : 0,
+  detailsHeight: typeof loaded?.detailsHeight === 'number' ? loaded.detailsHeight : undefined,
+};
 const collapsed = new Set(saved.collapsed);
 let filter = saved.filter;
+let detailsHeight = saved.detailsHeight;
+let received = false;
 const model = new ClientModel();
 
 registerToolkit();
 const root = document.getElementById('ipc-scope-root')!;
 const post = (m: WebviewToHost) => vscode.postMessage(m);
 
+function div(cls: string, text?: string): HTMLDivElement {
+  const d = document.createElement('div');
+  d.className = cls;
+  if (text !== undefined) d.textContent = text;
+  return d;
+}
+
 // Header: what is watched and how it is doing.
 const header = document.createElement('header');
 header.className = 'status';
-const title = document.createElement('div');
-title.className = 'status-title';
-const counts = document.createElement('div');
-counts.className = 'status-counts';
+const titleRow = div('status-row');
+const title = div('status-title');
+const stopButton = button('Stop watching', () => post({ type: 'stopWatching' }), { secondary: true, title: 'Stop watching this program' });
+stopButton.classList.add('status-stop');
+titleRow.append(title, stopButton);
+const counts = div('status-counts');
 counts.setAttribute('role', 'status');
 counts.setAttribute('aria-live', 'polite');
-header.append(title, counts);
+const programEnded = div('status-ended');
+programEnded.hidden = true;
+header.append(titleRow, counts, programEnded);
 
-const toolbar = document.createElement('div');
-toolbar.className = 'toolbar';
+const toolbar = div('toolbar');
+toolbar.setAttribute('role', 'toolbar');
+toolbar.setAttribute('aria-label', 'Process tree actions');
 const scopeDropdown = dropdown<Scope>(
   [
     { value: 'program', label: 'Program tree' },
     { value: 'system', label: 'Whole system' },
   ],
   'program',
-  (scope) => post({ type: 'setScope', scope }),
+  (scope) => {
+    if (scope !== model.scope) post({ type: 'setScope', scope });
+  },
   'What to show',
 );
 const filterField = textField('Filter: pid, name, command', (v) => {
   filter = v;
   saveState();
   refreshRows();
-}, 'Filter processes');
+  tree.reveal();
+}, 'Filter processes by pid, name or command line');
 filterField.value = filter;
-toolbar.append(
-  button('Run Python File…', () => post({ type: 'runFile' }), { title: 'Run a Python file with IPC Scope' }),
-  button('Watch…', () => post({ type: 'watchProcess' }), { secondary: true, title: 'Watch a running process' }),
-  button('Refresh', () => post({ type: 'refresh' }), { secondary: true }),
-  scopeDropdown,
-  filterField,
-);
+filterField.addEventListener('keydown', (e) => {
+  if (e.key === 'Escape' && filterField.value) {
+    e.preventDefault();
+    filterField.value = '';
+    filter = '';
+    saveState();
+    refreshRows();
+    tree.reveal();
+  } else if (e.key === 'ArrowDown') {
+    e.preventDefault();
+    tree.element.focus();
+  }
+});
+toolbar.append(button('Refresh', () => post({ type: 'refresh' }), { secondary: true, title: 'Ask for a fresh snapshot' }), scopeDropdown, filterField);
 
-const banner = document.createElement('div');
-banner.className = 'banner';
+const banner = div('banner');
 banner.hidden = true;
 banner.setAttribute('role', 'alert');
 
-const empty = document.createElement('div');
-empty.className = 'empty';
+const loading = div('loading');
+loading.append(spinner('Loading processes'), document.createTextNode('Waiting for the process list…'));
+
+const empty = div('empty');
+empty.hidden = true;
+const emptyTitle = document.createElement('p');
+emptyTitle.className = 'empty-title';
+emptyTitle.textContent = 'No program watched';
 const emptyText = document.createElement('p');
-emptyText.textContent = 'No program watched. Run a Python file with IPC Scope, or watch a running process.';
-empty.append(
-  emptyText,
-  button('Run Python File…', () => post({ type: 'runFile' })),
-  button('Watch Process…', () => post({ type: 'watchProcess' }), { secondary: true }),
-  button('Show whole system', () => post({ type: 'setScope', scope: 'system' }), { secondary: true }),
+emptyText.className = 'muted';
+emptyText.textContent = 'Run a Python file under IPC Scope, or pick a running process, to see its process tree live: STAT codes, zombies, orphans and the queues and pipes between processes.';
+const emptyButtons = div('empty-buttons');
+emptyButtons.append(
+  button('Run Python File…', () => post({ type: 'runFile' }), { title: 'Run a Python file with IPC Scope' }),
+  button('Watch Process…', () => post({ type: 'watchProcess' }), { secondary: true, title: 'Watch a running process and its children' }),
+  button('Show whole system', () => post({ type: 'setScope', scope: 'system' }), { secondary: true, title: 'Show every process on this machine' }),
 );
+empty.append(emptyTitle, emptyText, emptyButtons);
+
+const noMatch = div('no-match muted');
+noMatch.hidden = true;
 
 const tree = new ProcessTree(model, {
-  onSelect: (key) => {
+  onSelect: () => {
     saveState();
     showDetails();
-    void key;
   },
   onToggle: (key, expanded) => {
     if (expanded) collapsed.delete(key);
@@ -96,53 +140,147 @@ const tree = new ProcessTree(model, {
 });
 tree.selected = saved.selected;
 
-const details = document.createElement('div');
+// A sash between the tree and the details: drag or use arrow keys to resize.
+const sash = div('sash');
+sash.setAttribute('role', 'separator');
+sash.setAttribute('aria-orientation', 'horizontal');
+sash.setAttribute('aria-label', 'Resize the details pane');
+sash.tabIndex = 0;
+
+const details = div('details');
 details.id = 'details';
-details.className = 'details';
 details.setAttribute('aria-label', 'Process details');
 details.setAttribute('role', 'region');
+details.tabIndex = -1;
+
+const channels = document.createElement('section');
+channels.id = 'channels';
+channels.className = 'channels';
+channels.setAttribute('aria-label', 'Channels');
+channels.hidden = true;
 
 const endedBox = document.createElement('details');
 endedBox.className = 'ended';
+endedBox.hidden = true;
 const endedSummary = document.createElement('summary');
 const endedList = document.createElement('ul');
 endedBox.append(endedSummary, endedList);
 
-root.append(header, toolbar, banner, empty, tree.element, details, endedBox, renderLegend());
+root.append(header, toolbar, banner, loading, empty, noMatch, tree.element, sash, details, channels, endedBox, renderLegend());
 
-function saveState(): void {
-  vscode.setState({ selected: tree.selected, collapsed: [...collapsed], filter } satisfies UiState);
+function applyDetailsHeight(): void {
+  if (detailsHeight === undefined) details.style.removeProperty('height');
+  else {
+    const max = Math.max(80, root.clientHeight - 160);
+    details.style.height = `${Math.round(Math.min(max, Math.max(60, detailsHeight)))}px`;
+  }
 }
+sash.addEventListener('pointerdown', (e) => {
+  e.preventDefault();
+  sash.setPointerCapture(e.pointerId);
+  const startY = e.clientY;
+  const startH = details.getBoundingClientRect().height;
+  const move = (ev: PointerEvent) => {
+    detailsHeight = startH - (ev.clientY - startY);
+    applyDetailsHeight();
+  };
+  const up = () => {
+    sash.removeEventListener('pointermove', move);
+    sash.removeEventListener('pointerup', up);
+    saveState();
+  };
+  sash.addEventListener('pointermove', move);
+  sash.addEventListener('pointerup', up);
+});
+sash.addEventListener('keydown', (e) => {
+  const step = e.shiftKey ? 60 : 20;
+  const h = details.getBoundingClientRect().height;
+  if (e.key === 'ArrowUp') detailsHeight = h + step;
+  else if (e.key === 'ArrowDown') detailsHeight = h - step;
+  else if (e.key === 'Home' || e.key === 'Escape') detailsHeight = undefined;
+  else return;
+  e.preventDefault();
+  applyDetailsHeight();
+  saveState();
+});
+sash.addEventListener('dblclick', () => {
+  detailsHeight = undefined;
+  applyDetailsHeight();
+  saveState();
+});
+applyDetailsHeight();
 
-let shownDetails: ProcessInfo | null | undefined;
+let saveTimer: ReturnType<typeof setTimeout> | undefined;
+function saveState(): void {
+  vscode.setState({ selected: tree.selected, collapsed: [...collapsed], filter, scrollTop: tree.element.scrollTop, detailsHeight } satisfies UiState);
+}
+tree.element.addEventListener('scroll', () => {
+  clearTimeout(saveTimer);
+  saveTimer = setTimeout(saveState, 200);
+});
+
+let shownDetails: { p: ProcessInfo | null; ended: boolean; json: string } | undefined;
 function showDetails(): void {
-  const p = tree.selected ? model.byKey.get(tree.selected) ?? model.ended.find((e) => e.key === tree.selected) ?? null : null;
-  if (p === shownDetails) return;
-  shownDetails = p;
-  renderDetails(details, p, Date.now());
+  const key = tree.selected;
+  const p = key ? model.get(key) ?? null : null;
+  const ended = !!key && !!p && !model.byKey.has(key);
+  if (shownDetails && shownDetails.p === p && shownDetails.ended === ended) return;
+  // A delta replaces every record; re-render only when something shown changed (keeps text selection).
+  const json = p ? JSON.stringify(p) : '';
+  if (shownDetails && shownDetails.ended === ended && shownDetails.json === json) {
+    shownDetails.p = p;
+    return;
+  }
+  shownDetails = { p, ended, json };
+  const scroll = details.scrollTop;
+  renderDetails(details, p, { ended, now: Date.now() });
+  details.scrollTop = scroll;
 }
 
 function refreshRows(): void {
   tree.setRows(model.rows(collapsed, filter));
+  const f = filter.trim();
+  noMatch.hidden = !(f && tree.rowCount === 0 && model.size > 0);
+  if (!noMatch.hidden) noMatch.textContent = `No process matches “${f}”.`;
   showDetails();
 }
 
-function renderStatus(s: StatusInfo | null): void {
-  const watching = model.scope === 'system' ? 'All processes' : model.watchLabel ?? s?.watch?.label ?? null;
-  title.textContent = watching ? `${watching}${s?.programEnded && model.scope === 'program' ? ` — program ${s.programEnded.description}` : ''}` : 'IPC Scope';
+const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+
+function renderStatus(): void {
+  const s = model.status;
+  const watch = s?.watch ?? null;
+  const label = model.scope === 'system' ? 'Whole system' : model.watchLabel ?? watch?.label ?? null;
+  title.textContent = label ?? 'IPC Scope';
+  title.title = watch ? `${label ?? ''} (root pid ${watch.pid}${watch.launched ? ', launched by IPC Scope' : ''})` : '';
+  stopButton.hidden = !watch;
   // Counted from what the panel holds, so header and tree always agree.
-  let z = 0;
-  let o = 0;
-  for (const p of model.byKey.values()) {
-    if (p.zombie) z++;
-    if (p.orphan) o++;
-  }
-  counts.textContent = `${model.size} process${model.size === 1 ? '' : 'es'} · ${z} zombie${z === 1 ? '' : 's'} · ${o} orphan${o === 1 ? '' : 's'}`;
-  counts.classList.toggle('has-zombies', z > 0);
-  const nothing = model.scope === 'program' && !model.watchLabel && !s?.watch;
+  const { zombies, orphans } = model.counts();
+  const parts = [plural(model.size, 'process', 'processes'), plural(zombies, 'zombie'), plural(orphans, 'orphan')];
+  if (model.ghostCount) parts.push(`${model.ghostCount} ended`);
+  counts.replaceChildren();
+  parts.forEach((text, i) => {
+    if (i) counts.appendChild(document.createTextNode(' · '));
+    const span = document.createElement('span');
+    span.textContent = text;
+    if (i === 1 && zombies) span.className = 'count-zombies';
+    if (i === 2 && orphans) span.className = 'count-orphans';
+    counts.appendChild(span);
+  });
+  counts.classList.toggle('has-zombies', zombies > 0);
+  const over = s?.programEnded && model.scope === 'program' ? s.programEnded : null;
+  programEnded.hidden = !over;
+  programEnded.textContent = over ? `Program ${over.description}` : '';
+  const nothing = received && model.scope === 'program' && !model.watchLabel && !watch && model.size === 0 && model.ghostCount === 0;
+  loading.hidden = received;
   empty.hidden = !nothing;
-  tree.element.hidden = nothing;
-  (scopeDropdown as HTMLElement & { value: string }).value = model.scope;
+  tree.element.hidden = nothing || !received;
+  counts.hidden = nothing || !received;
+  toolbar.hidden = nothing;
+  titleRow.hidden = nothing;
+  details.hidden = nothing;
+  sash.hidden = nothing || !received;
+  if (scopeDropdown.value !== model.scope) scopeDropdown.value = model.scope;
 }
 
 function renderEnded(): void {
@@ -152,10 +290,31 @@ function renderEnded(): void {
   endedList.replaceChildren(
     ...recent.map((p) => {
       const li = document.createElement('li');
-      li.className = 'badge-ended';
-      li.textContent = `${p.pid} ${p.name}: ${p.ended?.description ?? 'ended'}`;
+      li.className = 'ended-item';
+      const pid = document.createElement('span');
+      pid.className = 'pid';
+      pid.textContent = String(p.pid);
+      const name = document.createElement('span');
+      name.className = 'name';
+      name.textContent = p.name;
+      const how = document.createElement('span');
+      how.className = 'badge-ended';
+      how.textContent = p.ended?.description ?? 'ended';
+      li.append(pid, name, how);
       li.tabIndex = 0;
-      li.addEventListener('click', () => tree.select(p.key));
+      li.setAttribute('role', 'button');
+      li.setAttribute('aria-label', `pid ${p.pid} ${p.name}: ${p.ended?.description ?? 'ended'}`);
+      const pick = () => {
+        tree.select(p.key);
+        showDetails();
+      };
+      li.addEventListener('click', pick);
+      li.addEventListener('keydown', (e) => {
+        if (e.key === 'Enter' || e.key === ' ') {
+          e.preventDefault();
+          pick();
+        }
+      });
       return li;
     }),
   );
@@ -164,29 +323,39 @@ function renderEnded(): void {
 /** Applies one message synchronously, DOM included (the benchmark times this). */
 function apply(msg: HostToWebview): void {
   switch (msg.type) {
-    case 'reset':
+    case 'reset': {
+      const firstData = !received;
+      received = true;
       model.reset(msg.snapshot);
+      // Forget collapsed processes that are gone, so the saved state does not grow forever.
+      for (const k of [...collapsed]) if (!model.get(k)) collapsed.delete(k);
       banner.hidden = true;
       shownDetails = undefined;
+      renderStatus();
       refreshRows();
       renderEnded();
-      renderStatus(model.status);
+      if (firstData && saved.scrollTop) tree.element.scrollTop = saved.scrollTop;
       break;
+    }
     case 'delta':
       if (!model.apply(msg.delta)) {
         post({ type: 'refresh' });
         return;
       }
-      shownDetails = shownDetails && model.byKey.get(shownDetails.key) === shownDetails ? shownDetails : undefined;
       refreshRows();
       if (msg.delta.ended.length) renderEnded();
-      renderStatus(model.status);
+      renderStatus();
       break;
     case 'status':
+      received = true;
       model.status = msg.status;
-      if (msg.status.watch?.label !== undefined) model.watchLabel = msg.status.watch.label;
-      if (!msg.status.watch) model.watchLabel = null;
-      renderStatus(msg.status);
+      if (msg.status.watch) model.watchLabel = msg.status.watch.label;
+      else model.watchLabel = null;
+      if (msg.status.scope !== model.scope && model.size === 0) model.scope = msg.status.scope;
+      renderStatus();
+      break;
+    case 'channels':
+      renderChannels(channels, msg.update);
       break;
     case 'error':
       banner.textContent = msg.message;
@@ -199,6 +368,7 @@ function apply(msg: HostToWebview): void {
 window.addEventListener('message', (e: MessageEvent<HostToWebview>) => {
   if (e.data && typeof e.data === 'object' && 'type' in e.data) apply(e.data);
 });
-renderStatus(null);
+window.addEventListener('resize', () => applyDetailsHeight());
+renderStatus();
 showDetails();
 post({ type: 'ready' });

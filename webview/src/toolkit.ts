@@ -10,15 +10,34 @@ import {
   vsCodeDivider,
   vsCodeDropdown,
   vsCodeOption,
+  vsCodeProgressRing,
   vsCodeTag,
   vsCodeTextField,
 } from '@vscode/webview-ui-toolkit';
+// The toolkit's own template engine (a dependency of the toolkit), used only to override one template below.
+import { html } from '@microsoft/fast-element';
+
+/**
+ * The stock tag/badge template binds a `style` attribute (for fill/color, which we never use); under
+ * the panel's strict CSP (no 'unsafe-inline') Chromium blocks it and logs a violation. This template
+ * is the same minus that attribute.
+ */
+const plainBadgeTemplate = html`<template><div class="control" part="control"><slot></slot></div></template>`;
 
 let registered = false;
 export function registerToolkit(): void {
   if (registered) return;
   registered = true;
-  provideVSCodeDesignSystem().register(vsCodeButton(), vsCodeBadge(), vsCodeDivider(), vsCodeDropdown(), vsCodeOption(), vsCodeTag(), vsCodeTextField());
+  provideVSCodeDesignSystem().register(
+    vsCodeButton(),
+    vsCodeBadge({ template: plainBadgeTemplate }),
+    vsCodeDivider(),
+    vsCodeDropdown(),
+    vsCodeOption(),
+    vsCodeProgressRing(),
+    vsCodeTag({ template: plainBadgeTemplate }),
+    vsCodeTextField(),
+  );
 }
 
 export function button(label: string, onClick: () => void, opts: { ariaLabel?: string; title?: string; secondary?: boolean; icon?: boolean } = {}): HTMLElement {
@@ -32,6 +51,7 @@ export function button(label: string, onClick: () => void, opts: { ariaLabel?: s
   return b;
 }
 
+/** A small status tag (shown in capitals by the toolkit). */
 export function badge(text: string, className: string, title?: string): HTMLElement {
   const t = document.createElement('vscode-tag');
   t.className = className;
@@ -71,4 +91,17 @@ export function textField(placeholder: string, onInput: (v: string) => void, ari
   f.setAttribute('aria-label', ariaLabel);
   f.addEventListener('input', () => onInput(f.value));
   return f;
+}
+
+/** An indeterminate progress spinner. */
+export function spinner(ariaLabel: string): HTMLElement {
+  const r = document.createElement('vscode-progress-ring');
+  r.setAttribute('aria-label', ariaLabel);
+  return r;
+}
+
+/** Updates a button's label (and its accessible name). */
+export function setButtonLabel(b: HTMLElement, label: string): void {
+  b.textContent = label;
+  b.setAttribute('aria-label', label);
 }
