@@ -165,6 +165,57 @@ export interface ProcessChoice {
   stat: string;
 }
 
+/** One message seen on a channel (from the runtime, decoded safely by the server). */
+export interface MessageInfo {
+  /** CLOCK_MONOTONIC ns */
+  ts: number;
+  pid: number;
+  /** put, get, send, recv */
+  op: string;
+  /** Python-like text made by the restricted decoder (never by unpickling). */
+  preview: string;
+  size: number;
+  truncated: boolean;
+  /** file:line of the user's call */
+  loc: string;
+}
+
+/** A queue or pipe as the runtime reports it, the same object in every process that holds it. */
+export interface ChannelInfo {
+  id: string;
+  kind: 'queue' | 'pipe';
+  /** Queue, JoinableQueue, SimpleQueue, Connection */
+  type: string;
+  /** Where it was created (file:line), if seen. */
+  createdAt: string;
+  /** Pids that used it. */
+  holders: number[];
+  /** Items waiting (queues), or null when unknown. */
+  depth: number | null;
+  maxsize: number | null;
+  /** Messages written (put/send) and read (get/recv). */
+  written: number;
+  read: number;
+  /** Messages per second over the last refresh interval. */
+  rate: number;
+  /** The newest messages, oldest first. */
+  recent: MessageInfo[];
+}
+
+export interface ChannelsUpdate {
+  channels: ChannelInfo[];
+  /** Events the hub received, and those it or the runtimes could not keep (counted, never silent). */
+  received: number;
+  dropped: number;
+  protocolErrors: number;
+}
+
+export interface RuntimeEnvResult {
+  /** Environment for a program run under the runtime: hub socket, token, PYTHONPATH. */
+  env: Record<string, string>;
+  runtimeDir: string;
+}
+
 // ---- custom LSP methods --------------------------------------------------------
 
 export interface SnapshotParams { scope?: Scope; pid?: number }
@@ -192,6 +243,10 @@ export const LspMethods = {
   delta: 'ipcScope/delta',
   /** notification, server → client: StatusInfo */
   status: 'ipcScope/status',
+  /** request: {} → RuntimeEnvResult (what a program needs to report to this server's hub) */
+  runtimeEnv: 'ipcScope/runtimeEnv',
+  /** notification, server → client: ChannelsUpdate */
+  channels: 'ipcScope/channels',
 } as const;
 
 // ---- webview messages ------------------------------------------------------------
@@ -200,6 +255,7 @@ export type HostToWebview =
   | { type: 'reset'; snapshot: Snapshot }
   | { type: 'delta'; delta: ProcessDelta }
   | { type: 'status'; status: StatusInfo }
+  | { type: 'channels'; update: ChannelsUpdate }
   | { type: 'error'; message: string };
 
 export type WebviewToHost =

@@ -1,7 +1,7 @@
 /** Every command of the extension, each a small function built from one context. */
 import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
-import { LspMethods, ProcessChoice, Snapshot, WatchResult } from '../../protocol/protocol';
+import { LspMethods, ProcessChoice, RuntimeEnvResult, Snapshot, WatchResult } from '../../protocol/protocol';
 import { pickPythonFile, runPythonFile } from './runProgram';
 
 export interface CommandContext {
@@ -29,7 +29,15 @@ export const commands: Record<string, Command> = {
     const file = uri instanceof vscode.Uri ? uri : await pickPythonFile();
     if (!file) return;
     try {
-      const run = await runPythonFile(ctx.extensionUri, file);
+      let runtime: Record<string, string> | null = null;
+      try {
+        const r = await ctx.client.sendRequest<RuntimeEnvResult>(LspMethods.runtimeEnv, {});
+        // PYTHONPATH from the server lists the runtime first; keep the user's own after it.
+        runtime = { ...r.env, PYTHONPATH: [r.env.PYTHONPATH, process.env.PYTHONPATH].filter(Boolean).join(':') };
+      } catch (e) {
+        ctx.output.warn(`IPC Scope: the runtime hub is not available (${(e as Error).message}); running without live IPC contents.`);
+      }
+      const run = await runPythonFile(ctx.extensionUri, file, runtime);
       ctx.output.info(`Running ${file.fsPath} as pid ${run.pid}`);
       await watch(ctx, run.pid, run.label, true);
       await revealView();

@@ -1,7 +1,7 @@
 /** IPC Scope extension entry: a thin client of the language server. */
 import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
-import { LspMethods, ProcessDelta, Snapshot, StatusInfo, WebviewToHost } from '../../protocol/protocol';
+import { ChannelsUpdate, LspMethods, ProcessDelta, Snapshot, StatusInfo, WebviewToHost } from '../../protocol/protocol';
 import { createClient } from './client';
 import { registerCommands } from './commands';
 import { readConfig } from './config';
@@ -65,6 +65,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
 
   lc.onNotification(LspMethods.reset, (snapshot: Snapshot) => view.post({ type: 'reset', snapshot }));
   lc.onNotification(LspMethods.delta, (delta: ProcessDelta) => view.post({ type: 'delta', delta }));
+  lc.onNotification(LspMethods.channels, (update: ChannelsUpdate) => view.post({ type: 'channels', update }));
   lc.onNotification(LspMethods.status, (status: StatusInfo) => {
     statusBar.update(status);
     view.post({ type: 'status', status });

@@ -2,6 +2,7 @@
  * Runs a Python file under the bundled runtime (`python -m ipcscope file.py`) in a VS Code
  * terminal, so the program has a real tty and stdin, and asks the server to watch it.
  */
+import { execFile } from 'node:child_process';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { pythonFor } from './config';
@@ -27,8 +28,9 @@ export async function pickPythonFile(): Promise<vscode.Uri | undefined> {
   return picked?.[0];
 }
 
-export async function runPythonFile(extensionUri: vscode.Uri, file: vscode.Uri, args: string[] = []): Promise<LaunchedProgram> {
-  const python = pythonFor(file);
+/** `runtime`: the environment from the server's hub (ipcScope/runtimeEnv), or null to run without it. */
+export async function runPythonFile(extensionUri: vscode.Uri, file: vscode.Uri, runtime: Record<string, string> | null, args: string[] = []): Promise<LaunchedProgram> {
+  const python = await resolveInterpreter(pythonFor(file));
   const runtimeDir = vscode.Uri.joinPath(extensionUri, 'runtime').fsPath;
   const folder = vscode.workspace.getWorkspaceFolder(file);
   const cwd = folder?.uri.fsPath ?? path.dirname(file.fsPath);
@@ -39,13 +41,37 @@ export async function runPythonFile(extensionUri: vscode.Uri, file: vscode.Uri, 
     shellPath: python,
     shellArgs: ['-m', 'ipcscope', file.fsPath, ...args],
     cwd,
-    env: { PYTHONPATH: pythonPath, IPCSCOPE_RUNTIME_DIR: runtimeDir },
+    // With the hub's environment every Python process of the program reports its IPC;
+    // without it the launcher still keeps orphans in view.
+    env: runtime ?? { PYTHONPATH: pythonPath, IPCSCOPE_RUNTIME_DIR: runtimeDir },
     iconPath: new vscode.ThemeIcon('type-hierarchy'),
   });
   terminal.show(true);
   const pid = await withTimeout(terminal.processId, 15_000);
   if (!pid) throw new Error(`Could not start ${python} (no process id). Check the "ipcScope.pythonPath" setting.`);
   return { terminal, pid, label };
+}
+
+const resolved = new Map<string, string>();
+
+/**
+ * The interpreter's real executable, checked to be Python 3.10+. A launcher script such as pyenv's
+ * shim forks helpers before it execs Python, and those would show up in the program's tree.
+ */
+export async function resolveInterpreter(python: string): Promise<string> {
+  const known = resolved.get(python);
+  if (known) return known;
+  const out = await new Promise<string>((resolve, reject) => {
+    execFile(python, ['-c', 'import sys; print(sys.executable); print(sys.version_info >= (3, 10))'], { timeout: 15_000 }, (err, stdout) => {
+      if (err) reject(new Error(`Could not run ${python}: ${err.message.split('\n')[0]}. Set "ipcScope.pythonPath" to a Python 3.10 or newer.`));
+      else resolve(stdout);
+    });
+  });
+  const [exe, recent] = out.trim().split('\n');
+  if (recent !== 'True') throw new Error(`${python} is older than Python 3.10, which IPC Scope needs. Set "ipcScope.pythonPath".`);
+  const real = exe?.trim() || python;
+  resolved.set(python, real);
+  return real;
 }
 
 function withTimeout<T>(p: Thenable<T>, ms: number): Promise<T | undefined> {

@@ -6,6 +6,8 @@ Framing: 4-byte big-endian length, then UTF-8 JSON with a "t" field; first frame
 RUNTIME_PROTOCOL_VERSION = 1
 MAX_FRAME_BYTES = 1 << 20
 PREVIEW_BYTES = 256
+IMAGE_BYTES = 4096
+SAMPLE_MS = 100
 
 # An event on the wire is an array with these fields, in this order.
 EVENT_FIELDS = ["k", "ch", "n", "ts", "loc", "size", "pv", "pf", "x"]
@@ -29,6 +31,24 @@ EV_QUEUE_PUT = "queue.put"
 EV_QUEUE_GET = "queue.get"
 EV_CONN_SEND = "conn.send"
 EV_CONN_RECV = "conn.recv"
+EV_SHARED_NEW = "shared.new"
+EV_SHARED_WRITE = "shared.write"
+EV_SHARED_IMAGE = "shared.image"
+EV_SYNC_NEW = "sync.new"
+EV_SYNC_ACQUIRE = "sync.acquire"
+EV_SYNC_BLOCK = "sync.block"
+EV_SYNC_RELEASE = "sync.release"
+EV_SYNC_OP = "sync.op"
+EV_MANAGER_CALL = "manager.call"
+EV_MANAGER_STATE = "manager.state"
+EV_POOL_NEW = "pool.new"
+EV_OS_PIPE = "os.pipe"
+EV_OS_MKFIFO = "os.mkfifo"
+EV_PIPE_WRITE = "pipe.write"
+EV_PIPE_READ = "pipe.read"
+EV_SOCKET_NEW = "socket.new"
+EV_SOCKET_SEND = "socket.send"
+EV_SOCKET_RECV = "socket.recv"
 
 
 def describe() -> dict:
@@ -37,6 +57,8 @@ def describe() -> dict:
         "RUNTIME_PROTOCOL_VERSION": RUNTIME_PROTOCOL_VERSION,
         "MAX_FRAME_BYTES": MAX_FRAME_BYTES,
         "PREVIEW_BYTES": PREVIEW_BYTES,
+        "IMAGE_BYTES": IMAGE_BYTES,
+        "SAMPLE_MS": SAMPLE_MS,
         "EVENT_FIELDS": EVENT_FIELDS,
         "RuntimeEnv": {"hub": ENV_HUB, "token": ENV_TOKEN, "runtimeDir": ENV_RUNTIME_DIR, "statusFd": ENV_STATUS_FD},
         "FrameTypes": {"hello": FRAME_HELLO, "welcome": FRAME_WELCOME, "error": FRAME_ERROR, "events": FRAME_EVENTS},
@@ -44,6 +66,12 @@ def describe() -> dict:
             "processStart": EV_PROCESS_START, "processExit": EV_PROCESS_EXIT, "fork": EV_FORK, "wait": EV_WAIT,
             "queueNew": EV_QUEUE_NEW, "queuePut": EV_QUEUE_PUT, "queueGet": EV_QUEUE_GET,
             "connSend": EV_CONN_SEND, "connRecv": EV_CONN_RECV,
+            "sharedNew": EV_SHARED_NEW, "sharedWrite": EV_SHARED_WRITE, "sharedImage": EV_SHARED_IMAGE,
+            "syncNew": EV_SYNC_NEW, "syncAcquire": EV_SYNC_ACQUIRE, "syncBlock": EV_SYNC_BLOCK,
+            "syncRelease": EV_SYNC_RELEASE, "syncOp": EV_SYNC_OP,
+            "managerCall": EV_MANAGER_CALL, "managerState": EV_MANAGER_STATE, "poolNew": EV_POOL_NEW,
+            "osPipe": EV_OS_PIPE, "osMkfifo": EV_OS_MKFIFO, "pipeWrite": EV_PIPE_WRITE, "pipeRead": EV_PIPE_READ,
+            "socketNew": EV_SOCKET_NEW, "socketSend": EV_SOCKET_SEND, "socketRecv": EV_SOCKET_RECV,
         },
     }
 

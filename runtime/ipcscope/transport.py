@@ -130,7 +130,7 @@ class Transport:
         kind, ch, ts, loc, size, pv, pf, x = ev
         self.n += 1
         return [kind, ch, self.n, ts, f"{loc[0]}:{loc[1]}" if loc else "", size,
-                b64encode(pv[: protocol.PREVIEW_BYTES]).decode() if pv else "", pf, x]
+                b64encode(pv[: protocol.IMAGE_BYTES]).decode() if pv else "", pf, x]
 
 
 def _frame(obj) -> bytes:

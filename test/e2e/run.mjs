@@ -132,3 +132,31 @@ test('runs the zombie example from the command palette and shows the zombie in t
     throw e;
   }
 });
+
+test('runs the queue example and shows the queue, its depth and its items in the panel', { timeout: 180_000 }, async () => {
+  try {
+    await page.keyboard.press('Control+P');
+    const quick = page.locator('.quick-input-widget input');
+    await quick.waitFor({ state: 'visible' });
+    await quick.fill('queue_producer_consumer.py');
+    await page.locator('.quick-input-list .monaco-list-row', { hasText: 'queue_producer_consumer.py' }).first().waitFor();
+    await page.keyboard.press('Enter');
+    await page.locator('.tab.active', { hasText: 'queue_producer_consumer.py' }).waitFor({ timeout: 20_000 });
+    await runCommand('IPC Scope: Run Python File with IPC Scope');
+    const frame = await panelFrame();
+    const queue = frame.locator('#channels .channel-queue', { has: frame.locator('.channel-depth', { hasText: '/ 3' }) }).first();
+    await queue.waitFor({ timeout: 30_000 });
+    await queue.locator('.message-get .message-preview', { hasText: "{'seq': 9, 'text': 'item 9'}" }).waitFor({ timeout: 30_000 });
+    const summary = await queue.locator('summary').textContent();
+    assert.match(summary, /Queue/);
+    assert.match(summary, /11 put · 11 got/);
+    const previews = await queue.locator('.message-get .message-preview').allTextContents();
+    assert.deepEqual(previews.slice(-2), ["{'seq': 9, 'text': 'item 9'}", 'None']);
+    assert.match(await queue.locator('.channel-meta').textContent(), /created at queue_producer_consumer\.py:\d+/);
+    await frame.locator('#channels').scrollIntoViewIfNeeded();
+    await shot('05-queue-channel.png');
+  } catch (e) {
+    await shot('failure-queue.png').catch(() => {});
+    throw e;
+  }
+});

@@ -4,8 +4,8 @@ import { ChildProcess, spawn } from 'node:child_process';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ProtocolConnection, StreamMessageReader, StreamMessageWriter, createProtocolConnection } from 'vscode-languageserver-protocol/node';
-import { LspMethods, PROTOCOL_VERSION, ProcessChoice, ProcessDelta, Snapshot, StatusInfo, WatchResult } from '../../protocol/protocol';
-import { killAll, repoRoot, startExample, until } from './helpers';
+import { ChannelsUpdate, LspMethods, PROTOCOL_VERSION, ProcessChoice, ProcessDelta, RuntimeEnvResult, Snapshot, StatusInfo, WatchResult } from '../../protocol/protocol';
+import { examplesDir, killAll, python, repoRoot, startExample, until } from './helpers';
 
 describe('language server over LSP (stdio)', () => {
   let server: ChildProcess;
@@ -13,6 +13,7 @@ describe('language server over LSP (stdio)', () => {
   const resets: Snapshot[] = [];
   const deltas: ProcessDelta[] = [];
   const statuses: StatusInfo[] = [];
+  const channelUpdates: ChannelsUpdate[] = [];
   let stderr = '';
 
   before(async () => {
@@ -22,6 +23,7 @@ describe('language server over LSP (stdio)', () => {
     conn.onNotification(LspMethods.reset, (s: Snapshot) => void resets.push(s));
     conn.onNotification(LspMethods.delta, (d: ProcessDelta) => void deltas.push(d));
     conn.onNotification(LspMethods.status, (s: StatusInfo) => void statuses.push(s));
+    conn.onNotification(LspMethods.channels, (u: ChannelsUpdate) => void channelUpdates.push(u));
     conn.listen();
     const init = await conn.sendRequest('initialize', { processId: process.pid, rootUri: null, capabilities: {} });
     assert.equal((init as { capabilities: { experimental?: { ipcScopeProtocol?: number } } }).capabilities.experimental?.ipcScopeProtocol, PROTOCOL_VERSION);
@@ -64,6 +66,36 @@ describe('language server over LSP (stdio)', () => {
     const snap = await conn.sendRequest<Snapshot>(LspMethods.snapshot, {});
     assert.equal(snap.version, PROTOCOL_VERSION);
     assert.ok(snap.processes.some((p) => p.zombie && p.ppid === ex.pid));
+  });
+
+  test('a program run with the server\'s runtime environment streams its queues and items', async () => {
+    const r = await conn.sendRequest<RuntimeEnvResult>(LspMethods.runtimeEnv, {});
+    assert.match(r.env.IPCSCOPE_HUB, /hub\.sock$/);
+    assert.match(r.env.IPCSCOPE_TOKEN, /^[0-9a-f]{48}$/);
+    assert.ok(r.env.PYTHONPATH.split(':').includes(r.runtimeDir));
+    const ex = spawn(python, ['-m', 'ipcscope', path.join(examplesDir, 'queue_producer_consumer.py'), '--items', '6', '--consumer-pause', '0.01'], {
+      env: { ...process.env, ...r.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const exited = new Promise((res) => ex.once('exit', res));
+    await conn.sendRequest<WatchResult>(LspMethods.watch, { pid: ex.pid, label: 'queue', launched: true });
+    const update = await until('the bounded queue with its 6 items and the sentinel', () =>
+      channelUpdates.find((u) => u.channels.some((c) => c.maxsize === 3 && c.written === 7 && c.read === 7)),
+    20_000);
+    const q = update.channels.find((c) => c.maxsize === 3)!;
+    assert.equal(q.kind, 'queue');
+    assert.equal(q.type, 'Queue');
+    assert.match(q.createdAt, /queue_producer_consumer\.py:\d+$/);
+    assert.ok(q.holders.length >= 2, `holders ${q.holders}`);
+    const gets = q.recent.filter((m) => m.op === 'get').map((m) => m.preview);
+    assert.deepEqual(gets, [...Array.from({ length: 6 }, (_, i) => `{'seq': ${i}, 'text': 'item ${i}'}`), 'None']);
+    await exited;
+    // The runtime reported how each child was reaped (os.waitpid in join()): ends are exact.
+    const ended = await until('the children\'s exit codes', () => {
+      const all = deltas.flatMap((d) => d.ended).filter((p) => p.ended?.exitCode === 0);
+      return all.length >= 2 ? all : null;
+    }, 10_000);
+    assert.ok(ended.every((p) => p.ended!.description === 'exited with code 0'));
   });
 
   test('a one-off snapshot of another pid does not change what is watched', async () => {

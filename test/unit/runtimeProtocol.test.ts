@@ -11,6 +11,8 @@ test('the Python mirror agrees with protocol/runtime.ts', () => {
     RUNTIME_PROTOCOL_VERSION: runtime.RUNTIME_PROTOCOL_VERSION,
     MAX_FRAME_BYTES: runtime.MAX_FRAME_BYTES,
     PREVIEW_BYTES: runtime.PREVIEW_BYTES,
+    IMAGE_BYTES: runtime.IMAGE_BYTES,
+    SAMPLE_MS: runtime.SAMPLE_MS,
     EVENT_FIELDS: runtime.EVENT_FIELDS,
     RuntimeEnv: runtime.RuntimeEnv,
     FrameTypes: runtime.FrameTypes,

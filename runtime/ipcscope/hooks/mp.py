@@ -125,7 +125,9 @@ def recv_bytes(self, maxlength=None):
     try:
         q = getattr(self, "_ipcscope_queue", None)
         if q is not None:
-            x = {"depth": _depth(q)} if isinstance(q, queues.Queue) else None
+            # Queue.get releases its semaphore after reading: the item just read is still counted.
+            depth = _depth(q) if isinstance(q, queues.Queue) else None
+            x = {"depth": max(0, depth - 1)} if depth is not None else None
             _emit(protocol.EV_QUEUE_GET, q._ipcscope_ch, user_location(), len(data), data[:PV], "pickle", x)
         else:
             _emit(protocol.EV_CONN_RECV, _channel(self), user_location(), len(data), data[:PV], "bytes")

@@ -5,27 +5,12 @@
  * parseable), a readable log otherwise. Exits with the program's exit status.
  */
 import { spawn } from 'node:child_process';
-import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { RuntimeEnv } from '../../../protocol/runtime';
 import { decodePreview } from '../core/preview';
+import { runtimeEnv } from '../hub/env';
 import { Hub, HubEvent } from '../hub/hub';
 
-/** runtime/ next to out/ (bundled CLI) or at the repository root (tests). */
-export function findRuntimeDir(): string {
-  for (const dir of [path.resolve(__dirname, '..', 'runtime'), path.resolve(__dirname, '..', '..', 'runtime'), path.resolve(__dirname, '..', '..', '..', 'runtime')]) {
-    if (fs.existsSync(path.join(dir, 'ipcscope', '__init__.py'))) return dir;
-  }
-  throw new Error('the IPC Scope Python runtime (runtime/ipcscope) was not found next to the CLI');
-}
-
-/** Environment that turns the runtime on in every Python process of the program. */
-export function runtimeEnv(hub: Hub, base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
-  const runtime = findRuntimeDir();
-  const inject = path.join(runtime, 'ipcscope', '_inject');
-  const pythonPath = [inject, runtime, ...(base.PYTHONPATH ? [base.PYTHONPATH] : [])].join(path.delimiter);
-  return { ...base, ...hub.env(), PYTHONPATH: pythonPath, [RuntimeEnv.runtimeDir]: runtime };
-}
+export { runtimeEnv };
 
 export function describeEvent(e: HubEvent, t0: number): string {
   const ms = ((e.ts - t0) / 1e6).toFixed(3).padStart(10);

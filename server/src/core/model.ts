@@ -45,6 +45,8 @@ export class ProcessModel {
   private lastSeenRaw = new Map<string, RawProcess>();
   private subreapers = new Set<number>();
   private programEnd: EndInfo | null = null;
+  /** Wait statuses reported by the runtime (os.wait in the parent), by pid, for processes reaped between scans. */
+  private reportedExits = new Map<number, { status: number; at: number }>();
   private lastStats: SnapshotStats = { processes: 0, zombies: 0, orphans: 0, restricted: 0, scanMs: 0 };
 
   constructor(opts: ModelOptions = {}) {
@@ -92,6 +94,17 @@ export class ProcessModel {
       this.scope = scope;
       this.emitted.clear();
     }
+  }
+
+  /** The runtime saw a parent reap `pid` with this wait status (kept briefly, pids wrap). */
+  noteExit(pid: number, status: number): void {
+    this.reportedExits.set(pid, { status, at: this.now() });
+  }
+
+  private endOf(last: RawProcess | undefined, now: number): EndInfo {
+    const reported = last ? this.reportedExits.get(last.pid) : undefined;
+    if (reported && last && reported.at >= last.startedAt) return endInfo({ ...last, state: 'Z', exitStatus: reported.status }, now);
+    return endInfo(last, now);
   }
 
   /** Scans and returns the delta against what was emitted before. */
@@ -218,7 +231,7 @@ export class ProcessModel {
     this.members = next;
     if (!rootAlive && w.key && !this.programEnd) {
       const last = this.lastSeenRaw.get(w.key);
-      this.programEnd = endInfo(last, this.now());
+      this.programEnd = this.endOf(last, this.now());
     }
     return raws.filter((p) => next.has(p.key));
   }
@@ -274,9 +287,10 @@ export class ProcessModel {
     for (const [key, info] of this.emitted) {
       if (alive.has(key)) continue;
       const last = this.lastSeenRaw.get(key);
-      endedNow.push({ ...info, ended: endInfo(last, now) });
+      endedNow.push({ ...info, ended: this.endOf(last, now) });
     }
     for (const key of [...this.cpuSample.keys()]) if (!alive.has(key)) this.cpuSample.delete(key);
+    for (const [pid, r] of this.reportedExits) if (now - r.at > 60_000) this.reportedExits.delete(pid);
     this.lastSeenRaw = new Map(raws.map((p) => [p.key, p]));
     this.endedList.push(...endedNow);
     const cutoff = now - ENDED_MAX_AGE_MS;

@@ -9,6 +9,7 @@ import {
   LspMethods,
   PROTOCOL_VERSION,
   ProcessChoice,
+  RuntimeEnvResult,
   Snapshot,
   SnapshotParams,
   StatusInfo,
@@ -16,7 +17,11 @@ import {
   WatchParams,
   WatchResult,
 } from '../../../protocol/protocol';
+import { ChannelModel } from '../core/channels';
 import { ProcessModel } from '../core/model';
+import { findRuntimeDir, runtimeEnv } from '../hub/env';
+import { Hub, HubEvent } from '../hub/hub';
+import { EventKinds } from '../../../protocol/runtime';
 import { PortableScanner } from '../inspect/portable';
 import { procAvailable } from '../inspect/procfs';
 import { ProcScanner } from '../inspect/scanner';
@@ -34,8 +39,35 @@ export class IpcScopeServer {
   private needsReset = true;
   private lastStatus = '';
   private disposed = false;
+  readonly channels = new ChannelModel();
+  private hub: Hub | null = null;
+  private hubStarting: Promise<Hub> | null = null;
 
   constructor(private readonly connection: Connection) {}
+
+  /** The hub programs report to; started on first use, stopped with the server. */
+  private ensureHub(): Promise<Hub> {
+    this.hubStarting ??= (async () => {
+      const hub = new Hub();
+      await hub.start();
+      hub.on('events', (batch: HubEvent[]) => {
+        this.channels.ingest(batch);
+        // Exit statuses the processes' parents collected: the model tells how each one ended.
+        for (const e of batch) if (e.k === EventKinds.wait && typeof e.x?.child === 'number' && typeof e.x.status === 'number') this.model.noteExit(e.x.child, e.x.status);
+      });
+      this.hub = hub;
+      return hub;
+    })();
+    return this.hubStarting;
+  }
+
+  async runtimeEnv(): Promise<RuntimeEnvResult> {
+    const hub = await this.ensureHub();
+    const env = runtimeEnv(hub, {});
+    const out: Record<string, string> = {};
+    for (const [k, v] of Object.entries(env)) if (typeof v === 'string') out[k] = v;
+    return { env: out, runtimeDir: findRuntimeDir() };
+  }
 
   register(): void {
     const c = this.connection;
@@ -47,6 +79,7 @@ export class IpcScopeServer {
     c.onRequest(LspMethods.watch, (p: WatchParams) => this.watch(p));
     c.onRequest(LspMethods.stopWatching, () => this.stopWatching());
     c.onRequest(LspMethods.listProcesses, () => this.listProcesses());
+    c.onRequest(LspMethods.runtimeEnv, () => this.runtimeEnv());
     c.onNotification(LspMethods.configure, (p: ConfigureParams) => this.configure(p));
     c.onNotification(LspMethods.setVisible, (p: VisibilityParams) => {
       this.visible = !!p?.visible;
@@ -58,6 +91,7 @@ export class IpcScopeServer {
 
   dispose(): void {
     this.disposed = true;
+    void this.hub?.stop();
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
   }
@@ -100,6 +134,7 @@ export class IpcScopeServer {
         void this.connection.sendNotification(LspMethods.delta, delta);
       }
       this.sendStatus();
+      this.sendChannels();
     } catch (e) {
       this.connection.console.error(`IPC Scope: refresh failed: ${(e as Error).stack ?? e}`);
     }
@@ -120,6 +155,13 @@ export class IpcScopeServer {
       this.lastStatus = text;
       void this.connection.sendNotification(LspMethods.status, status);
     }
+  }
+
+  private sendChannels(): void {
+    if (!this.hub) return;
+    const s = this.hub.stats;
+    const update = this.channels.update({ received: s.received, dropped: s.droppedByRing + s.droppedByRuntime, protocolErrors: s.protocolErrors });
+    if (update) void this.connection.sendNotification(LspMethods.channels, update);
   }
 
   private configure(p: ConfigureParams): void {
@@ -153,6 +195,7 @@ export class IpcScopeServer {
     try {
       if (this.model.scanner instanceof PortableScanner) await this.model.scanner.scan();
       const w = this.model.setWatch(Number(p?.pid), p?.label, !!p?.launched);
+      if (w.launched) this.channels.clear(); // a new run: its own channels
       this.needsReset = true;
       await this.tick();
       this.schedule(this.intervalMs);

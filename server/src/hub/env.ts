@@ -1,0 +1,22 @@
+/** Where the bundled Python runtime is, and the environment that turns it on in a program. */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { RuntimeEnv } from '../../../protocol/runtime';
+import type { Hub } from './hub';
+
+/** runtime/ next to out/ (bundled server and CLI) or at the repository root (tests). */
+export function findRuntimeDir(): string {
+  for (const dir of [path.resolve(__dirname, '..', 'runtime'), path.resolve(__dirname, '..', '..', 'runtime'), path.resolve(__dirname, '..', '..', '..', 'runtime')]) {
+    if (fs.existsSync(path.join(dir, 'ipcscope', '__init__.py'))) return dir;
+  }
+  throw new Error('the IPC Scope Python runtime (runtime/ipcscope) was not found next to the CLI');
+}
+
+/** Environment that turns the runtime on in every Python process of the program. */
+export function runtimeEnv(hub: Hub, base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  const runtime = findRuntimeDir();
+  const inject = path.join(runtime, 'ipcscope', '_inject');
+  const pythonPath = [inject, runtime, ...(base.PYTHONPATH ? [base.PYTHONPATH] : [])].join(path.delimiter);
+  return { ...base, ...hub.env(), PYTHONPATH: pythonPath, [RuntimeEnv.runtimeDir]: runtime };
+}
+
