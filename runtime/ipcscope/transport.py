@@ -49,6 +49,9 @@ class Transport:
         self.idle = True
         self.wake = _thread.allocate_lock()
         self.wake.acquire()
+        # Shared objects a forked child inherits are still worth sampling: samplers survive fork.
+        self.samplers: list = getattr(self, "samplers", [])
+        self.sampled_at = 0.0
 
     def after_fork_in_child(self) -> None:
         # The parent's sender thread and socket are not ours: begin again, empty.
@@ -77,10 +80,28 @@ class Transport:
             except RuntimeError:
                 pass
 
+    def add_sampler(self, fn) -> None:
+        """fn() runs in the sender thread every SAMPLE_MS and at flush (it may emit); errors drop it."""
+        self.samplers.append(fn)
+        if not self.started and not self.dead:
+            self.started = True
+            _thread.start_new_thread(self._run, ())
+
+    def _sample(self) -> None:
+        for fn in list(self.samplers):
+            try:
+                fn()
+            except Exception:
+                try:
+                    self.samplers.remove(fn)
+                except ValueError:
+                    pass
+
     def flush(self, timeout: float = 0.5) -> None:
         """Waits (briefly) until what was emitted is sent; used at exit."""
         if self.dead or not self.started:
             return
+        self._sample()  # final contents of shared objects, from this thread
         end = time.monotonic() + timeout
         while (self.buf or not self.idle) and not self.dead and time.monotonic() < end:
             if self.wake.locked():
@@ -112,6 +133,11 @@ class Transport:
                 self.idle = True
                 self.wake.acquire(timeout=0.02)
                 self.idle = False
+                if self.samplers:
+                    now = time.monotonic()
+                    if now - self.sampled_at >= protocol.SAMPLE_MS / 1000:
+                        self.sampled_at = now
+                        self._sample()
                 while self.buf:
                     batch = []
                     pop = self.buf.popleft

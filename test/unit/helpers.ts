@@ -1,7 +1,9 @@
 /** Shared helpers for tests that drive real processes. */
-import { ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { decodePreview } from '../../server/src/core/preview';
+import type { HubEvent } from '../../server/src/hub/hub';
 
 export const repoRoot = path.resolve(__dirname, '..', '..');
 export const examplesDir = path.join(repoRoot, 'examples');
@@ -149,3 +151,13 @@ export function descendantNamed(root: number, name: string): number | null {
   }
   return null;
 }
+
+/** Runs a command under `ipc-scope run --json` (the real hub and runtime); the program's output is in programOut. */
+export function runJson(args: string[], timeout = 120_000): { events: HubEvent[]; status: number | null; programOut: string } {
+  const r = spawnSync(process.execPath, [path.join(repoRoot, 'out', 'cli.js'), 'run', '--json', '--', ...args], { encoding: 'utf8', timeout });
+  const events = r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as HubEvent);
+  return { events, status: r.status, programOut: r.stderr };
+}
+
+/** An event's payload as the panel shows it (the restricted decoder). */
+export const previewText = (e: HubEvent): string => decodePreview(Buffer.from(e.pv, 'base64'), e.pf, e.size).text;

@@ -3,22 +3,13 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { describe, test } from 'node:test';
-import type { HubEvent } from '../../server/src/hub/hub';
 import { Hub } from '../../server/src/hub/hub';
 import { runtimeEnv } from '../../server/src/cli/run';
-import { decodePreview } from '../../server/src/core/preview';
-import { examplesDir, python, repoRoot } from './helpers';
+import { examplesDir, previewText as text, python, repoRoot, runJson } from './helpers';
 
 const cli = path.join(repoRoot, 'out', 'cli.js');
+
 const START_METHODS = ['fork', 'spawn', 'forkserver'];
-
-function runJson(args: string[]): { events: HubEvent[]; status: number | null; programOut: string } {
-  const r = spawnSync(process.execPath, [cli, 'run', '--json', '--', ...args], { encoding: 'utf8', timeout: 120_000 });
-  const events = r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as HubEvent);
-  return { events, status: r.status, programOut: r.stderr };
-}
-
-const text = (e: HubEvent) => decodePreview(Buffer.from(e.pv, 'base64'), e.pf, e.size).text;
 
 describe('ipc-scope run', () => {
   for (const method of START_METHODS) {
