@@ -2,12 +2,20 @@
  * The wire between the Python runtime (runtime/ipcscope) and the hub (server/src/hub), declared once.
  * runtime/ipcscope/protocol.py mirrors these values; test/unit/runtimeProtocol.test.ts checks they agree.
  *
- * Framing: every frame is a 4-byte big-endian length, then that many bytes of UTF-8 JSON (an object
- * with a "t" field). The first frame on a connection is `hello`; the hub answers `welcome` or `error`
- * and closes.
+ * Framing: every frame is a 4-byte big-endian length, then that many bytes. Control frames (hello,
+ * welcome, error) are UTF-8 JSON objects with a "t" field; the first frame on a connection is
+ * `hello`, which the hub answers with `welcome` or `error` (and closes). Event batches are binary:
+ * EVENTS_TAG, then Python marshal (MARSHAL_VERSION) of `[dropped, [event, …]]`, each event a tuple
+ * in EVENT_FIELDS order (the cheapest encoding CPython has; the hub reads it with a restricted reader).
  */
 
-export const RUNTIME_PROTOCOL_VERSION = 1;
+export const RUNTIME_PROTOCOL_VERSION = 2;
+
+/** First byte of an event batch frame ("M"; JSON control frames start with "{"). */
+export const EVENTS_TAG = 0x4d;
+
+/** marshal format version of event batches (4: with back-references, so repeated strings are sent once per batch). */
+export const MARSHAL_VERSION = 4;
 
 /** A frame longer than this is refused and the connection closed. */
 export const MAX_FRAME_BYTES = 1 << 20;
@@ -117,7 +125,7 @@ export interface RuntimeEvent {
   k: EventKind;
   /** channel id, the same in every process holding the object ("queue:123456"), or "" */
   ch: string;
-  /** sequence number of this event in its process */
+  /** sequence number of this event from its process (given by the hub, in arrival order) */
   n: number;
   /** CLOCK_MONOTONIC, ns (comparable across processes of one machine) */
   ts: number;
@@ -125,7 +133,7 @@ export interface RuntimeEvent {
   loc: string;
   /** payload size in bytes, or -1 */
   size: number;
-  /** base64 of the first PREVIEW_BYTES bytes of the payload (pickled or raw), or "" */
+  /** base64 of the bounded payload preview (pickled or raw), or "" */
   pv: string;
   /** preview format: "pickle" | "bytes" | "" */
   pf: string;
@@ -133,16 +141,10 @@ export interface RuntimeEvent {
   x?: Record<string, number | string | boolean | null>;
 }
 
-/** On the wire an event is an array of these fields, in this order (cheaper to make and to parse). */
-export const EVENT_FIELDS = ['k', 'ch', 'n', 'ts', 'loc', 'size', 'pv', 'pf', 'x'] as const;
+/**
+ * On the wire an event is a tuple of these fields, in this order: kind, channel, CLOCK_MONOTONIC ns,
+ * location as (file, line) or None, size, preview bytes, preview format, extras dict or None.
+ */
+export const EVENT_FIELDS = ['k', 'ch', 'ts', 'loc', 'size', 'pv', 'pf', 'x'] as const;
 
-export type WireEvent = [string, string, number, number, string, number, string, string, RuntimeEvent['x'] | null];
-
-export interface EventsFrame {
-  t: 'events';
-  /** events this process could not send (buffer full): counted, never silently lost */
-  dropped: number;
-  events: WireEvent[];
-}
-
-export type RuntimeFrame = HelloFrame | EventsFrame;
+export type RuntimeFrame = HelloFrame;

@@ -21,15 +21,29 @@ def install():
         return None
     try:
         from .transport import Transport
-        from .hooks import mp, oshooks
+        from .hooks import oshooks, when_imported
 
         t = Transport(path, token)
         os.register_at_fork(after_in_child=t.after_fork_in_child)
-        mp.install(t.emit)
         oshooks.install(t)
+        _lazy("shared", t)  # Value/Array, SharedMemory/ShareableList, mmap: each hooked when imported
+        _lazy("ospipes", t)  # os.pipe/mkfifo, socketpair, sockets
+        # The rest waits until the program imports what it hooks.
+        when_imported("multiprocessing.connection", lambda: _lazy("mp", t.emit))  # Pipe / Connection
+        when_imported("multiprocessing.queues", lambda: _lazy("mp", t.emit, "install_queues"))  # Queue, SimpleQueue
+        when_imported("multiprocessing.synchronize", lambda: _lazy("sync", t))  # Lock/Semaphore/Condition/Event/Barrier
+        when_imported("multiprocessing.managers", lambda: _lazy("managers", t))  # Manager proxies
+        when_imported("multiprocessing.pool", lambda: _lazy("pool", t))  # Pool
         atexit.register(t.flush)
-        t.emit(protocol.EV_PROCESS_START)
         _transport = t
     except Exception:
         return None  # never break the program
     return _transport
+
+
+def _lazy(hooks: str, arg, function: str = "install") -> None:
+    """Installs one hook module; one that fails leaves the others (and the program) working."""
+    try:
+        getattr(__import__(f"{__package__}.hooks.{hooks}", fromlist=[function]), function)(arg)
+    except Exception:
+        pass

@@ -1,16 +1,19 @@
 """Mirror of protocol/runtime.ts (the runtime <-> hub wire). A test checks both agree.
 
-Framing: 4-byte big-endian length, then UTF-8 JSON with a "t" field; first frame `hello`.
+Framing: 4-byte big-endian length, then the body. Control frames are UTF-8 JSON with a "t" field
+(first frame `hello`); event batches are EVENTS_TAG + marshal.dumps([dropped, [event, ...]], MARSHAL_VERSION).
 """
 
-RUNTIME_PROTOCOL_VERSION = 1
+RUNTIME_PROTOCOL_VERSION = 2
+EVENTS_TAG = 0x4D
+MARSHAL_VERSION = 4
 MAX_FRAME_BYTES = 1 << 20
 PREVIEW_BYTES = 256
 IMAGE_BYTES = 4096
 SAMPLE_MS = 100
 
-# An event on the wire is an array with these fields, in this order.
-EVENT_FIELDS = ["k", "ch", "n", "ts", "loc", "size", "pv", "pf", "x"]
+# An event on the wire is a tuple with these fields, in this order (loc is (file, line) or None).
+EVENT_FIELDS = ["k", "ch", "ts", "loc", "size", "pv", "pf", "x"]
 
 ENV_HUB = "IPCSCOPE_HUB"
 ENV_TOKEN = "IPCSCOPE_TOKEN"
@@ -55,6 +58,8 @@ def describe() -> dict:
     """Everything above, in the shape protocol/runtime.ts exports it (for the agreement test)."""
     return {
         "RUNTIME_PROTOCOL_VERSION": RUNTIME_PROTOCOL_VERSION,
+        "EVENTS_TAG": EVENTS_TAG,
+        "MARSHAL_VERSION": MARSHAL_VERSION,
         "MAX_FRAME_BYTES": MAX_FRAME_BYTES,
         "PREVIEW_BYTES": PREVIEW_BYTES,
         "IMAGE_BYTES": IMAGE_BYTES,

@@ -4,15 +4,18 @@ Producers append to a bounded deque (a full buffer counts a drop instead of wait
 thread started with _thread (invisible to threading.enumerate()) connects lazily, batches and
 writes frames. Any error makes the transport go quiet for good (fail-open). After fork the child
 starts afresh with its own connection.
+
+Nothing is connected, and no thread started, until a process does its first IPC: a Python process
+that does none pays only for importing this module. The socket is a bare _socket.socket, so the
+runtime's own traffic never passes through the hooks on socket.socket.
 """
 from __future__ import annotations
 
 import _thread
-from base64 import b64encode
 import collections
-import json
+import _socket
+import marshal
 import os
-import socket
 import struct
 import sys
 import time
@@ -22,6 +25,8 @@ from . import protocol
 
 MAX_BUFFERED = 50_000
 BATCH = 512
+# Preview bytes per frame: with IMAGE_BYTES previews a frame stays well under MAX_FRAME_BYTES.
+BATCH_BYTES = 256 * 1024
 
 
 def _start_ticks() -> int:
@@ -42,7 +47,6 @@ class Transport:
         self.pid = os.getpid()
         self.buf: collections.deque = collections.deque()
         self.dropped = 0
-        self.n = 0
         self.dead = False
         self.sock = None
         self.started = False
@@ -72,8 +76,7 @@ class Transport:
             return
         self.buf.append((kind, ch, ts or monotonic_ns(), loc, size, pv, pf, x))
         if not self.started:
-            self.started = True
-            _thread.start_new_thread(self._run, ())
+            self._start()
         elif self.idle and len(self.buf) >= BATCH and self.wake.locked():
             try:
                 self.wake.release()
@@ -84,8 +87,13 @@ class Transport:
         """fn() runs in the sender thread every SAMPLE_MS and at flush (it may emit); errors drop it."""
         self.samplers.append(fn)
         if not self.started and not self.dead:
-            self.started = True
-            _thread.start_new_thread(self._run, ())
+            self._start()
+
+    def _start(self) -> None:
+        # The first IPC of this process: announce it, then connect (in the sender thread).
+        self.started = True
+        self.buf.appendleft((protocol.EV_PROCESS_START, "", monotonic_ns(), None, -1, b"", "", None))
+        _thread.start_new_thread(self._run, ())
 
     def _sample(self) -> None:
         for fn in list(self.samplers):
@@ -113,16 +121,17 @@ class Transport:
 
     # -- sender thread -------------------------------------------------------------------
     def _connect(self) -> None:
-        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM | socket.SOCK_CLOEXEC)
+        s = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM | _socket.SOCK_CLOEXEC)
         s.settimeout(2.0)
         s.connect(self.path)
         hello = {"t": protocol.FRAME_HELLO, "v": protocol.RUNTIME_PROTOCOL_VERSION, "token": self.token, "pid": os.getpid(),
                  "ppid": os.getppid(), "start": _start_ticks(), "argv": list(sys.argv), "python": sys.version.split()[0]}
-        s.sendall(_frame(hello))
+        body = _json(hello).encode("utf-8", "replace")
+        s.sendall(struct.pack(">I", len(body)) + body)
         head = _recv_exact(s, 4)
-        reply = json.loads(_recv_exact(s, struct.unpack(">I", head)[0]))
-        if reply.get("t") != protocol.FRAME_WELCOME:
-            raise ConnectionError(reply.get("message", "refused"))
+        reply = _recv_exact(s, min(struct.unpack(">I", head)[0], 4096))
+        if b'"t":"%s"' % protocol.FRAME_WELCOME.encode() not in reply:
+            raise ConnectionError(reply[:200].decode("utf-8", "replace"))
         s.settimeout(None)
         self.sock = s
 
@@ -139,29 +148,54 @@ class Transport:
                         self.sampled_at = now
                         self._sample()
                 while self.buf:
-                    batch = []
-                    pop = self.buf.popleft
-                    while self.buf and len(batch) < BATCH:
-                        batch.append(self._encode(pop()))
-                    self.sock.sendall(_frame({"t": protocol.FRAME_EVENTS, "dropped": self.dropped, "events": batch}))
+                    self._send_batch()
         except Exception:
             # Hub missing, refused us or went away: stay quiet from now on.
             self.dead = True
             self.idle = True
             self.buf.clear()
 
+    def _send_batch(self) -> None:
+        """Up to BATCH events (and BATCH_BYTES of previews) as one binary frame. The buffered tuples
+        are already in wire order (protocol EVENT_FIELDS), so marshal encodes them as they are."""
+        batch = []
+        budget = BATCH_BYTES
+        pop = self.buf.popleft
+        while self.buf and len(batch) < BATCH and budget > 0:
+            ev = pop()
+            budget -= len(ev[5])
+            batch.append(ev)
+        try:
+            body = marshal.dumps([self.dropped, batch], protocol.MARSHAL_VERSION)
+        except ValueError:
+            # Something in an event marshal cannot encode: send the others, count it as dropped.
+            good = []
+            for ev in batch:
+                try:
+                    marshal.dumps(ev, protocol.MARSHAL_VERSION)
+                    good.append(ev)
+                except ValueError:
+                    self.dropped += 1
+            body = marshal.dumps([self.dropped, good], protocol.MARSHAL_VERSION)
+        self.sock.sendall(struct.pack(">IB", len(body) + 1, protocol.EVENTS_TAG) + body)
 
-    def _encode(self, ev) -> list:
-        """The wire form of an event: a positional array (protocol/runtime.ts EVENT_FIELDS)."""
-        kind, ch, ts, loc, size, pv, pf, x = ev
-        self.n += 1
-        return [kind, ch, self.n, ts, f"{loc[0]}:{loc[1]}" if loc else "", size,
-                b64encode(pv[: protocol.IMAGE_BYTES]).decode() if pv else "", pf, x]
+
+# JSON for the hello frame, by hand: importing json would cost the program's start-up, and importing
+# it later in the sender thread could leave a forked child's import lock held by a thread it lacks.
+_JSON_ESCAPES = {i: f"\\u{i:04x}" for i in range(32)}
+_JSON_ESCAPES.update({ord('"'): '\\"', ord("\\"): "\\\\"})
 
 
-def _frame(obj) -> bytes:
-    body = json.dumps(obj, separators=(",", ":")).encode()
-    return struct.pack(">I", len(body)) + body
+def _json(v) -> str:
+    if isinstance(v, str):
+        return '"' + v.translate(_JSON_ESCAPES) + '"'
+    if isinstance(v, bool) or v is None:
+        return "true" if v else "false" if v is not None else "null"
+    if isinstance(v, int):
+        return str(v)
+    if isinstance(v, (list, tuple)):
+        return "[" + ",".join(_json(x) for x in v) + "]"
+    return "{" + ",".join(_json(str(k)) + ":" + _json(x) for k, x in v.items()) + "}"
 
 
 def _recv_exact(s, n: int) -> bytes:

@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import { RUNTIME_PROTOCOL_VERSION } from '../../protocol/runtime';
 import { runtimeEnv } from '../../server/src/cli/run';
 import { encodeFrame } from '../../server/src/hub/frames';
+import { python } from '../unit/helpers';
 import { Hub } from '../../server/src/hub/hub';
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -15,7 +16,7 @@ const pingpong = path.resolve(__dirname, '..', 'test', 'bench', 'programs', 'pin
 
 function runPython(args: string[], env: NodeJS.ProcessEnv, prefix: string[] = []): Promise<string> {
   return new Promise((resolve, reject) => {
-    const [cmd, ...rest] = prefix.length ? [...prefix, 'python3', ...args] : ['python3', ...args];
+    const [cmd, ...rest] = [...prefix, python, ...args];
     const c = spawn(cmd, rest, { env, stdio: ['ignore', 'pipe', 'ignore'] });
     let out = '';
     c.stdout.on('data', (d) => (out += d));
@@ -76,8 +77,15 @@ export async function benchRuntime(opts: { messages: number; rounds: number }): 
   try {
     const total = 1_000_000;
     const batch = 512;
-    const ev = ['queue.put', 'queue:123456', 0, 0, '/home/dev/app.py:42', 24, 'gASVCAAAAAAAAABLAS4=', 'pickle', { depth: 3 }];
-    const frame = encodeFrame({ t: 'events', dropped: 0, events: Array.from({ length: batch }, () => ev) });
+    // A batch as the runtime makes it: 512 realistic events, marshalled by Python itself.
+    const made = spawnSync(python, ['-c', [
+      'import marshal, os, sys',
+      "evs = [('queue.put', 'queue:123456', 10**12 + i, ('/home/dev/app.py', 42 + i % 3), 24, os.urandom(24), 'pickle', {'depth': i % 4}) for i in range(512)]",
+      "sys.stdout.buffer.write(b'M' + marshal.dumps([0, evs], 4))",
+    ].join('\n')]);
+    const body = made.stdout;
+    const frame = Buffer.concat([Buffer.from([0, 0, 0, 0]), body]);
+    frame.writeUInt32BE(body.length, 0);
     const heap: number[] = [];
     const t0 = performance.now();
     await new Promise<void>((resolve, reject) => {

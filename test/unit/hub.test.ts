@@ -6,7 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, test } from 'node:test';
 import { MAX_FRAME_BYTES, RUNTIME_PROTOCOL_VERSION } from '../../protocol/runtime';
-import { encodeFrame, FrameReader } from '../../server/src/hub/frames';
+import { encodeEventsFrame, encodeFrame, FrameReader } from '../../server/src/hub/frames';
 import { Hub } from '../../server/src/hub/hub';
 
 function connect(hub: Hub): Promise<net.Socket> {
@@ -40,7 +40,9 @@ function exchange(hub: Hub, ...chunks: Buffer[]): Promise<{ frames: Array<{ t: s
 }
 
 const hello = (hub: Hub, extra: object = {}) => encodeFrame({ t: 'hello', v: RUNTIME_PROTOCOL_VERSION, token: hub.token, pid: 4242, ppid: 1, start: 99, argv: ['x.py'], python: '3.11', ...extra });
-const events = (n: number, dropped = 0) => encodeFrame({ t: 'events', dropped, events: Array.from({ length: n }, (_, i) => ['queue.put', 'queue:1', i + 1, i, '', -1, '', '', null]) });
+const events = (n: number, dropped = 0) => encodeEventsFrame(dropped, Array.from({ length: n }, (_, i) => ['queue.put', 'queue:1', i, null, -1, Buffer.alloc(0), '', null]));
+/** A binary event frame with this body after the tag. */
+const batchFrame = (body: Buffer) => Buffer.concat([Buffer.from([0, 0, 0, body.length + 1, 0x4d]), body]);
 
 describe('hub', () => {
   test('socket in a 0700 directory, socket 0600, token of 48 hex chars', async () => {
@@ -68,6 +70,53 @@ describe('hub', () => {
       assert.equal(evs[0].key, '4242@99');
       assert.deepEqual(evs.map((e) => e.n), [1, 2, 3]);
       assert.equal(hub.stats.droppedByRuntime, 2, 'what the runtime could not send is counted');
+    } finally {
+      await hub.stop();
+    }
+  });
+
+  for (const [name, body, message] of [
+    ['garbage', Buffer.from('not marshal'), /malformed event batch: marshal type "n"/],
+    ['a code object', Buffer.from('c\x00\x00\x00\x00', 'latin1'), /type "c" .* not accepted/],
+    ['a cut-off batch', Buffer.from([0x5b, 1, 0, 0, 0, 0x69, 1, 2]), /cut off/],
+    ['a list longer than its bytes', Buffer.from([0x5b, 9, 0, 0, 0, 0x69]), /cannot fit/],
+    ['a batch that is not [dropped, events]', Buffer.from([0x4e]), /an event batch is \[dropped/],
+  ] as const) {
+    test(`an event batch with ${name}: a clear error, the hub lives on`, async () => {
+      const hub = new Hub();
+      await hub.start();
+      try {
+        const r = await exchange(hub, hello(hub), batchFrame(body));
+        assert.equal(r.frames[0]?.t, 'welcome');
+        assert.equal(r.frames[1]?.t, 'error');
+        assert.match(r.frames[1].message ?? '', message);
+        assert.equal(hub.stats.protocolErrors, 1);
+        const ok = await exchange(hub, hello(hub), events(1));
+        assert.equal(ok.frames[0].t, 'welcome', 'still serving others');
+        assert.equal(hub.events().length, 1);
+      } finally {
+        await hub.stop();
+      }
+    });
+  }
+
+  test('events whose fields have the wrong types are skipped or defaulted, never thrown', async () => {
+    const hub = new Hub();
+    await hub.start();
+    try {
+      const odd = encodeEventsFrame(0, [
+        42, ['queue.put'], ['conn.send', 7, 'ts', ['f.py'], 'big', 'pv', 3, [1, 2]],
+        ['queue.get', 'queue:1', 5, ['f.py', 9], 3, Buffer.from('abc'), 'bytes', JSON.parse('{"__proto__": {"polluted": 1}, "depth": 2}')],
+      ]);
+      await exchange(hub, hello(hub), odd);
+      const evs = hub.events();
+      assert.equal(evs.length, 3, 'non-arrays are skipped');
+      assert.deepEqual([evs[1].ch, evs[1].ts, evs[1].loc, evs[1].size, evs[1].pv, evs[1].pf, evs[1].x], ['', 0, '', -1, '', '', undefined]);
+      assert.equal(evs[2].loc, 'f.py:9');
+      assert.equal(Buffer.from(evs[2].pv, 'base64').toString(), 'abc');
+      assert.equal(evs[2].x?.depth, 2);
+      assert.equal(Object.getPrototypeOf(evs[2].x), Object.prototype, 'no prototype pollution');
+      assert.equal(({} as { polluted?: number }).polluted, undefined);
     } finally {
       await hub.stop();
     }

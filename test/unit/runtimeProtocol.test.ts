@@ -1,7 +1,11 @@
 /** protocol/runtime.ts and its Python mirror runtime/ipcscope/protocol.py say the same thing. */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { test } from 'node:test';
+import { MarshalValue, readMarshal } from '../../server/src/hub/marshal';
 import * as runtime from '../../protocol/runtime';
 import { python, runtimeDir } from './helpers';
 
@@ -9,6 +13,8 @@ test('the Python mirror agrees with protocol/runtime.ts', () => {
   const py = JSON.parse(execFileSync(python, ['-m', 'ipcscope.protocol'], { encoding: 'utf8', env: { ...process.env, PYTHONPATH: runtimeDir } }));
   const ts = {
     RUNTIME_PROTOCOL_VERSION: runtime.RUNTIME_PROTOCOL_VERSION,
+    EVENTS_TAG: runtime.EVENTS_TAG,
+    MARSHAL_VERSION: runtime.MARSHAL_VERSION,
     MAX_FRAME_BYTES: runtime.MAX_FRAME_BYTES,
     PREVIEW_BYTES: runtime.PREVIEW_BYTES,
     IMAGE_BYTES: runtime.IMAGE_BYTES,
@@ -20,3 +26,31 @@ test('the Python mirror agrees with protocol/runtime.ts', () => {
   };
   assert.deepEqual(py, ts);
 });
+
+test('event batches marshalled by every Python here read back exactly (refs, big ints, floats, text, bytes)', () => {
+  const code = [
+    'import marshal, sys',
+    "loc = ('/home/dev/ünïcode app.py', 42)",
+    "ev = ('queue.put', 'queue:1', 2**60 + 7, loc, -1, bytes(range(256)), 'pickle', {'depth': 3, 'f': -1.5, 'ok': True, 'none': None, 'neg': -(2**40), 'text': 'a\\u2603\\n<b>'})",
+    "again = ('queue.get', 'queue:1', 5, loc, 0, b'', '', None)",
+    `sys.stdout.buffer.write(marshal.dumps([7, [ev, again, again]], ${runtime.MARSHAL_VERSION}))`,
+  ].join('\n');
+  for (const py of pythonsHere()) {
+    const batch = readMarshal(execFileSync(py, ['-c', code])) as MarshalValue[];
+    assert.equal(batch[0], 7, py);
+    const [ev, again, again2] = batch[1] as MarshalValue[][];
+    assert.deepEqual(ev.slice(0, 5), ['queue.put', 'queue:1', 2 ** 60 + 7, ['/home/dev/ünïcode app.py', 42], -1], py);
+    assert.deepEqual(ev[5], Buffer.from(Array.from({ length: 256 }, (_, i) => i)));
+    assert.deepEqual(ev[7], { depth: 3, f: -1.5, ok: true, none: null, neg: -(2 ** 40), text: 'a\u2603\n<b>' });
+    assert.deepEqual(again[3], ['/home/dev/ünïcode app.py', 42], 'a back-reference resolves to the same value');
+    assert.deepEqual(again2, again);
+    assert.equal(ev.length, runtime.EVENT_FIELDS.length);
+  }
+});
+
+/** The default interpreter and every pyenv Python ≥ 3.10 on this machine. */
+function pythonsHere(): string[] {
+  const root = path.join(os.homedir(), '.pyenv', 'versions');
+  const found = fs.existsSync(root) ? fs.readdirSync(root).filter((v) => /^3\.(1\d)/.test(v)).map((v) => path.join(root, v, 'bin', 'python3')).filter((p) => fs.existsSync(p)) : [];
+  return [python, ...found];
+}

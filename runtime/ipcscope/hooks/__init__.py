@@ -2,13 +2,14 @@
 a failure of ours reach the program."""
 import os
 import sys
-import threading
 
-import multiprocessing
-
-_SKIP = tuple(os.path.dirname(m.__file__) + os.sep for m in (multiprocessing,)) + (
+# The standard library's multiprocessing and threading, and this package: frames there are not the
+# user's. Paths are derived from os (always loaded) so that nothing is imported just to name them.
+_STDLIB = os.path.dirname(os.path.abspath(os.__file__)) + os.sep
+_SKIP = (
+    _STDLIB + "multiprocessing" + os.sep,
+    _STDLIB + "threading.py",
     os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep,
-    threading.__file__,
 )
 
 
@@ -31,3 +32,68 @@ def user_location(depth: int = 2):
             return (fn, f.f_lineno)
         f = f.f_back
     return None
+
+
+class _PostImportHooks:
+    """A meta path finder that runs callbacks right after a watched module is first imported, so a
+    process that never imports multiprocessing never pays for loading it (python -c pass stays fast)."""
+
+    def __init__(self) -> None:
+        self.pending = {}  # module name -> [callbacks]
+
+    def find_spec(self, name, path=None, target=None):
+        if name not in self.pending:
+            return None
+        for finder in sys.meta_path:
+            if finder is self or not hasattr(finder, "find_spec"):
+                continue
+            spec = finder.find_spec(name, path, target)
+            if spec is not None:
+                break
+        else:
+            return None
+        if spec.loader is None or not hasattr(spec.loader, "exec_module"):
+            return spec
+        spec.loader = _LoaderThenHooks(spec.loader, self.pending.pop(name))
+        return spec
+
+
+class _LoaderThenHooks:
+    def __init__(self, loader, callbacks) -> None:
+        self._loader = loader
+        self._callbacks = callbacks
+
+    def create_module(self, spec):
+        return self._loader.create_module(spec)
+
+    def exec_module(self, module):
+        module.__loader__ = self._loader
+        if getattr(module, "__spec__", None) is not None:
+            module.__spec__.loader = self._loader
+        self._loader.exec_module(module)
+        for fn in self._callbacks:
+            try:
+                fn()
+            except Exception:
+                pass  # a hook that fails leaves the module as it is
+
+    def __getattr__(self, name):
+        return getattr(self._loader, name)
+
+
+_post_import = None
+
+
+def when_imported(module: str, fn) -> None:
+    """Runs fn() once `module` is imported: now if it already is, else right after its first import."""
+    global _post_import
+    if module in sys.modules:  # already loaded (a module being loaded right now is not: see bootstrap)
+        try:
+            fn()
+        except Exception:
+            pass
+        return
+    if _post_import is None:
+        _post_import = _PostImportHooks()
+        sys.meta_path.insert(0, _post_import)
+    _post_import.pending.setdefault(module, []).append(fn)

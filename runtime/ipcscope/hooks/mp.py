@@ -7,14 +7,13 @@ pickled bytes multiprocessing itself sends: nothing is pickled twice, nothing is
 import collections
 import os
 from time import monotonic_ns
-from multiprocessing import connection, queues
-from multiprocessing.reduction import ForkingPickler
 
 from .. import protocol
 from . import user_location
 
 PV = protocol.PREVIEW_BYTES
 _emit = None
+connection = queues = ForkingPickler = None  # set by install()
 
 
 def _ino(conn) -> int:
@@ -46,17 +45,6 @@ def _channel(conn) -> str:
     if ch is None:
         ch = conn._ipcscope_ch = f"conn:{_ino(conn)}"
     return ch
-
-
-original_queue_reset = queues.Queue._reset
-original_queue_init = queues.Queue.__init__
-original_queue_put = queues.Queue.put
-original_simple_init = queues.SimpleQueue.__init__
-original_simple_setstate = queues.SimpleQueue.__setstate__
-original_send = connection._ConnectionBase.send
-original_recv = connection._ConnectionBase.recv
-original_send_bytes = connection._ConnectionBase.send_bytes
-original_recv_bytes = connection._ConnectionBase.recv_bytes
 
 
 def queue_reset(self, *args, **kwargs):
@@ -162,14 +150,35 @@ def recv(self):
 
 
 def install(emit) -> None:
-    global _emit
+    """Runs once multiprocessing.connection is imported (bootstrap's post-import hook)."""
+    global _emit, connection, ForkingPickler
+    global original_send, original_recv, original_send_bytes, original_recv_bytes
     _emit = emit
+    from multiprocessing import connection
+    from multiprocessing.reduction import ForkingPickler
+
+    base = connection._ConnectionBase
+    original_send, original_recv = base.send, base.recv
+    original_send_bytes, original_recv_bytes = base.send_bytes, base.recv_bytes
+    base.send_bytes = send_bytes
+    base.recv_bytes = recv_bytes
+    base.send = send
+    base.recv = recv
+
+
+def install_queues(emit) -> None:
+    """Runs once multiprocessing.queues is imported (after connection, which it imports)."""
+    global _emit, queues, original_queue_reset, original_queue_init, original_queue_put, original_simple_init, original_simple_setstate
+    _emit = emit
+    from multiprocessing import queues
+
+    original_queue_reset = queues.Queue._reset
+    original_queue_init = queues.Queue.__init__
+    original_queue_put = queues.Queue.put
+    original_simple_init = queues.SimpleQueue.__init__
+    original_simple_setstate = queues.SimpleQueue.__setstate__
     queues.Queue._reset = queue_reset
     queues.Queue.__init__ = queue_init
     queues.Queue.put = queue_put
     queues.SimpleQueue.__init__ = simple_init
     queues.SimpleQueue.__setstate__ = simple_setstate
-    connection._ConnectionBase.send_bytes = send_bytes
-    connection._ConnectionBase.recv_bytes = recv_bytes
-    connection._ConnectionBase.send = send
-    connection._ConnectionBase.recv = recv

@@ -1,6 +1,25 @@
-/** Length-prefixed JSON frames (protocol/runtime.ts): 4-byte big-endian length, then UTF-8 JSON. */
+/**
+ * Length-prefixed frames (protocol/runtime.ts): 4-byte big-endian length, then UTF-8 JSON for
+ * control frames, or EVENTS_TAG + marshal for event batches (handed on undecoded as BinaryEvents).
+ */
+import { EVENTS_TAG, FrameTypes } from '../../../protocol/runtime';
+import { MarshalValue, writeMarshal } from './marshal';
 
 export class FrameError extends Error {}
+
+/** An event batch frame: its marshal body, read by the hub. */
+export interface BinaryEvents {
+  t: typeof FrameTypes.events;
+  body: Buffer;
+}
+
+/** An event batch as the runtime sends it (tests and benchmarks play the runtime with this). */
+export function encodeEventsFrame(dropped: number, events: MarshalValue[]): Buffer {
+  const body = Buffer.concat([Buffer.from([EVENTS_TAG]), writeMarshal([dropped, events])]);
+  const head = Buffer.allocUnsafe(4);
+  head.writeUInt32BE(body.length, 0);
+  return Buffer.concat([head, body]);
+}
 
 export function encodeFrame(obj: unknown): Buffer {
   const body = Buffer.from(JSON.stringify(obj), 'utf8');
@@ -32,6 +51,10 @@ export class FrameReader {
       if (len > this.maxFrameBytes) throw new FrameError(`frame of ${len} bytes exceeds the maximum of ${this.maxFrameBytes}`);
       if (this.buffered < 4 + len) break;
       const all = this.take(4 + len);
+      if (len > 0 && all[4] === EVENTS_TAG) {
+        frames.push({ t: FrameTypes.events, body: all.subarray(5) } satisfies BinaryEvents);
+        continue;
+      }
       let value: unknown;
       try {
         value = JSON.parse(all.toString('utf8', 4));

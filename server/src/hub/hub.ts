@@ -10,8 +10,9 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { processKey } from '../../../protocol/protocol';
-import { FrameTypes, HelloFrame, MAX_FRAME_BYTES, RUNTIME_PROTOCOL_VERSION, RuntimeEvent, RuntimeEnv, WireEvent } from '../../../protocol/runtime';
-import { FrameError, FrameReader, encodeFrame } from './frames';
+import { FrameTypes, HelloFrame, MAX_FRAME_BYTES, RUNTIME_PROTOCOL_VERSION, RuntimeEvent, RuntimeEnv } from '../../../protocol/runtime';
+import { BinaryEvents, FrameError, FrameReader, encodeFrame } from './frames';
+import { MarshalError, MarshalValue, readMarshal } from './marshal';
 
 export interface HubEvent extends RuntimeEvent {
   pid: number;
@@ -158,35 +159,29 @@ export class Hub extends EventEmitter {
           this.emit('client', client);
           continue;
         }
-        const frame = f as { t: string; events?: unknown; dropped?: unknown };
-        if (frame.t !== FrameTypes.events || !Array.isArray(frame.events)) {
+        const frame = f as { t: string; body?: unknown };
+        if (frame.t !== FrameTypes.events || !Buffer.isBuffer(frame.body)) {
           fail(`unexpected frame "${String(frame.t)}"`);
           return;
         }
-        if (typeof frame.dropped === 'number' && frame.dropped > client.droppedByRuntime) {
-          this.stats.droppedByRuntime += frame.dropped - client.droppedByRuntime;
-          client.droppedByRuntime = frame.dropped;
+        let decoded: { dropped: number; events: MarshalValue[] };
+        try {
+          decoded = decodeBatch((frame as BinaryEvents).body);
+        } catch (e) {
+          fail(e instanceof MarshalError ? `malformed event batch: ${e.message}` : String(e));
+          return;
+        }
+        if (decoded.dropped > client.droppedByRuntime) {
+          this.stats.droppedByRuntime += decoded.dropped - client.droppedByRuntime;
+          client.droppedByRuntime = decoded.dropped;
         }
         const batch: HubEvent[] = [];
-        for (const w of frame.events as WireEvent[]) {
-          if (!Array.isArray(w) || typeof w[0] !== 'string') continue;
-          const e: HubEvent = {
-            k: w[0] as HubEvent['k'],
-            ch: String(w[1] ?? ''),
-            n: Number(w[2]) || 0,
-            ts: Number(w[3]) || 0,
-            loc: String(w[4] ?? ''),
-            size: Number(w[5] ?? -1),
-            pv: typeof w[6] === 'string' ? w[6] : '',
-            pf: String(w[7] ?? ''),
-            pid: client.pid,
-            key: client.key,
-          };
-          if (w[8] && typeof w[8] === 'object') e.x = w[8];
+        for (const w of decoded.events) {
+          const e = toEvent(w, client);
+          if (!e) continue;
           this.record(e);
           batch.push(e);
         }
-        client.events += batch.length;
         if (batch.length) this.emit('events', batch, client);
       }
     });
@@ -226,6 +221,32 @@ export class Hub extends EventEmitter {
     this.stats.clients = this.clients.size;
     return client;
   }
+}
+
+function decodeBatch(body: Buffer): { dropped: number; events: MarshalValue[] } {
+  const v = readMarshal(body);
+  if (!Array.isArray(v) || v.length !== 2 || typeof v[0] !== 'number' || !Array.isArray(v[1])) throw new MarshalError('an event batch is [dropped, [event, …]]');
+  return { dropped: v[0], events: v[1] };
+}
+
+/** One wire event (EVENT_FIELDS order) as a HubEvent; null when it is not an event. */
+function toEvent(w: MarshalValue, client: HubClient): HubEvent | null {
+  if (!Array.isArray(w) || typeof w[0] !== 'string') return null;
+  const [k, ch, ts, loc, size, pv, pf, x] = w;
+  const e: HubEvent = {
+    k: k as HubEvent['k'],
+    ch: typeof ch === 'string' ? ch : '',
+    n: ++client.events,
+    ts: typeof ts === 'number' ? ts : 0,
+    loc: Array.isArray(loc) && loc.length === 2 ? `${String(loc[0])}:${String(loc[1])}` : typeof loc === 'string' ? loc : '',
+    size: typeof size === 'number' ? size : -1,
+    pv: Buffer.isBuffer(pv) ? pv.toString('base64') : '',
+    pf: typeof pf === 'string' ? pf : '',
+    pid: client.pid,
+    key: client.key,
+  };
+  if (x && typeof x === 'object' && !Array.isArray(x) && !Buffer.isBuffer(x)) e.x = x as HubEvent['x'];
+  return e;
 }
 
 function sameToken(a: string, b: string): boolean {
