@@ -5,7 +5,9 @@ import * as path from 'node:path';
 import { describe, test } from 'node:test';
 import { Hub } from '../../server/src/hub/hub';
 import { runtimeEnv } from '../../server/src/cli/run';
-import { examplesDir, previewText as text, python, repoRoot, runJson } from './helpers';
+import { StreamMessageReader, StreamMessageWriter, createProtocolConnection } from 'vscode-languageserver-protocol/node';
+import { LspMethods, RuntimeEnvResult } from '../../protocol/protocol';
+import { examplesDir, previewText as text, python, repoRoot, runJson, until } from './helpers';
 
 const cli = path.join(repoRoot, 'out', 'cli.js');
 
@@ -83,4 +85,34 @@ describe('ipc-scope run', () => {
     assert.equal(out, plain.stdout);
     assert.equal(err, '');
   });
+
+  for (const method of ['fork', 'spawn']) {
+    test(`fail-open (${method}): the language server killed during 10k messages, the program's output and exit code are unchanged`, async () => {
+      const program = [path.join(repoRoot, 'test', 'programs', 'echo_10k.py'), '10000', method];
+      const plain = spawnSync(python, program, { encoding: 'utf8', maxBuffer: 64 << 20 });
+      assert.equal(plain.status, 3, plain.stderr);
+      assert.equal(plain.stdout.split('\n').length, 10_002);
+      const server = spawn(process.execPath, [path.join(repoRoot, 'out', 'server.js'), '--stdio'], { stdio: ['pipe', 'pipe', 'ignore'] });
+      const conn = createProtocolConnection(new StreamMessageReader(server.stdout!), new StreamMessageWriter(server.stdin!));
+      conn.onError(() => {});
+      conn.listen();
+      await conn.sendRequest('initialize', { processId: process.pid, rootUri: null, capabilities: {} });
+      const { env } = await conn.sendRequest<RuntimeEnvResult>(LspMethods.runtimeEnv, {});
+      const child = spawn(python, program, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      let err = '';
+      child.stdout.on('data', (d) => (out += d));
+      child.stderr.on('data', (d) => (err += d));
+      const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+      // Kill the server once the program is well into its messages (and reporting them).
+      await until('the first thousand messages', () => out.split('\n').length > 1000 || child.exitCode !== null, 60_000, 5);
+      const linesAtKill = out.split('\n').length;
+      server.kill('SIGKILL');
+      conn.dispose();
+      assert.equal(await exited, 3, err);
+      assert.equal(err, '');
+      assert.equal(out, plain.stdout, 'every message arrived, once, in order');
+      assert.ok(linesAtKill < 9000, `the server died mid-run (after ${linesAtKill} of 10000 lines)`);
+    });
+  }
 });
