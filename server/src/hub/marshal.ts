@@ -16,121 +16,155 @@ const FLAG_REF = 0x80;
 const MAX_DEPTH = 16;
 
 export function readMarshal(buf: Buffer, start = 0): MarshalValue {
-  let pos = start;
-  const refs: MarshalValue[] = [];
+  const r = new Reader(buf, start);
+  const value = r.read(0);
+  if (r.pos !== buf.length) throw new MarshalError(`${buf.length - r.pos} bytes after the marshal data`);
+  return value;
+}
 
-  const need = (n: number) => {
-    if (n < 0 || pos + n > buf.length) throw new MarshalError(`marshal data cut off at byte ${pos} (needs ${n} more)`);
-  };
-  const i32 = () => {
-    need(4);
-    const v = buf.readInt32LE(pos);
-    pos += 4;
+/** Type codes (Python/marshal.c). */
+const enum T {
+  None = 0x4e, // N
+  False = 0x46, // F
+  True = 0x54, // T
+  Int = 0x69, // i
+  Long = 0x6c, // l
+  BinaryFloat = 0x67, // g
+  Bytes = 0x73, // s
+  Unicode = 0x75, // u
+  Interned = 0x74, // t
+  Ascii = 0x61, // a
+  AsciiInterned = 0x41, // A
+  ShortAscii = 0x7a, // z
+  ShortAsciiInterned = 0x5a, // Z
+  Tuple = 0x28, // (
+  SmallTuple = 0x29, // )
+  List = 0x5b, // [
+  Dict = 0x7b, // {
+  DictEnd = 0x30, // 0
+  Ref = 0x72, // r
+}
+
+class Reader {
+  private readonly refs: MarshalValue[] = [];
+  constructor(
+    private readonly buf: Buffer,
+    public pos: number,
+  ) {}
+
+  private need(n: number): void {
+    if (n < 0 || this.pos + n > this.buf.length) throw new MarshalError(`marshal data cut off at byte ${this.pos} (needs ${n} more)`);
+  }
+
+  private i32(): number {
+    this.need(4);
+    const v = this.buf.readInt32LE(this.pos);
+    this.pos += 4;
     return v;
-  };
-  const u8 = () => {
-    need(1);
-    return buf[pos++];
-  };
-  const str = (n: number, enc: 'utf8' | 'latin1') => {
-    need(n);
-    const s = buf.toString(enc, pos, pos + n);
-    pos += n;
-    return s;
-  };
+  }
 
-  const read = (depth: number): MarshalValue => {
+  private u8(): number {
+    this.need(1);
+    return this.buf[this.pos++];
+  }
+
+  private text(n: number, utf8: boolean): string {
+    this.need(n);
+    const s = utf8 ? this.buf.toString('utf8', this.pos, this.pos + n) : this.buf.toString('latin1', this.pos, this.pos + n);
+    this.pos += n;
+    return s;
+  }
+
+  read(depth: number): MarshalValue {
     if (depth > MAX_DEPTH) throw new MarshalError('marshal data nested too deeply');
-    const code = u8();
-    const flag = (code & FLAG_REF) !== 0;
-    const type = String.fromCharCode(code & ~FLAG_REF);
-    let slot = -1;
-    if (flag) {
-      slot = refs.length;
-      refs.push(null);
-    }
-    const done = (v: MarshalValue) => {
-      if (slot >= 0) refs[slot] = v;
-      return v;
-    };
+    const code = this.u8();
+    const type = code & ~FLAG_REF;
+    // A flagged object takes the next back-reference slot before its contents are read (as marshal.c does).
+    const slot = code & FLAG_REF ? this.refs.push(null) - 1 : -1;
+    let v: MarshalValue;
     switch (type) {
-      case 'N':
-        return done(null);
-      case 'F':
-        return done(false);
-      case 'T':
-        return done(true);
-      case 'i':
-        return done(i32());
-      case 'l': {
-        const n = i32();
+      case T.None:
+        v = null;
+        break;
+      case T.False:
+        v = false;
+        break;
+      case T.True:
+        v = true;
+        break;
+      case T.Int:
+        v = this.i32();
+        break;
+      case T.Long: {
+        const n = this.i32();
         const count = Math.abs(n);
-        need(count * 2);
-        let v = 0;
-        for (let d = count - 1; d >= 0; d--) v = v * 32768 + buf.readUInt16LE(pos + d * 2);
-        pos += count * 2;
-        return done(n < 0 ? -v : v);
+        this.need(count * 2);
+        let x = 0;
+        for (let d = count - 1; d >= 0; d--) x = x * 32768 + this.buf.readUInt16LE(this.pos + d * 2);
+        this.pos += count * 2;
+        v = n < 0 ? -x : x;
+        break;
       }
-      case 'g': {
-        need(8);
-        const v = buf.readDoubleLE(pos);
-        pos += 8;
-        return done(v);
+      case T.BinaryFloat:
+        this.need(8);
+        v = this.buf.readDoubleLE(this.pos);
+        this.pos += 8;
+        break;
+      case T.Bytes: {
+        const n = this.i32();
+        this.need(n);
+        v = this.buf.subarray(this.pos, this.pos + n); // a view of the frame: copy it to keep it
+        this.pos += n;
+        break;
       }
-      case 's': {
-        const n = i32();
-        need(n);
-        const v = Buffer.from(buf.subarray(pos, pos + n));
-        pos += n;
-        return done(v);
+      case T.Unicode:
+      case T.Interned:
+        v = this.text(this.i32(), true);
+        break;
+      case T.Ascii:
+      case T.AsciiInterned:
+        v = this.text(this.i32(), false);
+        break;
+      case T.ShortAscii:
+      case T.ShortAsciiInterned:
+        v = this.text(this.u8(), false);
+        break;
+      case T.Tuple:
+      case T.SmallTuple:
+      case T.List: {
+        const n = type === T.SmallTuple ? this.u8() : this.i32();
+        if (n < 0 || n > this.buf.length - this.pos) throw new MarshalError(`marshal sequence of ${n} items cannot fit`);
+        const items: MarshalValue[] = new Array(n);
+        if (slot >= 0) this.refs[slot] = items;
+        for (let k = 0; k < n; k++) items[k] = this.read(depth + 1);
+        return items;
       }
-      case 'u':
-      case 't':
-        return done(str(i32(), 'utf8'));
-      case 'a':
-      case 'A':
-        return done(str(i32(), 'latin1'));
-      case 'z':
-      case 'Z':
-        return done(str(u8(), 'latin1'));
-      case '(':
-      case '[':
-      case ')': {
-        const n = type === ')' ? u8() : i32();
-        if (n < 0 || n > buf.length - pos) throw new MarshalError(`marshal sequence of ${n} items cannot fit`);
-        const v: MarshalValue[] = [];
-        done(v);
-        for (let k = 0; k < n; k++) v.push(read(depth + 1));
-        return v;
-      }
-      case '{': {
-        const v: { [key: string]: MarshalValue } = {};
-        done(v);
+      case T.Dict: {
+        const d: { [key: string]: MarshalValue } = {};
+        if (slot >= 0) this.refs[slot] = d;
         for (;;) {
-          need(1);
-          if (buf[pos] === 0x30 /* '0' */) {
-            pos++;
-            return v;
+          this.need(1);
+          if (this.buf[this.pos] === T.DictEnd) {
+            this.pos++;
+            return d;
           }
-          const key = read(depth + 1);
-          const value = read(depth + 1);
+          const key = this.read(depth + 1);
+          const value = this.read(depth + 1);
           const k = typeof key === 'string' ? key : String(key);
-          if (k !== '__proto__') v[k] = value;
+          if (k !== '__proto__') d[k] = value;
         }
       }
-      case 'r': {
-        const idx = i32();
-        if (idx < 0 || idx >= refs.length) throw new MarshalError(`marshal back-reference ${idx} out of range`);
-        return refs[idx];
+      case T.Ref: {
+        const idx = this.i32();
+        if (idx < 0 || idx >= this.refs.length) throw new MarshalError(`marshal back-reference ${idx} out of range`);
+        return this.refs[idx];
       }
       default:
-        throw new MarshalError(`marshal type ${JSON.stringify(type)} (0x${code.toString(16)}) is not accepted`);
+        throw new MarshalError(`marshal type ${JSON.stringify(String.fromCharCode(type))} (0x${code.toString(16)}) is not accepted`);
     }
-  };
-
-  const value = read(0);
-  if (pos !== buf.length) throw new MarshalError(`${buf.length - pos} bytes after the marshal data`);
-  return value;
+    if (slot >= 0) this.refs[slot] = v;
+    return v;
+  }
 }
 
 /** Writes values the way marshal.dumps(value, 2) does (no back-references); for tests and benchmarks. */
