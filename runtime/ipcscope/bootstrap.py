@@ -5,6 +5,7 @@ forkserver children and exec'd Pythons inherit the environment; forked children 
 """
 import atexit
 import os
+import sys
 
 from . import protocol
 
@@ -43,7 +44,11 @@ def install():
 
 def _lazy(hooks: str, arg, function: str = "install") -> None:
     """Installs one hook module; one that fails leaves the others (and the program) working."""
+    dont_write = sys.dont_write_bytecode
+    sys.dont_write_bytecode = False  # as in sitecustomize: our bytecode is cached
     try:
         getattr(__import__(f"{__package__}.hooks.{hooks}", fromlist=[function]), function)(arg)
     except Exception:
         pass
+    finally:
+        sys.dont_write_bytecode = dont_write

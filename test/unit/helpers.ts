@@ -154,7 +154,8 @@ export function descendantNamed(root: number, name: string): number | null {
 
 /** Runs a command under `ipc-scope run --json` (the real hub and runtime); the program's output is in programOut. */
 export function runJson(args: string[], timeout = 120_000): { events: HubEvent[]; status: number | null; programOut: string } {
-  const r = spawnSync(process.execPath, [path.join(repoRoot, 'out', 'cli.js'), 'run', '--json', '--', ...args], { encoding: 'utf8', timeout });
+  const r = spawnSync(process.execPath, [path.join(repoRoot, 'out', 'cli.js'), 'run', '--json', '--', ...args], { encoding: 'utf8', timeout, maxBuffer: 512 << 20 });
+  if (r.error) throw new Error(`ipc-scope run failed: ${r.error.message}`);
   const events = r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as HubEvent);
   return { events, status: r.status, programOut: r.stderr };
 }

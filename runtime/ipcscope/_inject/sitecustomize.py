@@ -2,12 +2,19 @@
 import os
 import sys
 
+# Our modules keep their bytecode cache even under PYTHONDONTWRITEBYTECODE: compiling them afresh
+# would add tens of milliseconds to every process of the program. The user's setting is restored
+# before any of the program's code runs.
+_dont_write = sys.dont_write_bytecode
+sys.dont_write_bytecode = False
 try:
     import ipcscope.bootstrap
 
     ipcscope.bootstrap.install()
 except Exception:
     pass
+finally:
+    sys.dont_write_bytecode = _dont_write
 
 
 def _chain():
