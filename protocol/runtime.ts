@@ -66,10 +66,11 @@ export const EventKinds = {
   connSend: 'conn.send',
   connRecv: 'conn.recv',
   /**
-   * ch "shared:<arena inode>:<offset>" (Value/Array), "shm:<name>" (SharedMemory/ShareableList),
-   * "mmap:<file inode>" or "mmap:anon:<pid>:<address>"; x: {type: Value|Array|RawValue|RawArray|
-   * SharedMemory|ShareableList|mmap, typecode ("i", "d", "c", … or ""), length, itemsize, lock: bool, name?}
-   * size = bytes of the object.
+   * ch "shared:<arena inode>:<offset>" (Value/Array), "shm:<name>" (SharedMemory/ShareableList, no
+   * leading "/"), "mmap:<file inode>[:<offset>]" or "mmap:anon:<pid>:<address>"; x: {type: Value|Array|
+   * RawValue|RawArray|SharedMemory|ShareableList|mmap, typecode ("i", "d", "c", … or ""), length,
+   * itemsize, lock: bool, name? (shm name or mapped file path), create? (SharedMemory), items? (ShareableList)}
+   * size = bytes of the object; pv = its contents (≤ IMAGE_BYTES).
    */
   sharedNew: 'shared.new',
   /** A write seen as it happened (Value/Array): pv bytes written, x: {offset, index?, value?} (value: a number or short text). */
