@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { afterEach, describe, test } from 'node:test';
 import type { ProcessInfo } from '../../protocol/protocol';
 import { ProcessModel } from '../../server/src/core/model';
-import { killAll, procState, sleep, start, startExample, until, waitForOutput } from './helpers';
+import { killAll, procState, python, sleep, start, startExample, until, waitForOutput } from './helpers';
 
 async function refreshed(model: ProcessModel): Promise<ProcessInfo[]> {
   await model.refresh();
@@ -156,5 +156,27 @@ describe('bad input', () => {
     model.setWatch(ex.pid!);
     await refreshed(model);
     await until('the program to end', async () => (await refreshed(model)).length === 0 && model.programEnded !== null, 10_000);
+  });
+});
+
+describe('exit statuses reported by the runtime', () => {
+  afterEach(killAll);
+
+  test('a report that arrives after the scan saw the process gone corrects its end in the next delta', async () => {
+    // The parent reaps at once, so the scan only ever sees a running child, then nothing.
+    const parent = start(python, ['-c', 'import os,sys,time\npid=os.fork()\nif pid==0:\n  time.sleep(0.6); os._exit(4)\nprint(pid,flush=True)\n_,st=os.waitpid(pid,0)\nprint(st,flush=True)\ntime.sleep(30)']);
+    const child = Number((await waitForOutput(parent, /^(\d+)\n/))[1]);
+    const model = new ProcessModel();
+    model.setWatch(parent.pid!, 'reaper');
+    await watchUntil(model, 'the running child', (ps) => ps.some((p) => p.pid === child && p.state !== 'Z'));
+    const status = Number((await waitForOutput(parent, /^(\d+)\n/))[1]);
+    const gone = await until('the end of the child', async () => (await model.refresh()).ended.find((p) => p.pid === child), 10_000, 50);
+    assert.equal(gone.ended?.exitCode, null, 'the scan alone cannot know the status');
+    model.noteExit(child, status);
+    const corrected = (await model.refresh()).ended.find((p) => p.pid === child);
+    assert.equal(corrected?.ended?.exitCode, 4);
+    assert.equal(corrected?.ended?.at, gone.ended?.at, 'the same end, now with its status');
+    assert.equal(model.snapshot().ended.filter((p) => p.key === gone.key).length, 1, 'corrected, not repeated');
+    assert.equal((await model.refresh()).ended.length, 0, 'sent once');
   });
 });

@@ -74,7 +74,11 @@ export class ClientModel {
       this.byKey.set(p.key, p);
     }
     for (const k of d.removed) if (this.byKey.delete(k)) this.structureDirty = true;
-    if (d.ended.length) this.ended = this.ended.concat(d.ended).slice(-ENDED_KEEP);
+    if (d.ended.length) {
+      // A late report can correct an end already received (its exit status): replace, do not repeat.
+      const again = new Set(d.ended.map((p) => p.key));
+      this.ended = this.ended.filter((p) => !again.has(p.key)).concat(d.ended).slice(-ENDED_KEEP);
+    }
     this.seq = d.seq;
     this.now = d.takenAt;
     this.updateGhosts();

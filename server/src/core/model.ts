@@ -47,6 +47,8 @@ export class ProcessModel {
   private programEnd: EndInfo | null = null;
   /** Wait statuses reported by the runtime (os.wait in the parent), by pid, for processes reaped between scans. */
   private reportedExits = new Map<number, { status: number; at: number }>();
+  /** Ended records corrected by a late report, sent with the next delta. */
+  private corrections: ProcessInfo[] = [];
   private lastStats: SnapshotStats = { processes: 0, zombies: 0, orphans: 0, restricted: 0, scanMs: 0 };
 
   constructor(opts: ModelOptions = {}) {
@@ -98,7 +100,19 @@ export class ProcessModel {
 
   /** The runtime saw a parent reap `pid` with this wait status (kept briefly, pids wrap). */
   noteExit(pid: number, status: number): void {
-    this.reportedExits.set(pid, { status, at: this.now() });
+    const at = this.now();
+    this.reportedExits.set(pid, { status, at });
+    // The scan may have beaten the report (the parent reaped between two scans and the event was
+    // still in flight): correct that recent end, and send the correction with the next delta.
+    for (let i = this.endedList.length - 1; i >= 0; i--) {
+      const p = this.endedList[i];
+      if (!p.ended || at - p.ended.at > LATE_REPORT_MS) break;
+      if (p.pid !== pid || p.ended.exitCode !== null || p.ended.signal !== null) continue;
+      const fixed: ProcessInfo = { ...p, ended: { ...endFromStatus(status, p.ended.at) } };
+      this.endedList[i] = fixed;
+      this.corrections.push(fixed);
+      break;
+    }
   }
 
   private endOf(last: RawProcess | undefined, now: number): EndInfo {
@@ -128,6 +142,7 @@ export class ProcessModel {
     const removed: string[] = [];
     for (const key of this.emitted.keys()) if (!next.has(key)) removed.push(key);
     const endedNow = this.collectEnded(raws, now);
+    if (this.corrections.length) endedNow.push(...this.corrections.splice(0));
     this.emitted = next;
     this.lastStats = {
       processes: inScope.length,
@@ -299,18 +314,23 @@ export class ProcessModel {
   }
 }
 
+/** How long after an end a report of its wait status still corrects it. */
+const LATE_REPORT_MS = 10_000;
+
+function endFromStatus(status: number, at: number): EndInfo {
+  const d = decodeWaitStatus(status);
+  return {
+    at,
+    exitCode: d.exitCode,
+    signal: d.signal,
+    signalName: d.signal !== null ? signalName(d.signal) : null,
+    coreDumped: d.coreDumped,
+    description: describeWaitStatus(status),
+  };
+}
+
 function endInfo(last: RawProcess | undefined, now: number): EndInfo {
-  if (last?.exitStatus != null && last.state === 'Z') {
-    const d = decodeWaitStatus(last.exitStatus);
-    return {
-      at: now,
-      exitCode: d.exitCode,
-      signal: d.signal,
-      signalName: d.signal !== null ? signalName(d.signal) : null,
-      coreDumped: d.coreDumped,
-      description: describeWaitStatus(last.exitStatus),
-    };
-  }
+  if (last?.exitStatus != null && last.state === 'Z') return endFromStatus(last.exitStatus, now);
   return {
     at: now,
     exitCode: null,
