@@ -2,6 +2,7 @@
 
 The producer puts N numbered items; the consumer gets them in order. Queue(maxsize) makes put()
 block while the queue is full; get(timeout=...) raises queue.Empty when nothing arrives in time.
+A shared Value counts the items consumed (incremented under its own lock: `+=` reads and writes).
 
     python3 examples/queue_producer_consumer.py [--start-method fork|spawn|forkserver] [--items N] [--maxsize M]
 """
@@ -18,13 +19,15 @@ def producer(q, items: int, pause: float) -> None:
     q.put(None)  # sentinel: no more items
 
 
-def consumer(q, results, pause: float) -> None:
+def consumer(q, results, consumed, pause: float) -> None:
     got = []
     while True:
         item = q.get()
         if item is None:
             break
         got.append(item["seq"])
+        with consumed.get_lock():
+            consumed.value += 1
         time.sleep(pause)
     results.put(got)
 
@@ -41,14 +44,16 @@ def main() -> None:
 
     q = ctx.Queue(maxsize=args.maxsize)
     results = ctx.Queue()
+    consumed = ctx.Value("i", 0)
     prod = ctx.Process(target=producer, args=(q, args.items, args.producer_pause), name="producer")
-    cons = ctx.Process(target=consumer, args=(q, results, args.consumer_pause), name="consumer")
+    cons = ctx.Process(target=consumer, args=(q, results, consumed, args.consumer_pause), name="consumer")
     prod.start()
     cons.start()
     got = results.get(timeout=120)
     prod.join()
     cons.join()
     print(f"consumer got {len(got)} items in order: {got == list(range(args.items))}", flush=True)
+    print(f"consumed.value = {consumed.value}", flush=True)
 
     try:
         q.get(timeout=0.2)

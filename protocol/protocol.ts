@@ -165,45 +165,208 @@ export interface ProcessChoice {
   stat: string;
 }
 
-/** One message seen on a channel (from the runtime, decoded safely by the server). */
+/** Bounds of what the server sends about channels (every list is capped; counts are exact). */
+export const ChannelLimits = {
+  /** Channels sent at most (the most recently active); the rest are counted in `omitted`. */
+  channels: 200,
+  /** Newest messages / operations / calls / writes kept per channel. */
+  recent: 20,
+  /** Items shown as a queue's or pipe's contents (written, not yet read). */
+  pending: 50,
+  /** Messages in the timeline, across channels. */
+  timeline: 200,
+  /** Typed values decoded for a Value/Array. */
+  values: 256,
+} as const;
+
+export type ChannelKind = 'queue' | 'pipe' | 'socket' | 'shared' | 'sync' | 'manager' | 'pool';
+
+/** One message seen on a queue, pipe or socket (from the runtime, decoded safely by the server). */
 export interface MessageInfo {
+  /** Unique among the messages of one server run (timeline links refer to it). */
+  id: number;
+  /** Channel it was seen on. */
+  ch: string;
   /** CLOCK_MONOTONIC ns */
   ts: number;
   pid: number;
-  /** put, get, send, recv */
+  /** put, get, send, recv, write, read */
   op: string;
+  /** put/send/write (true) or get/recv/read (false) */
+  write: boolean;
   /** Python-like text made by the restricted decoder (never by unpickling). */
   preview: string;
   size: number;
   truncated: boolean;
   /** file:line of the user's call */
   loc: string;
+  /**
+   * Its place in its stream, 1-based: the k-th write into a FIFO stream is the k-th read out of it.
+   * 0 until ordered. A stream is a queue, a pipe, or one direction of a duplex Pipe or a socket.
+   */
+  seq: number;
+  /** The matching read (for a write) or write (for a read), when both are known; else null. */
+  link: number | null;
 }
 
-/** A queue or pipe as the runtime reports it, the same object in every process that holds it. */
-export interface ChannelInfo {
+interface ChannelCommon {
   id: string;
-  kind: 'queue' | 'pipe';
-  /** Queue, JoinableQueue, SimpleQueue, Connection */
+  kind: ChannelKind;
+  /** Queue, JoinableQueue, SimpleQueue, Connection, os.pipe, FIFO, socket, Value, Array, SharedMemory, Lock, dict, Pool, … */
   type: string;
+  /** A name for people: "Pool tasks", a FIFO's path, a SharedMemory's name; "" when none. */
+  label: string;
   /** Where it was created (file:line), if seen. */
   createdAt: string;
   /** Pids that used it. */
   holders: number[];
-  /** Items waiting (queues), or null when unknown. */
+  /** Events seen on it (all kinds). */
+  events: number;
+  /** Events per second over the last refresh interval. */
+  rate: number;
+  /** CLOCK_MONOTONIC ns of its newest event. */
+  lastTs: number;
+}
+
+/** A queue, a pipe (multiprocessing Connection, os.pipe, FIFO) or a socket. */
+export interface MessageChannelInfo extends ChannelCommon {
+  kind: 'queue' | 'pipe' | 'socket';
+  /** Items waiting: the runtime's count for queues, else written − read; null when unknown. */
   depth: number | null;
   maxsize: number | null;
-  /** Messages written (put/send) and read (get/recv). */
+  /** Messages written (put/send/write) and read (get/recv/read). */
   written: number;
   read: number;
-  /** Messages per second over the last refresh interval. */
-  rate: number;
-  /** The newest messages, oldest first. */
+  /** The newest messages, oldest first (≤ ChannelLimits.recent). */
   recent: MessageInfo[];
+  /** Written and not yet read, oldest first (≤ ChannelLimits.pending): a queue's contents. */
+  pending: MessageInfo[];
+  /** The other end of a duplex Pipe (each end of a socketpair-backed Connection has its own id), when paired. */
+  peer: string | null;
+  /** The pool whose task or result queue this is. */
+  pool: string | null;
+}
+
+/** One write seen into a shared object (Value/Array assignments). */
+export interface SharedWriteInfo {
+  ts: number;
+  pid: number;
+  /** Byte offset in the object, and element index when known. */
+  offset: number;
+  index: number | null;
+  /** The value written, as text ("42", "2.5", "b'x'"), or the bytes' preview. */
+  value: string;
+  loc: string;
+}
+
+/** Value, Array (RawValue, RawArray), SharedMemory, ShareableList, mmap. */
+export interface SharedChannelInfo extends ChannelCommon {
+  kind: 'shared';
+  /** Array-module / ctypes typecode ("i", "d", "c", …) or "" for raw bytes. */
+  typecode: string;
+  /** Elements (1 for a Value), and bytes per element. */
+  length: number;
+  itemsize: number;
+  /** Bytes of the object. */
+  size: number;
+  /** Created with a lock (synchronized wrapper). */
+  lock: boolean;
+  /**
+   * Typed values decoded from the image (little-endian, native Linux x86-64 sizes; a ShareableList's
+   * items from its own layout), ≤ ChannelLimits.values; null when unknown.
+   */
+  values: string[] | null;
+  /** Hex of the known contents from offset 0 (≤ IMAGE_BYTES bytes); bytes never seen are "00". */
+  image: string;
+  /** Bytes of `image` that were ever seen (the rest is unknown). */
+  imageKnown: number;
+  /** Byte offsets that changed in this object's last update, ascending. */
+  changed: number[];
+  /** Indexes of `values` whose bytes changed in the last update. */
+  changedValues: number[];
+  writes: number;
+  lastWriter: number | null;
+  /** Source line of the last write. */
+  lastLoc: string;
+  recent: SharedWriteInfo[];
+}
+
+export interface SyncOpInfo {
+  ts: number;
+  pid: number;
+  /** acquire, block, release, wait, notify, notify_all, set, clear, timeout */
+  op: string;
+  value: number | null;
+  /** How long an acquire waited, ms (null when not reported). */
+  waitedMs: number | null;
+  loc: string;
+}
+
+/** Lock, RLock, Semaphore, BoundedSemaphore, Condition, Event, Barrier. */
+export interface SyncChannelInfo extends ChannelCommon {
+  kind: 'sync';
+  value: number | null;
+  maxvalue: number | null;
+  /** Event's flag; null for other types. */
+  flag: boolean | null;
+  /** Pids holding it: acquired and not released, with how many times. */
+  owners: Array<{ pid: number; count: number }>;
+  /** Pids blocked in acquire() or wait(). */
+  waiters: number[];
+  acquires: number;
+  /** Acquires that had to wait. */
+  contended: number;
+  recent: SyncOpInfo[];
+}
+
+export interface ManagerCallInfo {
+  ts: number;
+  pid: number;
+  method: string;
+  /** Arguments, decoded safely. */
+  args: string;
+  loc: string;
+}
+
+/** An object held by a multiprocessing Manager (dict, list, Namespace, Queue, …). */
+export interface ManagerChannelInfo extends ChannelCommon {
+  kind: 'manager';
+  typeid: string;
+  /** The object's latest contents, decoded safely ("" until the manager reported it). */
+  state: string;
+  stateTruncated: boolean;
+  stateSize: number;
+  length: number | null;
+  calls: number;
+  recent: ManagerCallInfo[];
+}
+
+/** A multiprocessing Pool; its task and result queues are channels of their own. */
+export interface PoolChannelInfo extends ChannelCommon {
+  kind: 'pool';
+  processes: number | null;
+  /** Channel ids of its task and result queues. */
+  tasks: string | null;
+  results: string | null;
+}
+
+export type ChannelInfo = MessageChannelInfo | SharedChannelInfo | SyncChannelInfo | ManagerChannelInfo | PoolChannelInfo;
+
+export interface TimelineInfo {
+  /** The newest messages across queues, pipes and sockets (≤ ChannelLimits.timeline), by time. */
+  messages: MessageInfo[];
 }
 
 export interface ChannelsUpdate {
+  /** True: `channels` is every channel shown (replace). False: only those that changed (merge by id). */
+  full: boolean;
   channels: ChannelInfo[];
+  /** Ids no longer shown. */
+  removed: string[];
+  /** The timeline, or null when it did not change. */
+  timeline: TimelineInfo | null;
+  /** Channels known but not sent (over ChannelLimits.channels). */
+  omitted: number;
   /** Events the hub received, and those it or the runtimes could not keep (counted, never silent). */
   received: number;
   dropped: number;
@@ -245,8 +408,10 @@ export const LspMethods = {
   status: 'ipcScope/status',
   /** request: {} → RuntimeEnvResult (what a program needs to report to this server's hub) */
   runtimeEnv: 'ipcScope/runtimeEnv',
-  /** notification, server → client: ChannelsUpdate */
+  /** notification, server → client: ChannelsUpdate (full or changed channels) */
   channels: 'ipcScope/channels',
+  /** request: {} → ChannelsUpdate with every channel (full: true), e.g. when the panel (re)loads */
+  channelsSnapshot: 'ipcScope/channelsSnapshot',
 } as const;
 
 // ---- webview messages ------------------------------------------------------------

@@ -21,6 +21,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     try {
       const snapshot = await lc.sendRequest<Snapshot>(LspMethods.snapshot, {});
       view.post({ type: 'reset', snapshot });
+      // Channels come as changes: a panel that (re)loads gets them all once.
+      const update = await lc.sendRequest<ChannelsUpdate>(LspMethods.channelsSnapshot, {});
+      view.post({ type: 'channels', update });
     } catch (e) {
       view.post({ type: 'error', message: `Could not get the process tree: ${(e as Error).message}` });
     }

@@ -1,6 +1,7 @@
 // The real-VS-Code end-to-end test: installs the built .vsix into code-server (VS Code 1.100.3),
 // drives it with Chromium through playwright-core, runs examples/zombie.py from the command
-// palette and finds the zombie badge and its explanation inside the panel's webview.
+// palette and finds the zombie badge and its explanation inside the panel's webview, then runs
+// examples/queue_producer_consumer.py and finds the queue's items, its shared Value and the timeline.
 // Screenshots go to test-results/e2e/.
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
@@ -133,7 +134,7 @@ test('runs the zombie example from the command palette and shows the zombie in t
   }
 });
 
-test('runs the queue example and shows the queue, its depth and its items in the panel', { timeout: 180_000 }, async () => {
+test('runs the queue example and shows the queue, its items, the shared Value and the timeline in the panel', { timeout: 180_000 }, async () => {
   try {
     await page.keyboard.press('Control+P');
     const quick = page.locator('.quick-input-widget input');
@@ -152,9 +153,40 @@ test('runs the queue example and shows the queue, its depth and its items in the
     assert.match(summary, /11 put · 11 got/);
     const previews = await queue.locator('.message-get .message-preview').allTextContents();
     assert.deepEqual(previews.slice(-2), ["{'seq': 9, 'text': 'item 9'}", 'None']);
-    assert.match(await queue.locator('.channel-meta').textContent(), /created at queue_producer_consumer\.py:\d+/);
+    assert.match(await queue.locator('.channel-meta').first().textContent(), /created at queue_producer_consumer\.py:\d+/);
     await frame.locator('#channels').scrollIntoViewIfNeeded();
     await shot('05-queue-channel.png');
+
+    // The shared Value the consumer increments: its channel, its final value (10 items consumed).
+    const value = frame.locator('#channels .channel-shared', { has: frame.locator('.channel-type', { hasText: "Value('i')" }) }).first();
+    await value.waitFor({ timeout: 30_000 });
+    await value.locator('.shared-value-text', { hasText: /^10$/ }).waitFor({ timeout: 30_000 });
+    assert.match(await value.locator('summary').textContent(), /Value\('i'\).*= 10.*10 writes/);
+    assert.match(await value.locator('.channel-meta').first().textContent(), /last write pid \d+ at queue_producer_consumer\.py:\d+/);
+    assert.equal(await value.locator('.hex-bytes .byte').allTextContents().then((b) => b.join(' ')), '0a 00 00 00');
+    await value.scrollIntoViewIfNeeded();
+    await shot('06-shared-value.png');
+
+    // The timeline joins each put to its get.
+    const timeline = frame.locator('#channels .timeline');
+    await timeline.locator('line.tl-link').first().waitFor({ timeout: 10_000 });
+    assert.ok((await timeline.locator('line.tl-link').count()) >= 11, 'an arrow per item delivered');
+    await timeline.locator('.timeline-plot').focus();
+    await page.keyboard.press('Home');
+    assert.match(await timeline.locator('.timeline-detail').textContent(), /^put #1 by pid \d+ on queue:\d+: \{'seq': 0, 'text': 'item 0'\} → get by pid \d+/);
+    await timeline.scrollIntoViewIfNeeded();
+    await shot('07-timeline.png');
+
+    // A narrow sidebar, as most people have it.
+    const box = await page.locator('.part.sidebar').boundingBox();
+    if (box) {
+      await page.mouse.move(box.x + box.width + 1, box.y + 200);
+      await page.mouse.down();
+      await page.mouse.move(box.x + 330, box.y + 200, { steps: 8 });
+      await page.mouse.up();
+    }
+    await value.scrollIntoViewIfNeeded();
+    await shot('08-narrow-sidebar.png');
   } catch (e) {
     await shot('failure-queue.png').catch(() => {});
     throw e;

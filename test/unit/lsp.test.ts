@@ -4,7 +4,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ProtocolConnection, StreamMessageReader, StreamMessageWriter, createProtocolConnection } from 'vscode-languageserver-protocol/node';
-import { ChannelsUpdate, LspMethods, PROTOCOL_VERSION, ProcessChoice, ProcessDelta, RuntimeEnvResult, Snapshot, StatusInfo, WatchResult } from '../../protocol/protocol';
+import { ChannelsUpdate, LspMethods, MessageChannelInfo, PROTOCOL_VERSION, ProcessChoice, ProcessDelta, RuntimeEnvResult, Snapshot, StatusInfo, WatchResult } from '../../protocol/protocol';
 import { examplesDir, killAll, python, repoRoot, startExample, until } from './helpers';
 
 describe('language server over LSP (stdio)', () => {
@@ -80,15 +80,23 @@ describe('language server over LSP (stdio)', () => {
     const exited = new Promise((res) => ex.once('exit', res));
     await conn.sendRequest<WatchResult>(LspMethods.watch, { pid: ex.pid, label: 'queue', launched: true });
     const update = await until('the bounded queue with its 6 items and the sentinel', () =>
-      channelUpdates.find((u) => u.channels.some((c) => c.maxsize === 3 && c.written === 7 && c.read === 7)),
+      channelUpdates.find((u) => u.channels.some((c) => c.kind === 'queue' && c.maxsize === 3 && c.written === 7 && c.read === 7)),
     20_000);
-    const q = update.channels.find((c) => c.maxsize === 3)!;
+    const q = update.channels.find((c): c is MessageChannelInfo => c.kind === 'queue' && c.maxsize === 3)!;
     assert.equal(q.kind, 'queue');
     assert.equal(q.type, 'Queue');
     assert.match(q.createdAt, /queue_producer_consumer\.py:\d+$/);
     assert.ok(q.holders.length >= 2, `holders ${q.holders}`);
     const gets = q.recent.filter((m) => m.op === 'get').map((m) => m.preview);
     assert.deepEqual(gets, [...Array.from({ length: 6 }, (_, i) => `{'seq': ${i}, 'text': 'item ${i}'}`), 'None']);
+    // A panel that loads again asks for every channel at once.
+    const all = await until('the shared Value counting what was consumed', async () => {
+      const u = await conn.sendRequest<ChannelsUpdate>(LspMethods.channelsSnapshot, {});
+      return u.channels.some((c) => c.kind === 'shared' && c.values?.[0] === '6') ? u : null;
+    }, 10_000);
+    assert.equal(all.full, true);
+    assert.ok(all.channels.some((c) => c.id === q.id));
+    assert.ok(all.timeline && all.timeline.messages.some((m) => m.ch === q.id && m.link !== null), 'puts linked to their gets');
     await exited;
     // The runtime reported how each child was reaped (os.waitpid in join()): ends are exact.
     const ended = await until('the children\'s exit codes', () => {

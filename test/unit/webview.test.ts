@@ -1,10 +1,15 @@
 /** The panel's client model (pure, in Node) and the real panel in Chromium with hostile process data. */
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
+import * as path from 'node:path';
 import { describe, test } from 'node:test';
 import { EndInfo, PROTOCOL_VERSION, ProcessDelta, ProcessInfo, Snapshot } from '../../protocol/protocol';
 import { ClientModel, GHOST_MS } from '../../webview/src/model';
-import { initScript, servePanel, syntheticProcesses } from '../bench/webviewBench';
+import { ChannelModel } from '../../server/src/core/channels';
+import { DARK_MODERN, initScript, servePanel, syntheticProcesses } from '../bench/webviewBench';
+import type { HubEvent } from '../../server/src/hub/hub';
+import { EVIL, everyKindEvents, pickleStr } from './channelFixtures';
+import { repoRoot } from './helpers';
 
 function snapshot(processes: ProcessInfo[], more: Partial<Snapshot> = {}): Snapshot {
   return { version: PROTOCOL_VERSION, seq: 1, takenAt: 0, scope: 'program', watch: null, processes, ended: [], stats: { processes: processes.length, zombies: 0, orphans: 0, restricted: 0, scanMs: 0 }, ...more };
@@ -259,6 +264,153 @@ describe('panel in Chromium', { skip: existsSync('/usr/bin/chromium') ? false : 
       await apply({ type: 'reset', snapshot: snapshot(syntheticProcesses(2000), { seq: 9 }) });
       const inDom = await page.locator('[role="treeitem"]').count();
       assert.ok(inDom > 10 && inDom < 100, `rows in the DOM: ${inDom}`);
+      assert.deepEqual(violations, []);
+      assert.deepEqual(errors, []);
+    } finally {
+      await browser.close();
+      srv.close();
+    }
+  });
+
+  test('channels of every kind render as text: queue contents, pipes by direction, shared bytes, locks, managers, pools, timeline', async () => {
+    const { chromium } = await import('playwright-core');
+    const srv = await servePanel();
+    const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+    try {
+      // A narrow sidebar.
+      const page = await browser.newPage({ viewport: { width: 380, height: 1500 } });
+      const violations: string[] = [];
+      const errors: string[] = [];
+      page.on('console', (m) => /Content Security Policy/.test(m.text()) && violations.push(m.text()));
+      page.on('pageerror', (e) => errors.push(e.message));
+      await page.addInitScript(initScript(DARK_MODERN));
+      await page.goto(srv.url);
+      await page.waitForFunction(() => typeof (window as unknown as { __ipcScopeApply?: unknown }).__ipcScopeApply === 'function');
+      const apply = (m: unknown) => page.evaluate((x) => (window as unknown as { __ipcScopeApply: (m: unknown) => void }).__ipcScopeApply(x), m);
+      await apply({ type: 'reset', snapshot: snapshot(syntheticProcesses(6)) });
+
+      const model = new ChannelModel();
+      model.ingest(everyKindEvents());
+      const update = model.update({ received: 60, dropped: 0, protocolErrors: 0 })!;
+      await apply({ type: 'channels', update });
+      const ch = page.locator('#channels');
+      await ch.locator('.channel').first().waitFor();
+
+      // Hostile strings are text.
+      assert.equal(await page.locator('img').count(), 0);
+      assert.equal(await page.evaluate(() => (window as unknown as { __pwned?: boolean }).__pwned ?? false), false);
+      const queue = ch.locator('.channel-queue[data-channel="queue:2001"]');
+      assert.match((await queue.locator('summary').textContent()) ?? '', /Queue.*depth 2 \/ 3.*6 put · 4 got/);
+      assert.deepEqual(await queue.locator('.queue-contents .message-preview').allTextContents(), [`'${EVIL}'`, "'item 5'"], 'the contents in order');
+      assert.ok((await queue.locator('.message-get .message-preview').allTextContents()).includes("'item 0'"));
+      assert.equal(await ch.locator('.channel-pipe[data-channel="fifo:4001"] .channel-label').textContent(), `/tmp/${EVIL}`);
+      for (const g of ['queue', 'pipe', 'socket', 'shared', 'sync', 'manager', 'pool']) assert.equal(await ch.locator(`.channel-group-${g}`).isVisible(), true, `group ${g}`);
+
+      // A duplex Pipe is one block with a log per direction.
+      const pair = ch.locator('.channel-pair');
+      assert.equal(await pair.count(), 1);
+      assert.deepEqual(await pair.locator('.pipe-direction .channel-subhead').allTextContents(), ['pid 1001 → pid 1003', 'pid 1003 → pid 1001']);
+      assert.equal(await pair.locator('.pipe-direction').first().locator('.message-preview').first().textContent(), "('ping', 0)");
+      assert.equal(await ch.locator('[data-channel="conn:3002"]').count(), 0, 'its other end is not shown twice');
+      assert.deepEqual(await ch.locator('.channel-socket .channel-subhead').allTextContents(), ['pid 1001 → pid 1002', 'pid 1002 → pid 1001']);
+
+      // Shared memory: typed values, bytes, changed bytes.
+      const value = ch.locator('[data-channel="shared:6001:0"]');
+      assert.equal(await value.locator('.shared-value-text').textContent(), '258');
+      assert.match((await value.locator('summary').textContent()) ?? '', /Value\('i'\).*= 258/);
+      assert.equal(await value.locator('.hex-bytes .byte').count(), 4);
+      assert.equal(await value.locator('.hex-bytes .byte-changed').count(), 2, '258 = 02 01 00 00: two bytes changed');
+      assert.deepEqual(await ch.locator('[data-channel="shared:6001:16"] .elem-value').allTextContents(), ['1.5', '-2.0', '0.1']);
+      const shm = ch.locator('[data-channel="shm:psm_1"]');
+      assert.equal(await shm.locator('.channel-label').textContent(), EVIL);
+      assert.equal(await shm.locator('.hex-row').count(), 8, '64 bytes, 8 a row in a narrow panel');
+      assert.deepEqual(await shm.locator('.hex-bytes .byte-changed').allTextContents(), ['62', '75', '73', '79', 'de', 'ad'], "'busy' and the last two bytes");
+      assert.match((await shm.locator('.hex-ascii').first().textContent()) ?? '', /^status: /);
+
+      // Locks: owner and waiters; Event flag.
+      const lock = ch.locator('[data-channel="sem:/mp-lock"]');
+      assert.match((await lock.locator('summary').textContent()) ?? '', /Lock.*value 0 \/ 1.*held by pid 1002.*2 waiting/);
+      assert.match((await lock.locator('.channel-meta').textContent()) ?? '', /waiting pid 1001, pid 1003|waiting pid 1003, pid 1001/);
+      assert.equal(await ch.locator('[data-channel="sem:/mp-evt"] .sync-set').textContent(), 'set');
+
+      // A Manager dict's contents, decoded, as text.
+      const mgr = ch.locator('.channel-manager');
+      assert.equal(await mgr.locator('.manager-state').textContent(), "{'hits': 3, '<b>x</b>': [1, 2]}");
+      assert.equal(await mgr.locator('.manager-call .message-op').textContent(), '__setitem__');
+      assert.equal(await mgr.locator('b').count(), 0);
+
+      // A Pool links its queues, labelled; following a link opens and focuses the queue.
+      assert.equal(await ch.locator('[data-channel="queue:7001"] .channel-label').textContent(), 'Pool tasks');
+      assert.equal(await ch.locator('[data-channel="queue:7002"] .channel-label').textContent(), 'Pool results');
+      assert.equal(await ch.locator('.channel[open]').count(), 0, 'more than a dozen channels: blocks start closed');
+      await ch.locator('.channel-pool > summary').click();
+      const tasksLink = ch.locator('.channel-pool .channel-link', { hasText: 'queue:7001' });
+      await tasksLink.focus();
+      await page.keyboard.press('Enter');
+      assert.equal(await page.evaluate(() => document.activeElement?.closest('[data-channel]')?.getAttribute('data-channel') ?? document.activeElement?.outerHTML.slice(0, 300)), 'queue:7001');
+
+      // Timeline: a lane per pid, a dot per message, arrows from sends to receives.
+      const tl = ch.locator('.timeline');
+      assert.equal(await tl.locator('.tl-label').count(), 3, 'pids 1001, 1002, 1003 sent or received');
+      const dots = await tl.locator('circle.tl-dot').count();
+      assert.equal(dots, update.timeline!.messages.length);
+      const arrows = await tl.locator('line.tl-link').count();
+      assert.ok(arrows >= 10, `arrows: ${arrows}`);
+      await tl.locator('.timeline-plot').focus();
+      await page.keyboard.press('Home');
+      assert.match((await tl.locator('.timeline-detail').textContent()) ?? '', /^put #1 by pid 1002 on queue:2001: 'item 0' → get by pid 1003/);
+      await page.keyboard.press('Enter');
+      assert.match((await tl.locator('.timeline-detail').textContent()) ?? '', /^get #1 by pid 1003/);
+      assert.equal(await tl.locator('.tl-selected').count(), 3, 'both dots and their arrow');
+
+      await page.evaluate(() => document.querySelectorAll<HTMLDetailsElement>('#channels .channel').forEach((d) => (d.open = true)));
+      // The whole section in one picture (the panel normally scrolls it).
+      await page.evaluate(() => {
+        const root = document.getElementById('ipc-scope-root')!;
+        root.style.height = 'auto';
+        root.style.overflow = 'visible';
+        document.getElementById('channels')!.style.maxHeight = 'none';
+      });
+      mkdirSync(path.join(repoRoot, 'test-results', 'unit'), { recursive: true });
+      await ch.screenshot({ path: path.join(repoRoot, 'test-results', 'unit', 'channels-narrow.png') });
+
+      // A change re-renders only its block; the others keep their elements (and open state).
+      await page.evaluate(() => document.querySelector('[data-channel="queue:2001"]')!.setAttribute('data-mark', '1'));
+      await ch.locator('[data-channel="shm:psm_1"] > summary').click(); // closed by the user
+      model.ingest([{ k: 'shared.write', ch: 'shared:6001:0', n: 999, ts: 2e9, loc: 'x.py:1', size: 4, pv: Buffer.from([3, 1, 0, 0]).toString('base64'), pf: 'bytes', pid: 1002, key: '1002@1', x: { offset: 0, value: 259 } }]);
+      const d = model.update({ received: 61, dropped: 0, protocolErrors: 0 })!;
+      assert.equal(d.full, false);
+      await apply({ type: 'channels', update: d });
+      assert.equal(await value.locator('.shared-value-text').textContent(), '259');
+      assert.equal(await value.locator('.hex-bytes .byte-changed').count(), 1);
+      assert.equal(await page.locator('[data-channel="queue:2001"][data-mark="1"]').count(), 1, 'the queue block was not rebuilt');
+      assert.equal(await ch.locator('[data-channel="shm:psm_1"]').getAttribute('open'), null, 'still closed');
+      // Removed channels go; a full update replaces everything.
+      await apply({ type: 'channels', update: { ...d, channels: [], removed: ['queue:2001'], timeline: null } });
+      assert.equal(await ch.locator('[data-channel="queue:2001"]').count(), 0);
+      await apply({ type: 'channels', update: { ...d, full: true, channels: [], removed: [], timeline: { messages: [] } } });
+      assert.equal(await ch.isHidden(), true, 'nothing to show');
+
+      // Many busy channels: bounded DOM, and a change to one re-renders one block.
+      const busy = new ChannelModel();
+      const many: HubEvent[] = [];
+      for (let c = 0; c < 260; c++) {
+        many.push({ k: 'queue.new', ch: `queue:${9000 + c}`, n: 0, ts: c, loc: 'a.py:1', size: -1, pv: '', pf: '', pid: 1001, key: '1001@1', x: { maxsize: 0, type: 'Queue' } });
+        for (let i = 0; i < 40; i++) many.push({ k: i % 2 ? 'queue.get' : 'queue.put', ch: `queue:${9000 + c}`, n: 0, ts: 1e6 + c * 1000 + i, loc: 'a.py:2', size: 9, pv: pickleStr(`m${i >> 1}`), pf: 'pickle', pid: 1002 + (i % 2), key: 'k', x: { depth: 0 } });
+      }
+      busy.ingest(many);
+      const big = busy.update({ received: many.length, dropped: 0, protocolErrors: 0 })!;
+      const ms = await page.evaluate((u) => {
+        const t0 = performance.now();
+        (window as unknown as { __ipcScopeApply: (m: unknown) => void }).__ipcScopeApply({ type: 'channels', update: u });
+        void document.body.offsetHeight;
+        return performance.now() - t0;
+      }, big);
+      assert.equal(await ch.locator('.channel').count(), 200);
+      assert.match((await ch.locator('.channels-title').textContent()) ?? '', /Channels \(200 of 260\)/);
+      assert.ok((await ch.locator('.message').count()) <= 200 * (20 + 50));
+      assert.equal(await ch.locator('circle.tl-dot').count(), 200);
+      assert.ok(ms < 2000, `a full update of 200 channels took ${ms.toFixed(0)} ms`);
       assert.deepEqual(violations, []);
       assert.deepEqual(errors, []);
     } finally {

@@ -1,6 +1,6 @@
 /** Panel entry: wires messages from the extension to the model, the tree, the details and the header. */
 import type { HostToWebview, ProcessInfo, Scope, WebviewToHost } from '../../protocol/protocol';
-import { renderChannels } from './channels';
+import { ChannelsView } from './channels';
 import { renderDetails } from './details';
 import { renderLegend } from './legend';
 import { ClientModel } from './model';
@@ -157,7 +157,7 @@ const channels = document.createElement('section');
 channels.id = 'channels';
 channels.className = 'channels';
 channels.setAttribute('aria-label', 'Channels');
-channels.hidden = true;
+const channelsView = new ChannelsView(channels);
 
 const endedBox = document.createElement('details');
 endedBox.className = 'ended';
@@ -355,7 +355,8 @@ function apply(msg: HostToWebview): void {
       renderStatus();
       break;
     case 'channels':
-      renderChannels(channels, msg.update);
+      channelsView.apply(msg.update);
+      root.classList.toggle('has-channels', !channels.hidden);
       break;
     case 'error':
       banner.textContent = msg.message;
@@ -368,7 +369,12 @@ function apply(msg: HostToWebview): void {
 window.addEventListener('message', (e: MessageEvent<HostToWebview>) => {
   if (e.data && typeof e.data === 'object' && 'type' in e.data) apply(e.data);
 });
-window.addEventListener('resize', () => applyDetailsHeight());
+let relayoutTimer: ReturnType<typeof setTimeout> | undefined;
+window.addEventListener('resize', () => {
+  applyDetailsHeight();
+  clearTimeout(relayoutTimer);
+  relayoutTimer = setTimeout(() => channelsView.relayout(), 100);
+});
 renderStatus();
 showDetails();
 post({ type: 'ready' });

@@ -5,6 +5,7 @@
  */
 import type { Connection, InitializeResult } from 'vscode-languageserver';
 import {
+  ChannelsUpdate,
   ConfigureParams,
   LspMethods,
   PROTOCOL_VERSION,
@@ -80,6 +81,7 @@ export class IpcScopeServer {
     c.onRequest(LspMethods.stopWatching, () => this.stopWatching());
     c.onRequest(LspMethods.listProcesses, () => this.listProcesses());
     c.onRequest(LspMethods.runtimeEnv, () => this.runtimeEnv());
+    c.onRequest(LspMethods.channelsSnapshot, () => this.channelsSnapshot());
     c.onNotification(LspMethods.configure, (p: ConfigureParams) => this.configure(p));
     c.onNotification(LspMethods.setVisible, (p: VisibilityParams) => {
       this.visible = !!p?.visible;
@@ -157,11 +159,21 @@ export class IpcScopeServer {
     }
   }
 
+  private hubStats(): { received: number; dropped: number; protocolErrors: number } {
+    const s = this.hub?.stats;
+    return s ? { received: s.received, dropped: s.droppedByRing + s.droppedByRuntime, protocolErrors: s.protocolErrors } : { received: 0, dropped: 0, protocolErrors: 0 };
+  }
+
+  /** Only what changed since the last one (sent on a tick, when something did). */
   private sendChannels(): void {
     if (!this.hub) return;
-    const s = this.hub.stats;
-    const update = this.channels.update({ received: s.received, dropped: s.droppedByRing + s.droppedByRuntime, protocolErrors: s.protocolErrors });
+    const update = this.channels.update(this.hubStats());
     if (update) void this.connection.sendNotification(LspMethods.channels, update);
+  }
+
+  /** Every channel shown (a panel that loads again has nothing). */
+  channelsSnapshot(): ChannelsUpdate {
+    return this.channels.update(this.hubStats(), true)!;
   }
 
   private configure(p: ConfigureParams): void {
