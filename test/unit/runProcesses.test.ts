@@ -3,10 +3,13 @@
  * methods) under the real runtime: what the hub receives about forks and reaping.
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, test } from 'node:test';
 import type { HubEvent } from '../../server/src/hub/hub';
-import { examplesDir, python, runJson } from './helpers';
+import { examplesDir, previewText, python, repoRoot, runJson } from './helpers';
 
 const run = (example: string, ...args: string[]) => runJson([python, path.join(examplesDir, example), ...args]);
 const of = (events: HubEvent[], k: string) => events.filter((e) => e.k === k);
@@ -70,4 +73,38 @@ describe('process scenarios under the runtime', () => {
       assert.deepEqual(status('terminated'), [null, 15]);
     });
   }
+
+  test('a subprocess of another Python and an os.exec* are followed through the environment', () => {
+    const say = (what: string) => `import multiprocessing as mp; r, w = mp.Pipe(); w.send(${JSON.stringify(what)}); print(r.recv())`;
+    const program = [
+      'import os, subprocess, sys',
+      `subprocess.run([sys.executable, "-c", ${JSON.stringify(say('from a subprocess'))}], check=True)`,
+      'pid = os.fork()',
+      `if pid == 0: os.execv(sys.executable, [sys.executable, "-c", ${JSON.stringify(say('after exec'))}])`,
+      'os.waitpid(pid, 0)',
+      say('from the parent'),
+    ].join('\n');
+    const r = runJson([python, '-c', program]);
+    assert.equal(r.status, 0, r.programOut);
+    const sends = of(r.events, 'conn.send');
+    const byText = new Map(sends.map((e) => [previewText(e), e.pid]));
+    assert.deepEqual([...byText.keys()].sort(), ["'after exec'", "'from a subprocess'", "'from the parent'"]);
+    assert.equal(new Set(byText.values()).size, 3, 'three processes reported');
+  });
+
+  test('an existing sitecustomize still runs, after the runtime', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ipcscope-site-'));
+    fs.writeFileSync(path.join(dir, 'sitecustomize.py'), 'import sys\nprint("user sitecustomize ran", file=sys.stderr)\n');
+    try {
+      const r = spawnSync(process.execPath, [path.join(repoRoot, 'out', 'cli.js'), 'run', '--json', '--', python, '-c', 'import multiprocessing as mp; a, b = mp.Pipe(); a.send(1); print(b.recv())'], {
+        encoding: 'utf8',
+        env: { ...process.env, PYTHONPATH: dir },
+      });
+      assert.equal(r.status, 0, r.stderr);
+      assert.match(r.stderr, /user sitecustomize ran/);
+      assert.ok(r.stdout.split('\n').filter(Boolean).some((l) => JSON.parse(l).k === 'conn.send'), 'and the runtime reported');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
