@@ -177,6 +177,19 @@ test('runs the queue example and shows the queue, its items, the shared Value an
     await timeline.scrollIntoViewIfNeeded();
     await shot('07-timeline.png');
 
+    // The processes gain their channels: the consumer's details list the queue and the Value.
+    const lastWriter = Number((await value.locator('.channel-meta').first().textContent()).match(/last write pid (\d+)/)[1]);
+    const consumerRow = frame.locator('[role="treeitem"]', { has: frame.locator('.pid', { hasText: new RegExp(`^${lastWriter}$`) }) }).first();
+    await consumerRow.click();
+    const held = frame.locator('#details .details-channels');
+    await held.waitFor({ timeout: 10_000 });
+    const heldText = await held.textContent();
+    assert.match(heldText, /Queue/);
+    assert.match(heldText, /Value/);
+    await held.locator('.channel-link', { hasText: /Value/ }).first().click();
+    await value.locator('summary:focus').waitFor({ timeout: 5_000 });
+    await shot('09-process-channels.png');
+
     // A narrow sidebar, as most people have it.
     const box = await page.locator('.part.sidebar').boundingBox();
     if (box) {

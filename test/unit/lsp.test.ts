@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ProtocolConnection, StreamMessageReader, StreamMessageWriter, createProtocolConnection } from 'vscode-languageserver-protocol/node';
 import { ChannelsUpdate, LspMethods, MessageChannelInfo, PROTOCOL_VERSION, ProcessChoice, ProcessDelta, RuntimeEnvResult, Snapshot, StatusInfo, WatchResult } from '../../protocol/protocol';
-import { examplesDir, killAll, python, repoRoot, startExample, until } from './helpers';
+import { examplesDir, killAll, python, repoRoot, sleep, startExample, until } from './helpers';
 
 describe('language server over LSP (stdio)', () => {
   let server: ChildProcess;
@@ -73,11 +73,14 @@ describe('language server over LSP (stdio)', () => {
     assert.match(r.env.IPCSCOPE_HUB, /hub\.sock$/);
     assert.match(r.env.IPCSCOPE_TOKEN, /^[0-9a-f]{48}$/);
     assert.ok(r.env.PYTHONPATH.split(':').includes(r.runtimeDir));
-    const ex = spawn(python, ['-m', 'ipcscope', path.join(examplesDir, 'queue_producer_consumer.py'), '--items', '6', '--consumer-pause', '0.01'], {
+    const ex = spawn(python, ['-m', 'ipcscope', path.join(examplesDir, 'queue_producer_consumer.py'), '--items', '6', '--consumer-pause', '0.3'], {
       env: { ...process.env, ...r.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const exited = new Promise((res) => ex.once('exit', res));
+    // The editor learns the pid only after the program has started talking: what it reported
+    // before the watch must not be lost (the queue's creation carries its maxsize).
+    await sleep(500);
     await conn.sendRequest<WatchResult>(LspMethods.watch, { pid: ex.pid, label: 'queue', launched: true });
     const update = await until('the bounded queue with its 6 items and the sentinel', () =>
       channelUpdates.find((u) => u.channels.some((c) => c.kind === 'queue' && c.maxsize === 3 && c.written === 7 && c.read === 7)),

@@ -107,6 +107,13 @@ export class ChannelsView {
     this.renderHead();
   }
 
+  /** Channels a process used (sent, received, created or held), for its details pane. */
+  heldBy(pid: number): ChannelInfo[] {
+    const out: ChannelInfo[] = [];
+    for (const c of this.channels.values()) if (c.holders.includes(pid)) out.push(c);
+    return out.sort((a, b) => a.kind.localeCompare(b.kind) || a.id.localeCompare(b.id));
+  }
+
   /** After a resize: the timeline and hex rows follow the width. */
   relayout(): void {
     const perRow = this.host.clientWidth >= 560 ? 16 : 8;
@@ -223,7 +230,8 @@ export class ChannelsView {
     }
   }
 
-  private reveal(id: string): void {
+  /** Opens a channel's block, scrolls to it and focuses it (also from a process's details). */
+  reveal(id: string): void {
     const c = this.channels.get(id);
     const block = c ? this.blocks.get(this.primary(c)) : undefined;
     if (!block) return;

@@ -1,7 +1,8 @@
 /** The details pane for the selected process. Every value goes through textContent or text nodes. */
-import type { ProcessInfo } from '../../protocol/protocol';
+import type { ChannelInfo, ProcessInfo } from '../../protocol/protocol';
 import { explainStat } from '../../protocol/stat';
 import { formatCpu, formatDuration, formatKb, statTooltip, visible, visibleNodes } from './format';
+import { actionable } from './dom';
 import { badge } from './toolkit';
 
 function el<K extends keyof HTMLElementTagNameMap>(tag: K, cls?: string, text?: string): HTMLElementTagNameMap[K] {
@@ -28,6 +29,27 @@ export interface DetailsOptions {
   ended: boolean;
   /** Wall-clock now, ms (for "started … ago"). */
   now: number;
+  /** IPC channels the runtime saw this process use. */
+  channels?: ChannelInfo[];
+  /** Shows a channel's block in the Channels section. */
+  onChannel?: (id: string) => void;
+}
+
+/** One line per channel the process used: kind, name, and a link to its block. */
+function channelsSection(channels: ChannelInfo[], onChannel?: (id: string) => void): HTMLElement {
+  const s = el('section', 'details-section details-channels');
+  s.appendChild(el('h3', '', `IPC channels (${channels.length})`));
+  const list = el('ul', 'details-channel-list');
+  for (const c of channels) {
+    const li = el('li');
+    const name = c.label ? `${c.type} ${c.label}` : c.type;
+    const link = el('span', 'channel-link', name);
+    actionable(link, `Show ${name} (${c.id}) in Channels`, () => onChannel?.(c.id));
+    li.append(link, el('span', 'muted', ` ${c.id}`));
+    list.appendChild(li);
+  }
+  s.appendChild(list);
+  return s;
 }
 
 export function renderDetails(host: HTMLElement, p: ProcessInfo | null, opts: DetailsOptions): void {
@@ -81,6 +103,7 @@ export function renderDetails(host: HTMLElement, p: ProcessInfo | null, opts: De
     if (p.wchan) b.appendChild(el('span', 'muted', ` (kernel wait channel ${p.wchan})`));
     host.appendChild(b);
   }
+  if (opts.channels?.length) host.appendChild(channelsSection(opts.channels, opts.onChannel));
 
   const grid = el('dl', 'details-grid');
   const add = (k: string, v: string, title?: string) => {

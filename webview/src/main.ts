@@ -224,16 +224,16 @@ function showDetails(): void {
   const key = tree.selected;
   const p = key ? model.get(key) ?? null : null;
   const ended = !!key && !!p && !model.byKey.has(key);
-  if (shownDetails && shownDetails.p === p && shownDetails.ended === ended) return;
   // A delta replaces every record; re-render only when something shown changed (keeps text selection).
-  const json = p ? JSON.stringify(p) : '';
+  const held = p ? channelsView.heldBy(p.pid) : [];
+  const json = p ? JSON.stringify(p) + held.map((c) => c.id).join(',') : '';
   if (shownDetails && shownDetails.ended === ended && shownDetails.json === json) {
     shownDetails.p = p;
     return;
   }
   shownDetails = { p, ended, json };
   const scroll = details.scrollTop;
-  renderDetails(details, p, { ended, now: Date.now() });
+  renderDetails(details, p, { ended, now: Date.now(), channels: held, onChannel: (id) => channelsView.reveal(id) });
   details.scrollTop = scroll;
 }
 
@@ -356,6 +356,7 @@ function apply(msg: HostToWebview): void {
       break;
     case 'channels':
       channelsView.apply(msg.update);
+      showDetails(); // the selected process may hold new channels
       root.classList.toggle('has-channels', !channels.hidden);
       break;
     case 'error':

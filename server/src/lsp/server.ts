@@ -64,6 +64,9 @@ export class IpcScopeServer {
 
   async runtimeEnv(): Promise<RuntimeEnvResult> {
     const hub = await this.ensureHub();
+    // A new run is about to start: its channels begin now. (Clearing at watch time instead would
+    // lose what the program reported before the editor learnt its pid.)
+    this.channels.clear();
     const env = runtimeEnv(hub, {});
     const out: Record<string, string> = {};
     for (const [k, v] of Object.entries(env)) if (typeof v === 'string') out[k] = v;
@@ -207,7 +210,7 @@ export class IpcScopeServer {
     try {
       if (this.model.scanner instanceof PortableScanner) await this.model.scanner.scan();
       const w = this.model.setWatch(Number(p?.pid), p?.label, !!p?.launched);
-      if (w.launched) this.channels.clear(); // a new run: its own channels
+      if (!w.launched) this.channels.clear(); // another program: the last run's channels are not its own
       this.needsReset = true;
       await this.tick();
       this.schedule(this.intervalMs);
