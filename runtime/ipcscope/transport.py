@@ -27,6 +27,8 @@ MAX_BUFFERED = 50_000
 BATCH = 512
 # Preview bytes per frame: with IMAGE_BYTES previews a frame stays well under MAX_FRAME_BYTES.
 BATCH_BYTES = 256 * 1024
+# The longest a process's exit waits for its last events to be sent.
+FLUSH_MAX = 3.0
 
 
 def _start_ticks() -> int:
@@ -106,18 +108,28 @@ class Transport:
                     pass
 
     def flush(self, timeout: float = 0.5) -> None:
-        """Waits (briefly) until what was emitted is sent; used at exit."""
+        """Waits until what was emitted is sent; used at exit. Gives up after `timeout` without
+        progress (a hub that accepts nothing), and after FLUSH_MAX in any case, so exit is never held
+        for long; a loaded machine that is still connecting or sending gets the extra time."""
         if self.dead or not self.started:
             return
         self._sample()  # final contents of shared objects, from this thread
-        end = time.monotonic() + timeout
-        while (self.buf or not self.idle) and not self.dead and time.monotonic() < end:
+        now = time.monotonic()
+        end, hard_end = now + timeout, now + FLUSH_MAX
+        left = len(self.buf)
+        while (self.buf or not self.idle) and not self.dead:
+            now = time.monotonic()
+            if now >= end or now >= hard_end:
+                break
             if self.wake.locked():
                 try:
                     self.wake.release()
                 except RuntimeError:
                     pass
             time.sleep(0.002)
+            if len(self.buf) < left or (self.sock is None and not self.dead):
+                left = len(self.buf)
+                end = time.monotonic() + timeout  # progress, or still connecting: keep waiting
 
     # -- sender thread -------------------------------------------------------------------
     def _connect(self) -> None:
