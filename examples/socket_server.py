@@ -23,7 +23,8 @@ def client(n: int, family: str, address) -> None:
             if not data:
                 break
             reply += data
-    print(f"client {n} got: {reply.decode().strip()}", flush=True)
+    # One write per line: three clients print at once, and print() writes the newline separately.
+    print(f"client {n} got: {reply.decode().strip()}\n", end="", flush=True)
 
 
 def main() -> None:
