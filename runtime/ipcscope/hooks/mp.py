@@ -66,8 +66,9 @@ def queue_init(self, *args, **kwargs):
 def queue_put(self, obj, block=True, timeout=None):
     original_queue_put(self, obj, block, timeout)
     try:
-        # One event per item: the feeder thread sends it with the pickled bytes (see send_bytes).
-        self._ipcscope_pending.append((user_location(), _depth(self), monotonic_ns()))
+        # One event per item: the feeder thread sends it with the pickled bytes (see send_bytes),
+        # and reads the depth there, off the caller's path.
+        self._ipcscope_pending.append((user_location(), monotonic_ns()))
     except Exception:
         pass
 
@@ -92,18 +93,22 @@ def simple_setstate(self, state):
 def send_bytes(self, buf, offset=0, size=None):
     original_send_bytes(self, buf, offset, size)
     try:
-        data = memoryview(buf).cast("B")
-        data = data[offset: offset + size if size is not None else None]
+        if offset == 0 and size is None and type(buf) is bytes:  # what Queue's feeder sends
+            n, head = len(buf), buf[:PV]
+        else:
+            data = memoryview(buf).cast("B")
+            data = data[offset: offset + size if size is not None else None]
+            n, head = len(data), bytes(data[:PV])
         q = getattr(self, "_ipcscope_queue", None)
         if q is not None:
             pending = q._ipcscope_pending
             if pending:
-                loc, depth, ts = pending.popleft()
-                _emit(protocol.EV_QUEUE_PUT, q._ipcscope_ch, loc, len(data), bytes(data[:PV]), "pickle", {"depth": depth}, ts)
+                loc, ts = pending.popleft()
+                _emit(protocol.EV_QUEUE_PUT, q._ipcscope_ch, loc, n, head, "pickle", {"depth": _depth(q)}, ts)
             else:  # SimpleQueue writes in the caller's thread
-                _emit(protocol.EV_QUEUE_PUT, q._ipcscope_ch, user_location(), len(data), bytes(data[:PV]), "pickle")
+                _emit(protocol.EV_QUEUE_PUT, q._ipcscope_ch, user_location(), n, head, "pickle")
         else:
-            _emit(protocol.EV_CONN_SEND, _channel(self), user_location(), len(data), bytes(data[:PV]), "bytes")
+            _emit(protocol.EV_CONN_SEND, _channel(self), user_location(), n, head, "bytes")
     except Exception:
         pass
 
