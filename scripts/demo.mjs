@@ -21,7 +21,7 @@ if (isDesktopCode && !check && !process.env.IPC_SCOPE_DEMO_CODE_SERVER) {
   spawnSync(code, ['--install-extension', vsix, '--force'], { stdio: 'inherit' });
   spawnSync(code, [examples], { stdio: 'inherit' });
   console.log(`IPC Scope ${version} is installed in VS Code, with ${examples} open.`);
-  console.log('Open examples/zombie.py and run "IPC Scope: Run Python File with IPC Scope" from the command palette.');
+  console.log('Open examples/zombie.py (process tree) or examples/queue_producer_consumer.py (live channels) and run "IPC Scope: Run Python File with IPC Scope" from the command palette. examples/README.md lists them all.');
   process.exit(0);
 }
 
@@ -38,7 +38,7 @@ if (check) {
   await server.stop();
   process.exit(0);
 }
-console.log('Open it in a browser, open examples/zombie.py and run "IPC Scope: Run Python File with IPC Scope" (F1). Ctrl+C to stop.');
+console.log('Open it in a browser, open examples/zombie.py (process tree) or examples/queue_producer_consumer.py (live channels), and run "IPC Scope: Run Python File with IPC Scope" (F1). examples/README.md lists them all. Ctrl+C to stop.');
 const stop = async () => {
   await server.stop();
   process.exit(0);
