@@ -12,7 +12,7 @@ import * as path from 'node:path';
 import { processKey } from '../../../protocol/protocol';
 import { FrameTypes, HelloFrame, MAX_FRAME_BYTES, RUNTIME_PROTOCOL_VERSION, RuntimeEvent, RuntimeEnv } from '../../../protocol/runtime';
 import { BinaryEvents, FrameError, FrameReader, encodeFrame } from './frames';
-import { MarshalError, MarshalValue, readMarshal } from './marshal';
+import { Base64Bytes, MarshalError, MarshalValue, readMarshal } from './marshal';
 
 export interface HubEvent extends RuntimeEvent {
   pid: number;
@@ -64,7 +64,8 @@ export class Hub extends EventEmitter {
 
   constructor(private readonly opts: HubOptions = {}) {
     super();
-    this.ring = new Array(opts.capacity ?? 100_000);
+    // Small: the ring only bridges to whoever reads events; a large one keeps a large live heap for the GC.
+    this.ring = new Array(opts.capacity ?? 10_000);
   }
 
   /** Environment for a program run under the hub. */
@@ -224,7 +225,7 @@ export class Hub extends EventEmitter {
 }
 
 function decodeBatch(body: Buffer): { dropped: number; events: MarshalValue[] } {
-  const v = readMarshal(body);
+  const v = readMarshal(body, 0, { bytesAsBase64: true });
   if (!Array.isArray(v) || v.length !== 2 || typeof v[0] !== 'number' || !Array.isArray(v[1])) throw new MarshalError('an event batch is [dropped, [event, …]]');
   return { dropped: v[0], events: v[1] };
 }
@@ -240,12 +241,12 @@ function toEvent(w: MarshalValue, client: HubClient): HubEvent | null {
     ts: typeof ts === 'number' ? ts : 0,
     loc: Array.isArray(loc) && loc.length === 2 ? `${String(loc[0])}:${String(loc[1])}` : typeof loc === 'string' ? loc : '',
     size: typeof size === 'number' ? size : -1,
-    pv: Buffer.isBuffer(pv) ? pv.toString('base64') : '',
+    pv: pv instanceof Base64Bytes ? pv.base64 : '',
     pf: typeof pf === 'string' ? pf : '',
     pid: client.pid,
     key: client.key,
   };
-  if (x && typeof x === 'object' && !Array.isArray(x) && !Buffer.isBuffer(x)) e.x = x as HubEvent['x'];
+  if (x && typeof x === 'object' && !Array.isArray(x) && !Buffer.isBuffer(x) && !(x instanceof Base64Bytes)) e.x = x as HubEvent['x'];
   return e;
 }
 

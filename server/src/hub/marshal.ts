@@ -10,13 +10,18 @@
 
 export class MarshalError extends Error {}
 
-export type MarshalValue = null | boolean | number | string | Buffer | MarshalValue[] | { [key: string]: MarshalValue };
+export type MarshalValue = null | boolean | number | string | Buffer | Base64Bytes | MarshalValue[] | { [key: string]: MarshalValue };
+
+/** Bytes read as base64 text (readMarshal's `bytesAsBase64`): what the hub keeps, without a Buffer per value. */
+export class Base64Bytes {
+  constructor(readonly base64: string) {}
+}
 
 const FLAG_REF = 0x80;
 const MAX_DEPTH = 16;
 
-export function readMarshal(buf: Buffer, start = 0): MarshalValue {
-  const r = new Reader(buf, start);
+export function readMarshal(buf: Buffer, start = 0, opts: { bytesAsBase64?: boolean } = {}): MarshalValue {
+  const r = new Reader(buf, start, opts.bytesAsBase64 ?? false);
   const value = r.read(0);
   if (r.pos !== buf.length) throw new MarshalError(`${buf.length - r.pos} bytes after the marshal data`);
   return value;
@@ -50,6 +55,7 @@ class Reader {
   constructor(
     private readonly buf: Buffer,
     public pos: number,
+    private readonly bytesAsBase64: boolean,
   ) {}
 
   private need(n: number): void {
@@ -113,7 +119,8 @@ class Reader {
       case T.Bytes: {
         const n = this.i32();
         this.need(n);
-        v = this.buf.subarray(this.pos, this.pos + n); // a view of the frame: copy it to keep it
+        // A view of the frame (copy it to keep it), or its base64 text: no Buffer object per value.
+        v = this.bytesAsBase64 ? new Base64Bytes(this.buf.toString('base64', this.pos, this.pos + n)) : this.buf.subarray(this.pos, this.pos + n);
         this.pos += n;
         break;
       }
