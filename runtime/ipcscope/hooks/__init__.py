@@ -6,11 +6,23 @@ import sys
 # The standard library's multiprocessing and threading, and this package: frames there are not the
 # user's. Paths are derived from os (always loaded) so that nothing is imported just to name them.
 _STDLIB = os.path.dirname(os.path.abspath(os.__file__)) + os.sep
+_OURS = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 _SKIP = (
     _STDLIB + "multiprocessing" + os.sep,
     _STDLIB + "threading.py",
-    os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep,
+    _OURS,
 )
+_internal_file = {}  # co_filename -> is it the standard library's or ours (decided once per file)
+
+
+def _is_internal(filename: str) -> bool:
+    """Is this file the standard library's (not site-packages) or ours? Objects made there are not
+    the user's (a Queue's own locks, multiprocessing's own pipes)."""
+    r = _internal_file.get(filename)
+    if r is None:
+        r = _internal_file[filename] = filename.startswith("<frozen") or filename.startswith(_OURS) or (
+            filename.startswith(_STDLIB) and "-packages" + os.sep not in filename)
+    return r
 
 
 _skip_file = {}  # co_filename -> is it ours or the library's (decided once per file)

@@ -18,7 +18,7 @@ import stat
 import sys
 
 from .. import protocol
-from . import user_location, when_imported
+from . import _OURS, _STDLIB, _is_internal, user_location, when_imported
 
 PV = protocol.PREVIEW_BYTES
 _emit = None
@@ -27,20 +27,8 @@ _hub = None
 _fds = {}  # fd -> (channel, inode)
 _socks = {}  # id(sock) -> (weakref to it, channel, peer)
 
-_STDLIB = os.path.dirname(os.path.abspath(os.__file__)) + os.sep
 _MP = _STDLIB + "multiprocessing" + os.sep  # named, not imported
 _SOCKET_FILE = _STDLIB + "socket.py"
-_OURS = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
-_internal_file = {}
-
-
-def _is_internal(filename: str) -> bool:
-    """Is this file the standard library's (not site-packages) or ours?"""
-    r = _internal_file.get(filename)
-    if r is None:
-        r = _internal_file[filename] = filename.startswith("<frozen") or filename.startswith(_OURS) or (
-            filename.startswith(_STDLIB) and "-packages" + os.sep not in filename)
-    return r
 
 
 def _user_caller(depth: int = 2) -> bool:

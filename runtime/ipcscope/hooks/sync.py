@@ -17,24 +17,12 @@ import sys
 from time import monotonic_ns
 
 from .. import protocol
-from . import user_location
+from . import _OURS, _is_internal, user_location
 
 MARK = ".ipcs"
 _emit = None
 _CONTEXT_FILE = None
 _INIT_CODES = frozenset()
-_STDLIB = os.path.dirname(os.__file__) + os.sep
-_OURS = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
-_internal_file = {}
-
-
-def _is_internal(filename: str) -> bool:
-    """Is this file the standard library's (not site-packages) or ours?"""
-    r = _internal_file.get(filename)
-    if r is None:
-        r = _internal_file[filename] = filename.startswith("<frozen") or filename.startswith(_OURS) or (
-            filename.startswith(_STDLIB) and "-packages" + os.sep not in filename)
-    return r
 
 
 def _creator(f):
