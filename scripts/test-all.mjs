@@ -92,7 +92,9 @@ nodeTests('unit, LSP and CLI tests', unit);
 if (process.env.IPC_SCOPE_SKIP_E2E) console.log('\n=== e2e skipped (IPC_SCOPE_SKIP_E2E is set)');
 else {
   must('package .vsix', process.execPath, ['scripts/package.mjs']);
-  nodeTests('real VS Code end-to-end', ['test/e2e/run.mjs']);
+  // Every test/e2e/*.mjs file is a real-VS-Code test (each starts its own code-server).
+  const e2e = readdirSync('test/e2e').filter((f) => f.endsWith('.mjs')).sort().map((f) => join('test/e2e', f));
+  nodeTests('real VS Code end-to-end', e2e);
 }
 
 if (problems.length) console.log(`\nproblems: ${problems.join('; ')}`);

@@ -4,69 +4,25 @@
 // examples/queue_producer_consumer.py and finds the queue's items, its shared Value and the timeline.
 // Screenshots go to test-results/e2e/.
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
-import { chromium } from 'playwright-core';
-import { chromiumPath, ensureCodeServer, extensionHostLogs, startCodeServer } from '../../scripts/code-server.mjs';
+import { extensionHostLogs } from '../../scripts/code-server.mjs';
+import { openVsCode, panelFrame as findPanel, runCommand as paletteCommand } from './lib/harness.mjs';
 
-const root = new URL('../..', import.meta.url).pathname;
-const shots = join(root, 'test-results', 'e2e');
-mkdirSync(shots, { recursive: true });
-
+let vscode;
 let server;
-let browser;
 let page;
-
-function findVsix() {
-  const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
-  const vsix = join(root, `ipc-scope-${version}.vsix`);
-  assert.ok(existsSync(vsix), `${vsix} is missing: run "npm run package" first`);
-  return vsix;
-}
-
-async function shot(name) {
-  await page.screenshot({ path: join(shots, name), fullPage: true });
-}
-
-/** The panel's frame: two iframes deep, the one holding #ipc-scope-root. */
-async function panelFrame(timeout = 30_000) {
-  const end = Date.now() + timeout;
-  while (Date.now() < end) {
-    for (const f of page.frames()) {
-      try {
-        if (await f.$('#ipc-scope-root')) return f;
-      } catch {
-        /* frame navigating */
-      }
-    }
-    await page.waitForTimeout(250);
-  }
-  throw new Error('the IPC Scope panel did not appear');
-}
-
-async function runCommand(title) {
-  await page.keyboard.press('F1');
-  const input = page.locator('.quick-input-widget input');
-  await input.waitFor({ state: 'visible' });
-  await input.fill(`>${title}`);
-  await page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first().waitFor({ timeout: 15_000 });
-  await page.keyboard.press('Enter');
-}
+const shot = (name) => vscode.shot(name);
+const panelFrame = (timeout) => findPanel(page, timeout);
+const runCommand = (title) => paletteCommand(page, title);
 
 before(async () => {
-  await ensureCodeServer();
-  server = await startCodeServer({ folder: join(root, 'examples'), vsix: findVsix(), settings: { 'ipcScope.refreshIntervalMs': 500, 'git.openRepositoryInParentFolders': 'never', 'git.enabled': false } });
-  browser = await chromium.launch({
-    executablePath: chromiumPath(),
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
-  });
-  page = await browser.newPage({ viewport: { width: 1500, height: 950 } });
+  vscode = await openVsCode();
+  ({ server, page } = vscode);
 }, { timeout: 600_000 });
 
 after(async () => {
-  await browser?.close().catch(() => {});
-  await server?.stop();
+  await vscode?.close();
 });
 
 test('runs the zombie example from the command palette and shows the zombie in the panel', { timeout: 240_000 }, async () => {
