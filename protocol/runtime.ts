@@ -29,6 +29,10 @@ export const RuntimeEnv = {
   token: 'IPCSCOPE_TOKEN',
   runtimeDir: 'IPCSCOPE_RUNTIME_DIR',
   statusFd: 'IPCSCOPE_STATUS_FD',
+  /** Set by the debug adapter: gates are armed from the start and wait for the breakpoints. */
+  debug: 'IPCSCOPE_DEBUG',
+  /** Path of the program whose first line stops (launch with stopOnEntry). */
+  stopOnEntry: 'IPCSCOPE_STOP_ON_ENTRY',
 } as const;
 
 export const FrameTypes = {
@@ -105,7 +109,61 @@ export const EventKinds = {
   /** pv bytes, x: {peer?} */
   socketSend: 'socket.send',
   socketRecv: 'socket.recv',
+  /**
+   * A thread stopped at a gate (breakpoint, pause, step, entry, data change), waiting for `resume`.
+   * x: {stop, reason: breakpoint|pause|step|entry, bps: [id], op: send|recv|write|change|entry, thread,
+   * process, frames: [[function, file, line], …] innermost first, msg (repr, bounded), msgType, logs:
+   * [[bp id, text, has hit condition]], old?/new?/index? (change)}
+   */
+  debugStop: 'debug.stop',
+  /** Logpoints hit without stopping: x: {logs: [[bp id, text, 0]]} */
+  debugLog: 'debug.log',
+  /** A breakpoint condition that does not parse or raised (reported once): x: {bp, message} */
+  debugError: 'debug.error',
+  /** The answer to a variables/evaluate command: x: {req, vars?: [DebugVariable], var?, error?} */
+  debugReply: 'debug.reply',
 } as const;
+
+/**
+ * Frames from the hub to a runtime are DEBUG_TAG + marshal of a dict whose "t" is a RuntimeCommand.
+ * The hub sends `config` right after `welcome` (debugger: false when none is attached) and whenever
+ * the breakpoints change.
+ */
+export const DEBUG_TAG = 0x44;
+
+export const RuntimeCommands = {
+  /** {debugger: bool, lines: [bp + file, line], send: [bp], recv: [bp], channels: [bp + pattern], data: [bp + ch, index], names: {channel id: name}} */
+  config: 'config',
+  /** {stop (0: every stopped thread), how: continue|step} */
+  resume: 'resume',
+  /** Stop at the next send or receive. */
+  pause: 'pause',
+  /** {req, stop, scope?: message|locals|globals, frame?, ref?} */
+  variables: 'variables',
+  /** {req, stop, frame, expr} */
+  evaluate: 'evaluate',
+} as const;
+
+/** A breakpoint as the runtime gets it: cond and log are Python; hit: the debugger counts hits. */
+export interface RuntimeBreakpoint {
+  id: number;
+  cond?: string;
+  log?: string;
+  hit?: boolean;
+  /** Only this operation (line breakpoints on a line that both sends and receives stop on either). */
+  op?: 'send' | 'recv' | 'write' | 'change';
+}
+
+export interface DebugVariable {
+  name: string;
+  value: string;
+  type: string;
+  /** > 0: has children, ask `variables` with this ref */
+  ref: number;
+  /** A shared Value/Array: its channel and element count (a data breakpoint can watch it). */
+  ch?: string;
+  length?: number;
+}
 
 export type EventKind = (typeof EventKinds)[keyof typeof EventKinds];
 

@@ -30,6 +30,7 @@ function testEntries(dir) {
 const builds = [
   { ...nodeCommon, entryPoints: { extension: 'extension/src/main.ts' }, outdir: out, external: ['vscode'] },
   { ...nodeCommon, entryPoints: { server: 'server/src/lsp/main.ts' }, outdir: out },
+  { ...nodeCommon, entryPoints: { dap: 'server/src/debug/main.ts' }, outdir: out },
   {
     ...nodeCommon,
     entryPoints: { cli: 'server/src/cli/main.ts' },

@@ -24,8 +24,12 @@ def install():
         from .transport import Transport
         from .hooks import oshooks, when_imported
 
+        from . import debug
+
         t = Transport(path, token)
         os.register_at_fork(after_in_child=t.after_fork_in_child)
+        debug.enable(t, wait_for_config=bool(os.environ.get(protocol.ENV_DEBUG)))
+        os.register_at_fork(after_in_child=debug.after_fork_in_child)
         oshooks.install(t)
         _lazy("shared", t)  # Value/Array, SharedMemory/ShareableList, mmap: each hooked when imported
         _lazy("ospipes", t)  # os.pipe/mkfifo, socketpair, sockets
@@ -37,6 +41,9 @@ def install():
         when_imported("multiprocessing.pool", lambda: _lazy("pool", t))  # Pool
         atexit.register(t.flush)
         _transport = t
+        entry = os.environ.get(protocol.ENV_STOP_ON_ENTRY)
+        if entry and os.environ.get(protocol.ENV_DEBUG):
+            debug.stop_on_entry(entry)
     except Exception:
         return None  # never break the program
     return _transport

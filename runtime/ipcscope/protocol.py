@@ -19,6 +19,8 @@ ENV_HUB = "IPCSCOPE_HUB"
 ENV_TOKEN = "IPCSCOPE_TOKEN"
 ENV_RUNTIME_DIR = "IPCSCOPE_RUNTIME_DIR"
 ENV_STATUS_FD = "IPCSCOPE_STATUS_FD"
+ENV_DEBUG = "IPCSCOPE_DEBUG"
+ENV_STOP_ON_ENTRY = "IPCSCOPE_STOP_ON_ENTRY"
 
 FRAME_HELLO = "hello"
 FRAME_WELCOME = "welcome"
@@ -52,6 +54,18 @@ EV_PIPE_READ = "pipe.read"
 EV_SOCKET_NEW = "socket.new"
 EV_SOCKET_SEND = "socket.send"
 EV_SOCKET_RECV = "socket.recv"
+EV_DEBUG_STOP = "debug.stop"
+EV_DEBUG_LOG = "debug.log"
+EV_DEBUG_ERROR = "debug.error"
+EV_DEBUG_REPLY = "debug.reply"
+
+# Commands from the hub to a runtime: DEBUG_TAG + marshal of a dict with "t" one of these.
+DEBUG_TAG = 0x44
+CMD_CONFIG = "config"
+CMD_RESUME = "resume"
+CMD_PAUSE = "pause"
+CMD_VARIABLES = "variables"
+CMD_EVALUATE = "evaluate"
 
 
 def describe() -> dict:
@@ -65,7 +79,10 @@ def describe() -> dict:
         "IMAGE_BYTES": IMAGE_BYTES,
         "SAMPLE_MS": SAMPLE_MS,
         "EVENT_FIELDS": EVENT_FIELDS,
-        "RuntimeEnv": {"hub": ENV_HUB, "token": ENV_TOKEN, "runtimeDir": ENV_RUNTIME_DIR, "statusFd": ENV_STATUS_FD},
+        "RuntimeEnv": {"hub": ENV_HUB, "token": ENV_TOKEN, "runtimeDir": ENV_RUNTIME_DIR, "statusFd": ENV_STATUS_FD,
+                       "debug": ENV_DEBUG, "stopOnEntry": ENV_STOP_ON_ENTRY},
+        "DEBUG_TAG": DEBUG_TAG,
+        "RuntimeCommands": {"config": CMD_CONFIG, "resume": CMD_RESUME, "pause": CMD_PAUSE, "variables": CMD_VARIABLES, "evaluate": CMD_EVALUATE},
         "FrameTypes": {"hello": FRAME_HELLO, "welcome": FRAME_WELCOME, "error": FRAME_ERROR, "events": FRAME_EVENTS},
         "EventKinds": {
             "processStart": EV_PROCESS_START, "processExit": EV_PROCESS_EXIT, "fork": EV_FORK, "wait": EV_WAIT,
@@ -77,6 +94,7 @@ def describe() -> dict:
             "managerCall": EV_MANAGER_CALL, "managerState": EV_MANAGER_STATE, "poolNew": EV_POOL_NEW,
             "osPipe": EV_OS_PIPE, "osMkfifo": EV_OS_MKFIFO, "pipeWrite": EV_PIPE_WRITE, "pipeRead": EV_PIPE_READ,
             "socketNew": EV_SOCKET_NEW, "socketSend": EV_SOCKET_SEND, "socketRecv": EV_SOCKET_RECV,
+            "debugStop": EV_DEBUG_STOP, "debugLog": EV_DEBUG_LOG, "debugError": EV_DEBUG_ERROR, "debugReply": EV_DEBUG_REPLY,
         },
     }
 

@@ -85,6 +85,24 @@ class Transport:
             except RuntimeError:
                 pass
 
+    def emit_now(self, kind: str, ch: str = "", loc=None, x=None) -> None:
+        """A debugger event: never dropped for a full buffer, sent at once (after what is queued)."""
+        if self.dead:
+            return
+        self.buf.append((kind, ch, monotonic_ns(), loc, -1, b"", "", x))
+        if not self.started:
+            self._start()
+        elif self.wake.locked():
+            try:
+                self.wake.release()
+            except RuntimeError:
+                pass
+
+    def start_now(self) -> None:
+        """Connects now rather than at the first IPC (a debugged process wants its breakpoints)."""
+        if not self.started and not self.dead:
+            self._start()
+
     def add_sampler(self, fn) -> None:
         """fn() runs in the sender thread every SAMPLE_MS and at flush (it may emit); errors drop it."""
         self.samplers.append(fn)
@@ -146,6 +164,27 @@ class Transport:
             raise ConnectionError(reply[:200].decode("utf-8", "replace"))
         s.settimeout(None)
         self.sock = s
+        # The hub's commands (breakpoints, resume, variables) arrive on the same socket.
+        _thread.start_new_thread(self._read_commands, (s,))
+
+    def _read_commands(self, s) -> None:
+        from . import debug
+
+        try:
+            while True:
+                head = _recv_exact(s, 4)
+                n = struct.unpack(">I", head)[0]
+                if n > protocol.MAX_FRAME_BYTES:
+                    raise ConnectionError("oversized command")
+                body = _recv_exact(s, n)
+                if body[:1] == bytes([protocol.DEBUG_TAG]):
+                    c = marshal.loads(body[1:])
+                    if isinstance(c, dict):
+                        debug.command(c)
+        except Exception:
+            pass
+        if s is self.sock:  # not a parent's socket seen by a forked child
+            debug.release_all()  # the hub or the debugger went away: nobody stays stopped (fail-open)
 
     def _run(self) -> None:
         try:

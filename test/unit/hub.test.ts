@@ -8,6 +8,7 @@ import { describe, test } from 'node:test';
 import { MAX_FRAME_BYTES, RUNTIME_PROTOCOL_VERSION } from '../../protocol/runtime';
 import { encodeEventsFrame, encodeFrame, FrameReader } from '../../server/src/hub/frames';
 import { Hub } from '../../server/src/hub/hub';
+import { MarshalValue, readMarshal } from '../../server/src/hub/marshal';
 
 function connect(hub: Hub): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
@@ -17,7 +18,16 @@ function connect(hub: Hub): Promise<net.Socket> {
 }
 
 /** Sends raw bytes, returns every frame the hub answers until it closes (or ms pass). */
-function exchange(hub: Hub, ...chunks: Buffer[]): Promise<{ frames: Array<{ t: string; message?: string }>; closed: boolean }> {
+/** Frames the hub sends back, less its runtime commands (the `config` that follows welcome): see `commands`. */
+function exchange(hub: Hub, ...chunks: Buffer[]): Promise<{ frames: Array<{ t: string; message?: string }>; closed: boolean; commands: MarshalValue[] }> {
+  return exchangeAll(hub, ...chunks).then((r) => ({
+    ...r,
+    frames: r.frames.filter((f) => f.t !== 'command'),
+    commands: r.frames.filter((f) => f.t === 'command').map((f) => readMarshal((f as unknown as { body: Buffer }).body)),
+  }));
+}
+
+function exchangeAll(hub: Hub, ...chunks: Buffer[]): Promise<{ frames: Array<{ t: string; message?: string }>; closed: boolean }> {
   return connect(hub).then(
     (s) =>
       new Promise((resolve) => {
@@ -65,6 +75,7 @@ describe('hub', () => {
     try {
       const r = await exchange(hub, hello(hub), events(3, 2));
       assert.equal(r.frames[0].t, 'welcome');
+      assert.deepEqual(r.commands, [{ t: 'config', debugger: false }], 'then the breakpoints: none, no debugger');
       const evs = hub.events();
       assert.equal(evs.length, 3);
       assert.equal(evs[0].key, '4242@99');

@@ -23,6 +23,8 @@ test('the Python mirror agrees with protocol/runtime.ts', () => {
     RuntimeEnv: runtime.RuntimeEnv,
     FrameTypes: runtime.FrameTypes,
     EventKinds: runtime.EventKinds,
+    DEBUG_TAG: runtime.DEBUG_TAG,
+    RuntimeCommands: runtime.RuntimeCommands,
   };
   assert.deepEqual(py, ts);
 });

@@ -8,8 +8,10 @@ import collections
 import os
 from time import monotonic_ns
 
-from .. import protocol
-from . import user_location
+import sys
+
+from .. import debug, protocol
+from . import _is_internal, user_location
 
 PV = protocol.PREVIEW_BYTES
 _emit = None
@@ -63,7 +65,18 @@ def queue_init(self, *args, **kwargs):
         pass
 
 
+def _user_call(depth: int = 2):
+    """The user's (file, line) when our hook was called straight from the user's code, else None:
+    multiprocessing's own sends (a Manager's calls, a Pool's tasks) are not stopped on."""
+    f = sys._getframe(depth)
+    return None if _is_internal(f.f_code.co_filename) else (f.f_code.co_filename, f.f_lineno)
+
+
 def queue_put(self, obj, block=True, timeout=None):
+    if debug.armed:
+        loc = _user_call()
+        if loc is not None:
+            debug.gate("send", getattr(self, "_ipcscope_ch", ""), obj, loc)
     original_queue_put(self, obj, block, timeout)
     try:
         # One event per item: the feeder thread sends it with the pickled bytes (see send_bytes),
@@ -71,6 +84,45 @@ def queue_put(self, obj, block=True, timeout=None):
         self._ipcscope_pending.append((user_location(), monotonic_ns()))
     except Exception:
         pass
+
+
+def joinable_put(self, obj, block=True, timeout=None):
+    if debug.armed:
+        loc = _user_call()
+        if loc is not None:
+            debug.gate("send", getattr(self, "_ipcscope_ch", ""), obj, loc)
+    original_joinable_put(self, obj, block, timeout)
+    try:
+        self._ipcscope_pending.append((user_location(), monotonic_ns()))
+    except Exception:
+        pass
+
+
+def simple_put(self, obj):
+    # Before SimpleQueue.put takes its write lock: a stop here holds nothing.
+    if debug.armed:
+        loc = _user_call()
+        if loc is not None:
+            debug.gate("send", getattr(self, "_ipcscope_ch", ""), obj, loc)
+    original_simple_put(self, obj)
+
+
+def queue_get(self, block=True, timeout=None):
+    obj = original_queue_get(self, block, timeout)
+    if debug.armed:
+        loc = _user_call()
+        if loc is not None:
+            debug.gate("recv", getattr(self, "_ipcscope_ch", ""), obj, loc)
+    return obj
+
+
+def simple_get(self):
+    obj = original_simple_get(self)
+    if debug.armed:
+        loc = _user_call()
+        if loc is not None:
+            debug.gate("recv", getattr(self, "_ipcscope_ch", ""), obj, loc)
+    return obj
 
 
 def simple_init(self, *args, **kwargs):
@@ -91,6 +143,10 @@ def simple_setstate(self, state):
 
 
 def send_bytes(self, buf, offset=0, size=None):
+    if debug.armed and getattr(self, "_ipcscope_queue", None) is None:
+        loc = _user_call()
+        if loc is not None:
+            debug.gate("send", _channel(self), bytes(memoryview(buf)[:protocol.PREVIEW_BYTES]), loc)
     original_send_bytes(self, buf, offset, size)
     try:
         if offset == 0 and size is None and type(buf) is bytes:  # what Queue's feeder sends
@@ -124,6 +180,10 @@ def recv_bytes(self, maxlength=None):
             _emit(protocol.EV_QUEUE_GET, q._ipcscope_ch, user_location(), len(data), data[:PV], "pickle", x)
         else:
             _emit(protocol.EV_CONN_RECV, _channel(self), user_location(), len(data), data[:PV], "bytes")
+            if debug.armed:
+                loc = _user_call()
+                if loc is not None:
+                    debug.gate("recv", _channel(self), data, loc)
     except Exception:
         pass
     return data
@@ -131,6 +191,10 @@ def recv_bytes(self, maxlength=None):
 
 def send(self, obj):
     # As CPython's send(), keeping the pickled bytes for the preview (pickled once, as before).
+    if debug.armed:
+        loc = _user_call()
+        if loc is not None:
+            debug.gate("send", _channel(self), obj, loc)
     self._check_closed()
     self._check_writable()
     buf = ForkingPickler.dumps(obj)
@@ -151,7 +215,12 @@ def recv(self):
         del view
     except Exception:
         pass
-    return ForkingPickler.loads(buf.getbuffer())
+    obj = ForkingPickler.loads(buf.getbuffer())
+    if debug.armed:
+        loc = _user_call()
+        if loc is not None:
+            debug.gate("recv", _channel(self), obj, loc)
+    return obj
 
 
 def install(emit) -> None:
@@ -174,6 +243,7 @@ def install(emit) -> None:
 def install_queues(emit) -> None:
     """Runs once multiprocessing.queues is imported (after connection, which it imports)."""
     global _emit, queues, original_queue_reset, original_queue_init, original_queue_put, original_simple_init, original_simple_setstate
+    global original_joinable_put, original_simple_put, original_queue_get, original_simple_get
     _emit = emit
     from multiprocessing import queues
 
@@ -187,3 +257,12 @@ def install_queues(emit) -> None:
     queues.Queue.put = queue_put
     queues.SimpleQueue.__init__ = simple_init
     queues.SimpleQueue.__setstate__ = simple_setstate
+    # For breakpoints: a put stops before the item is handed over, a get after it is received.
+    original_joinable_put = queues.JoinableQueue.put
+    original_simple_put = queues.SimpleQueue.put
+    original_queue_get = queues.Queue.get
+    original_simple_get = queues.SimpleQueue.get
+    queues.JoinableQueue.put = joinable_put
+    queues.SimpleQueue.put = simple_put
+    queues.Queue.get = queue_get
+    queues.SimpleQueue.get = simple_get

@@ -17,7 +17,7 @@ import os
 import stat
 import sys
 
-from .. import protocol
+from .. import debug, protocol
 from . import _OURS, _STDLIB, _is_internal, user_location, when_imported
 
 PV = protocol.PREVIEW_BYTES
@@ -116,7 +116,18 @@ def _report(kind, fd, data, n):
         pass
 
 
+def _gate(op, fd, data) -> None:
+    if _user_caller(3):
+        try:
+            f = sys._getframe(2)
+            debug.gate(op, _fds[fd][0], bytes(data), (f.f_code.co_filename, f.f_lineno))
+        except Exception:
+            pass
+
+
 def write(fd, data, /):
+    if debug.armed and fd in _fds:
+        _gate("send", fd, data)
     n = original_write(fd, data)
     if fd in _fds:
         _report(protocol.EV_PIPE_WRITE, fd, data, n)
@@ -127,6 +138,8 @@ def read(fd, n, /):
     data = original_read(fd, n)
     if fd in _fds and data:
         _report(protocol.EV_PIPE_READ, fd, data, len(data))
+        if debug.armed:
+            _gate("recv", fd, data)
     return data
 
 

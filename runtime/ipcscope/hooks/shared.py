@@ -33,7 +33,7 @@ from _thread import _local as _thread_local
 from _weakref import ref as _weak
 from time import monotonic_ns
 
-from .. import protocol
+from .. import debug, protocol
 from . import user_location, when_imported
 
 IMG = protocol.IMAGE_BYTES
@@ -268,9 +268,14 @@ def _hook_sharedctypes(sc) -> None:
     # taken inside the lock, so ordering writes by time orders them as they were made.
     def value_set(self, value):
         loc = user_location()
+        watched = debug.armed
+        if watched and loc is not None:
+            debug.gate("write", getattr(self._obj, "_ipcscope", ("",))[0], value, loc)
         self.acquire()
         try:
             obj = self._obj
+            if watched:
+                old = obj.value
             obj.value = value
             try:
                 ch, buf, start, size, _, end, _ = obj._ipcscope
@@ -287,6 +292,9 @@ def _hook_sharedctypes(sc) -> None:
                 if t is bytes or t is str:
                     v = _value(v)
                 _emit(EV_SHARED_WRITE, ch, loc, size, pv, "bytes", {"offset": 0, "index": 0, "value": v}, ts)
+                if watched and old != v and loc is not None:
+                    # After the write, outside the lock: a data breakpoint sees the new value.
+                    debug.gate("change", ch, v, loc, {"index": 0, "old": old, "new": v})
             except Exception:
                 pass
 
@@ -330,8 +338,13 @@ def _hook_sharedctypes(sc) -> None:
 
     def array_setitem(self, i, value):
         loc = user_location()
+        watched = debug.armed and type(i) is int
+        if watched and loc is not None:
+            debug.gate("write", getattr(self._obj, "_ipcscope", ("",))[0], value, loc, {"index": i})
         with self:
             obj = self._obj
+            if watched:
+                old = obj[i]
             obj[i] = value
             try:
                 if type(i) is int:
@@ -352,6 +365,8 @@ def _hook_sharedctypes(sc) -> None:
                 if type(v) is bytes or type(v) is str:
                     x["value"] = _value(v)
                 _emit(EV_SHARED_WRITE, w[0], loc, w[2], w[1], "bytes", x, ts)
+                if watched and loc is not None and old != v:
+                    debug.gate("change", w[0], v, loc, {"index": x.get("index", 0), "old": old, "new": v})
             except Exception:
                 pass
 

@@ -3,11 +3,13 @@
  *   ipc-scope tree [--pid PID] [--system]        pstree-like view with STAT and zombie/orphan marks
  *   ipc-scope snapshot --json [--pid PID]         the model the panel gets, as JSON
  *   ipc-scope stat STAT                           spell out a STAT code
+ *   ipc-scope dap                                 the debug adapter, over stdio
  */
 import { describeStat } from '../../../protocol/stat';
 import { ProcessModel } from '../core/model';
 import { renderTextTree } from '../core/textTree';
 import { PortableScanner } from '../inspect/portable';
+import { serveDebugAdapter } from '../debug/serve';
 import { run } from './run';
 import { procAvailable } from '../inspect/procfs';
 
@@ -22,6 +24,9 @@ const USAGE = `Usage:
   ipc-scope run [--json] -- COMMAND [ARGS...]
       Run a Python program with the IPC Scope runtime and print what passes through its
       queues, pipes and forks (JSON lines with --json). Exits with the program's status.
+  ipc-scope dap
+      The debug adapter (breakpoints on send/receive) over stdin/stdout, for any DAP client
+      (VS Code, nvim-dap, Emacs dap-mode): debug type "ipcscope".
   ipc-scope --version | --help`;
 
 class UsageError extends Error {}
@@ -63,6 +68,7 @@ async function modelFor(pid: number | null, system: boolean): Promise<ProcessMod
 }
 
 export async function main(argv: string[], out: (s: string) => void = (s) => process.stdout.write(s)): Promise<number> {
+  if (argv[0] === 'dap') return serveDebugAdapter();
   if (argv[0] === 'run') {
     // Everything after "--" (or after the run flags) is the program's command line, untouched.
     const args = argv.slice(1);
@@ -123,3 +129,4 @@ if (require.main === module) {
     },
   );
 }
+

@@ -1030,6 +1030,15 @@ export class ChannelModel {
     }
   }
 
+  /** Channels as they are now, without touching what the panel was sent (for the debugger). */
+  describe(ids?: string[]): ChannelInfo[] {
+    this.order();
+    this.pairConnections();
+    this.link();
+    const states = ids ? ids.map((id) => this.channels.get(id)).filter((c): c is State => !!c) : [...this.channels.values()];
+    return states.map((c) => this.snapshotOf(c));
+  }
+
   /** The changes since the last call (everything when `full`), or null when nothing changed. */
   update(stats: { received: number; dropped: number; protocolErrors: number }, full = false): ChannelsUpdate | null {
     const now = Date.now();

@@ -13,10 +13,11 @@ export function findRuntimeDir(): string {
 }
 
 /** Environment that turns the runtime on in every Python process of the program. */
-export function runtimeEnv(hub: Hub, base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+export function runtimeEnv(hub: Hub | { path: string; token: string }, base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
   const runtime = findRuntimeDir();
   const inject = path.join(runtime, 'ipcscope', '_inject');
   const pythonPath = [inject, runtime, ...(base.PYTHONPATH ? [base.PYTHONPATH] : [])].join(path.delimiter);
-  return { ...base, ...hub.env(), PYTHONPATH: pythonPath, [RuntimeEnv.runtimeDir]: runtime };
+  const hubEnv = 'env' in hub ? hub.env() : { [RuntimeEnv.hub]: hub.path, [RuntimeEnv.token]: hub.token };
+  return { ...base, ...hubEnv, PYTHONPATH: pythonPath, [RuntimeEnv.runtimeDir]: runtime };
 }
 

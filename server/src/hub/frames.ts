@@ -2,7 +2,7 @@
  * Length-prefixed frames (protocol/runtime.ts): 4-byte big-endian length, then UTF-8 JSON for
  * control frames, or EVENTS_TAG + marshal for event batches (handed on undecoded as BinaryEvents).
  */
-import { EVENTS_TAG, FrameTypes } from '../../../protocol/runtime';
+import { DEBUG_TAG, EVENTS_TAG, FrameTypes } from '../../../protocol/runtime';
 import { MarshalValue, writeMarshal } from './marshal';
 
 export class FrameError extends Error {}
@@ -53,6 +53,11 @@ export class FrameReader {
       const all = this.take(4 + len);
       if (len > 0 && all[4] === EVENTS_TAG) {
         frames.push({ t: FrameTypes.events, body: all.subarray(5) } satisfies BinaryEvents);
+        continue;
+      }
+      if (len > 0 && all[4] === DEBUG_TAG) {
+        // A command from the hub to a runtime (seen by tests that play the runtime).
+        frames.push({ t: 'command', body: all.subarray(5) });
         continue;
       }
       let value: unknown;

@@ -11,6 +11,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { processKey } from '../../../protocol/protocol';
 import { FrameTypes, HelloFrame, MAX_FRAME_BYTES, RUNTIME_PROTOCOL_VERSION, RuntimeEvent, RuntimeEnv } from '../../../protocol/runtime';
+import type { DebuggerFrame } from '../../../protocol/debug';
+import { DebugRelay } from './debugRelay';
 import { BinaryEvents, FrameError, FrameReader, encodeFrame } from './frames';
 import { Base64Bytes, MarshalError, MarshalValue, readMarshal } from './marshal';
 
@@ -61,6 +63,8 @@ export class Hub extends EventEmitter {
   readonly clients = new Map<string, HubClient>();
   readonly errors: string[] = [];
   readonly stats: HubStats = { clients: 0, received: 0, droppedByRing: 0, droppedByRuntime: 0, protocolErrors: 0 };
+  /** Debuggers connected to this hub, and the processes they stopped. */
+  readonly debug = new DebugRelay();
 
   constructor(private readonly opts: HubOptions = {}) {
     super();
@@ -134,6 +138,7 @@ export class Hub extends EventEmitter {
     this.sockets.add(socket);
     const reader = new FrameReader(this.opts.maxFrameBytes ?? MAX_FRAME_BYTES);
     let client: HubClient | null = null;
+    let isDebugger = false;
     let failed = false;
     const fail = (message: string) => {
       failed = true;
@@ -149,6 +154,24 @@ export class Hub extends EventEmitter {
         return;
       }
       for (const f of frames) {
+        if (isDebugger) {
+          const refused = this.debug.debuggerFrame(f as DebuggerFrame);
+          if (refused) {
+            fail(refused);
+            return;
+          }
+          continue;
+        }
+        if (!client && (f as { role?: unknown }).role === 'debugger') {
+          const refused = this.checkHello(f as HelloFrame);
+          if (refused) {
+            fail(refused);
+            return;
+          }
+          isDebugger = true;
+          this.debug.debuggerConnected(socket);
+          continue;
+        }
         if (!client) {
           const accepted = this.hello(f as HelloFrame);
           if (typeof accepted === 'string') {
@@ -157,6 +180,7 @@ export class Hub extends EventEmitter {
           }
           client = accepted;
           socket.write(encodeFrame({ t: FrameTypes.welcome, v: RUNTIME_PROTOCOL_VERSION }));
+          this.debug.runtimeConnected(socket, client);
           this.emit('client', client);
           continue;
         }
@@ -180,6 +204,10 @@ export class Hub extends EventEmitter {
         for (const w of decoded.events) {
           const e = toEvent(w, client);
           if (!e) continue;
+          if (e.k.startsWith('debug.')) {
+            this.debug.runtimeEvent(e);
+            continue;
+          }
           this.record(e);
           batch.push(e);
         }
@@ -193,18 +221,26 @@ export class Hub extends EventEmitter {
         this.stats.protocolErrors++;
         this.errors.push(`connection from ${client ? `pid ${client.pid}` : 'an unknown process'} closed in the middle of a frame (${reader.pending} bytes)`);
       }
+      if (isDebugger) this.debug.debuggerDisconnected(socket);
       if (client) {
         client.connected = false;
+        this.debug.runtimeDisconnected(client);
         this.emit('disconnect', client);
       }
     });
   }
 
   /** The client, or why it is refused. */
-  private hello(f: HelloFrame): HubClient | string {
+  private checkHello(f: HelloFrame): string | null {
     if (f.t !== FrameTypes.hello) return 'the first frame must be "hello"';
     if (f.v !== RUNTIME_PROTOCOL_VERSION) return `runtime protocol version ${f.v} is not supported (hub speaks ${RUNTIME_PROTOCOL_VERSION})`;
     if (typeof f.token !== 'string' || !sameToken(f.token, this.token)) return 'wrong token';
+    return null;
+  }
+
+  private hello(f: HelloFrame): HubClient | string {
+    const refused = this.checkHello(f);
+    if (refused) return refused;
     if (!Number.isInteger(f.pid) || f.pid <= 0) return 'hello without a valid pid';
     const key = processKey(f.pid, Number(f.start) || 0);
     const client: HubClient = {

@@ -56,6 +56,7 @@ export class IpcScopeServer {
         // Exit statuses the processes' parents collected: the model tells how each one ended.
         for (const e of batch) if (e.k === EventKinds.wait && typeof e.x?.child === 'number' && typeof e.x.status === 'number') this.model.noteExit(e.x.child, e.x.status);
       });
+      hub.debug.describeChannels = (ids) => this.channels.describe(ids);
       this.hub = hub;
       return hub;
     })();
