@@ -3,12 +3,13 @@
  * over stdio, against the real runtime and the example programs.
  */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, afterEach, beforeEach, describe, test } from 'node:test';
 import { DebugClient } from '@vscode/debugadapter-testsupport';
 import type { DebugProtocol } from '@vscode/debugprotocol';
-import { examplesDir, killAll, python, repoRoot } from './helpers';
+import { examplesDir, killAll, python, repoRoot, until } from './helpers';
 
 const adapter = path.join(repoRoot, 'out', 'dap.js');
 const queueExample = path.join(examplesDir, 'queue_producer_consumer.py');
@@ -165,4 +166,46 @@ describe('debug adapter (DAP) with the real runtime', () => {
     assert.equal(await exited(), 0);
     assert.match(output, /final value \d+ \(expected 400\)/);
   });
+});
+
+describe('pausing never loses or reorders a message', () => {
+  const program = path.join(repoRoot, 'test', 'programs', 'echo_10k.py');
+  for (const method of ['fork', 'spawn']) {
+    test(`pause/continue 1000 times during a 10k-message run (${method}): the output is identical`, { timeout: 300_000 }, async () => {
+      // 2 ms between messages: the run lasts 20 s or more, long enough for 1000 pauses on a loaded machine.
+      const args = ['10000', method, '0.002'];
+      const plain = spawn(python, [program, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let plainOut = '';
+      plain.stdout.on('data', (d: Buffer) => (plainOut += d.toString()));
+      plain.stderr.on('data', (d: Buffer) => (plainOut += d.toString()));
+      const plainExit = new Promise<number | null>((resolve) => plain.on('exit', (code) => resolve(code)));
+      const threads = new Set<number>();
+      let ended = false;
+      dc.on('thread', (e: DebugProtocol.ThreadEvent) => (e.body.reason === 'started' ? threads.add(e.body.threadId) : threads.delete(e.body.threadId)));
+      const exit = exited().finally(() => (ended = true));
+      await launch(program, args, async () => {});
+      await until('the parent and the consumer', () => threads.size >= 2 || null, 30_000);
+      const pids = [...threads];
+      let cycles = 0;
+      const perProcess = new Map<number, number>();
+      const t0 = Date.now();
+      for (; cycles < 1000 && !ended; cycles++) {
+        // One process paused at a time, the other running: a user clicking Pause and Continue.
+        const pid = pids[cycles % 2];
+        const next = stopped();
+        await dc.pauseRequest({ threadId: pid });
+        const ev = await next;
+        assert.equal(ev.body.threadId, pid);
+        assert.equal(ev.body.reason, 'pause');
+        perProcess.set(pid, (perProcess.get(pid) ?? 0) + 1);
+        await dc.continueRequest({ threadId: pid });
+      }
+      const ms = Date.now() - t0;
+      assert.equal(await exit, 3);
+      assert.equal(await plainExit, 3);
+      assert.equal(cycles, 1000, 'the program ended before 1000 pauses');
+      assert.equal(output, plainOut, 'the same lines, in the same order');
+      console.log(`# ${method}: ${cycles} pause/continue cycles (${[...perProcess.values()].join(' + ')}) in ${ms} ms; ${plainOut.split('\n').length - 1} lines identical to a plain run`);
+    });
+  }
 });

@@ -422,6 +422,7 @@ export class IpcScopeDebugSession extends DebugSession {
   private onHubFrame(f: RelayFrame): void {
     switch (f.t) {
       case 'process':
+        if (f.pid === this.child?.pid) break; // the launcher (python -m ipcscope): not the user's
         if (f.connected) {
           if (!this.processes.has(f.pid)) {
             this.processes.set(f.pid, f);
