@@ -89,12 +89,18 @@ def stop_on_entry(program: str) -> None:
     """Stops the program's main module at its first line (launch with stopOnEntry)."""
     target = os.path.realpath(program)
 
-    def trace(frame, event, arg):
-        if event == "call" and frame.f_code.co_name == "<module>" and _realpath(frame.f_code.co_filename) == target:
+    def first_line(frame, event, arg):
+        if event == "line":
+            frame.f_trace = None
             sys.settrace(None)
             os.environ.pop(protocol.ENV_STOP_ON_ENTRY, None)  # children do not stop again
             _await_config()
             _stop(frame, None, "", "entry", "entry", [], {})
+        return None
+
+    def trace(frame, event, arg):
+        if event == "call" and frame.f_code.co_name == "<module>" and _realpath(frame.f_code.co_filename) == target:
+            return first_line  # stop at the module's first line, not before it starts
         return None
 
     sys.settrace(trace)
@@ -195,7 +201,8 @@ def _log_message(template: str, ns) -> str:
         out.append(template[i:j])
         code = _compile(template[j + 1:k], "eval")
         try:
-            out.append(_short(eval(code, ns)) if not isinstance(code, str) else f"<{code}>")
+            v = eval(code, ns) if not isinstance(code, str) else f"<{code}>"
+            out.append(v if isinstance(v, str) else _short(v))
         except Exception as e:
             out.append(f"<{type(e).__name__}: {e}>")
         i = k + 1

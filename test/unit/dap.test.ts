@@ -5,15 +5,17 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, afterEach, beforeEach, describe, test } from 'node:test';
 import { DebugClient } from '@vscode/debugadapter-testsupport';
 import type { DebugProtocol } from '@vscode/debugprotocol';
-import { examplesDir, killAll, python, repoRoot, until } from './helpers';
+import { descendantNamed, examplesDir, killAll, python, repoRoot, start, until } from './helpers';
 
 const adapter = path.join(repoRoot, 'out', 'dap.js');
 const queueExample = path.join(examplesDir, 'queue_producer_consumer.py');
 const raceExample = path.join(examplesDir, 'value_race.py');
+const targets = path.join(repoRoot, 'test', 'programs', 'debug_targets.py');
 
 /** The 1-based line of the first line containing text. */
 export function lineOf(file: string, text: string): number {
@@ -24,19 +26,24 @@ export function lineOf(file: string, text: string): number {
 
 let dc: DebugClient;
 let output = '';
+let consoleText = '';
+let stderrText = '';
 
 beforeEach(async () => {
   dc = new DebugClient(process.execPath, adapter, 'ipcscope', undefined, true);
   dc.defaultTimeout = 30_000;
-  output = '';
+  output = consoleText = stderrText = '';
   dc.on('output', (e: DebugProtocol.OutputEvent) => {
     if (e.body.category === 'stdout' || e.body.category === 'stderr') output += e.body.output;
+    if (e.body.category === 'console') consoleText += e.body.output;
+    if (e.body.category === 'stderr') stderrText += e.body.output;
   });
   await dc.start();
 });
 
 afterEach(async () => {
-  await dc.stop().catch(() => {});
+  // An adapter a test killed never answers disconnect.
+  await Promise.race([dc.stop().catch(() => {}), new Promise((r) => setTimeout(r, 3000))]);
 });
 after(killAll);
 
@@ -208,4 +215,129 @@ describe('pausing never loses or reorders a message', () => {
       console.log(`# ${method}: ${cycles} pause/continue cycles (${[...perProcess.values()].join(' + ')}) in ${ms} ms; ${plainOut.split('\n').length - 1} lines identical to a plain run`);
     });
   }
+});
+
+describe('debug adapter: logpoints, hit counts, function breakpoints, entry, attach', () => {
+  test('a logpoint prints without stopping; a hit count stops on the Nth hit only', { timeout: 90_000 }, async () => {
+    const putLine = lineOf(queueExample, 'q.put({"seq": i');
+    const getLine = lineOf(queueExample, 'item = q.get()');
+    await launch(queueExample, ['--items', '5', '--start-method', 'fork'], () =>
+      dc.setBreakpointsRequest({ source: { path: queueExample }, breakpoints: [{ line: putLine, logMessage: 'put seq={msg["seq"]} in {process}' }, { line: getLine, hitCondition: '3' }] }),
+    );
+    const ev = await stopped();
+    const { scopes: sc } = await scopes(ev.body.threadId!);
+    assert.equal((await variables(sc.get('Message')!.variablesReference)).get('msg')?.value, "{'seq': 2, 'text': 'item 2'}", 'the third get');
+    await dc.setBreakpointsRequest({ source: { path: queueExample }, breakpoints: [] });
+    await dc.continueRequest({ threadId: ev.body.threadId! });
+    assert.equal(await exited(), 0);
+    for (let i = 0; i < 5; i++) assert.match(consoleText, new RegExp(`put seq=${i} in producer`));
+  });
+
+  test('a function breakpoint by channel name (queue:results) and stop on entry', { timeout: 90_000 }, async () => {
+    await launch(queueExample, ['--items', '2', '--start-method', 'spawn'], () => dc.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'queue:results' }, { name: 'nonsense:x' }] }).then((r) => {
+      assert.equal(r.body.breakpoints[0].verified, true);
+      assert.equal(r.body.breakpoints[1].verified, false);
+      assert.match(r.body.breakpoints[1].message ?? '', /not a channel/);
+    }), { stopOnEntry: true });
+    const entry = await stopped();
+    assert.equal(entry.body.reason, 'entry');
+    const top = (await dc.stackTraceRequest({ threadId: entry.body.threadId! })).body.stackFrames[0];
+    assert.equal(top.source?.path, queueExample);
+    assert.equal(top.line, 1);
+    await dc.continueRequest({ threadId: entry.body.threadId! });
+    const ev = await stopped();
+    assert.equal(ev.body.reason, 'function breakpoint');
+    assert.match(ev.body.description ?? '', /queue "results"/);
+    const { scopes: sc } = await scopes(ev.body.threadId!);
+    assert.equal((await variables(sc.get('Message')!.variablesReference)).get('msg')?.value, '[0, 1]', "the consumer's results");
+    await dc.continueRequest({ threadId: ev.body.threadId! });
+    const again = await stopped();
+    assert.match(again.body.description ?? '', /after receiving on queue "results"/, 'the parent gets it: stops again');
+    await dc.continueRequest({ threadId: again.body.threadId! });
+    assert.equal(await exited(), 0);
+  });
+
+  test('attach by pid to a program run with `ipc-scope run`; detaching lets it run on', { timeout: 90_000 }, async () => {
+    const run = start(process.execPath, [path.join(repoRoot, 'out', 'cli.js'), 'run', '--', python, targets, 'wait', '60']);
+    let out = '';
+    run.stdout!.on('data', (d: string) => (out += d));
+    const programPid = await until('the program', () => descendantNamed(run.pid!, 'python') ?? descendantNamed(run.pid!, path.basename(python)), 20_000);
+    const init = dc.waitForEvent('initialized');
+    await dc.initializeRequest({ adapterID: 'ipcscope', linesStartAt1: true, columnsStartAt1: true, pathFormat: 'path' });
+    await init;
+    await dc.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'queue:*', condition: 'op == "recv"' }] });
+    await dc.configurationDoneRequest();
+    await dc.attachRequest({ pid: programPid } as DebugProtocol.AttachRequestArguments);
+    const ev = await stopped();
+    assert.match(ev.body.description ?? '', /after receiving on queue/);
+    await dc.disconnectRequest({ terminateDebuggee: false });
+    await until('the program to finish', () => (/done/.test(out) ? true : null), 30_000);
+  });
+});
+
+describe('debug adapter: bad input', () => {
+  test('breakpoints in a non-Python file, and on a line past the end, are unverified with a reason', { timeout: 60_000 }, async () => {
+    const readme = path.join(repoRoot, 'README.md');
+    let r: DebugProtocol.SetBreakpointsResponse | undefined;
+    let r2: DebugProtocol.SetBreakpointsResponse | undefined;
+    await launch(queueExample, ['--items', '1'], async () => {
+      r = await dc.setBreakpointsRequest({ source: { path: readme }, breakpoints: [{ line: 1 }] });
+      r2 = await dc.setBreakpointsRequest({ source: { path: queueExample }, breakpoints: [{ line: 99_999 }, { line: lineOf(queueExample, 'q.put({"seq": i'), hitCondition: 'sometimes' }] });
+    });
+    assert.equal(r!.body.breakpoints[0].verified, false);
+    assert.match(r!.body.breakpoints[0].message ?? '', /Python files only/);
+    assert.match(r2!.body.breakpoints[0].message ?? '', /past the end/);
+    assert.match(r2!.body.breakpoints[1].message ?? '', /hit count "sometimes" is not understood/);
+    assert.equal(await exited(), 0);
+  });
+
+  for (const [what, condition, reason] of [
+    ['does not parse', 'msg[', /SyntaxError/],
+    ['raises', 'msg["nope"] == 1', /KeyError: 'nope'/],
+  ] as const) {
+    test(`a condition that ${what} is reported and does not stop the program`, { timeout: 60_000 }, async () => {
+      const putLine = lineOf(queueExample, 'q.put({"seq": i');
+      const changed = dc.waitForEvent('breakpoint');
+      await launch(queueExample, ['--items', '3'], () => dc.setBreakpointsRequest({ source: { path: queueExample }, breakpoints: [{ line: putLine, condition }] }));
+      const ev = (await changed) as DebugProtocol.BreakpointEvent;
+      assert.equal(ev.body.breakpoint.verified, false);
+      assert.match(ev.body.breakpoint.message ?? '', reason);
+      assert.equal(await exited(), 0);
+      assert.match(output, /consumer got 3 items in order: True/);
+      assert.match(stderrText, reason);
+    });
+  }
+
+  test('a process that exits while stopped: its thread goes, the program goes on', { timeout: 60_000 }, async () => {
+    const putLine = lineOf(targets, 'q.put("hello")');
+    const gone = new Promise<number>((resolve) => dc.on('thread', (e: DebugProtocol.ThreadEvent) => e.body.reason === 'exited' && resolve(e.body.threadId)));
+    await launch(targets, ['exit'], () => dc.setBreakpointsRequest({ source: { path: targets }, breakpoints: [{ line: putLine }] }));
+    const ev = await stopped();
+    process.kill(ev.body.threadId!, 'SIGKILL');
+    assert.equal(await gone, ev.body.threadId);
+    assert.equal(await exited(), 0);
+    assert.match(output, /child exit -9/);
+    assert.match(consoleText, new RegExp(`process ${ev.body.threadId} exited while stopped`));
+  });
+
+  test('attach to a process without the runtime: a clear message', { timeout: 30_000 }, async () => {
+    const plain = start(python, ['-c', 'import time; time.sleep(30)']);
+    await dc.initializeRequest({ adapterID: 'ipcscope', linesStartAt1: true, columnsStartAt1: true, pathFormat: 'path' });
+    const err = await dc.attachRequest({ pid: plain.pid } as DebugProtocol.AttachRequestArguments).then(() => null, (e: Error) => e);
+    assert.match(String(err?.message), new RegExp(`process ${plain.pid} was not started with the IPC Scope runtime`));
+    const none = await dc.attachRequest({ pid: 999_999_999 } as DebugProtocol.AttachRequestArguments).then(() => null, (e: Error) => e);
+    assert.match(String(none?.message), /there is no process 999999999/);
+  });
+
+  test('fail-open: the adapter killed while a process is stopped, the program runs on and loses nothing', { timeout: 90_000 }, async () => {
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'ipc-scope-dap-')), 'got.txt');
+    const putLine = lineOf(targets, 'q.put({"seq": i})');
+    await launch(targets, ['file', file, '2000'], () => dc.setBreakpointsRequest({ source: { path: targets }, breakpoints: [{ line: putLine, hitCondition: '500' }] }));
+    const ev = await stopped();
+    const producer = ev.body.threadId!;
+    (dc as unknown as { _adapterProcess: { kill(sig: string): void } })._adapterProcess.kill('SIGKILL');
+    await until('the program to finish', () => (!fs.existsSync(`/proc/${producer}`) ? true : null), 60_000);
+    await until('every item written', () => (fs.readFileSync(file, 'utf8').split('\n').length - 1 === 2000 ? true : null), 30_000);
+    assert.deepEqual(fs.readFileSync(file, 'utf8').trim().split('\n').map(Number), Array.from({ length: 2000 }, (_, i) => i));
+  });
 });
