@@ -114,6 +114,8 @@ export interface DebugReply {
 export const DebugCustom = {
   /** event body: {paused: PausedProcess[]} whenever the set of stopped processes changes */
   pausedEvent: 'ipcscope.paused',
+  /** event body: {pid, program} — the adapter started the program (the launcher's pid) */
+  launchedEvent: 'ipcscope.launched',
   /** request args: {pid} — continue every stopped thread of pid (the panel's Continue) */
   continueProcess: 'ipcscope.continueProcess',
 } as const;

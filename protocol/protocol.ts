@@ -8,6 +8,8 @@
  * Bump PROTOCOL_VERSION when a shape changes incompatibly; every side checks it.
  */
 
+import type { PausedProcess } from './debug';
+
 export const PROTOCOL_VERSION = 1;
 
 /** A process is identified by pid + start time (clock ticks after boot): pids wrap. */
@@ -421,6 +423,8 @@ export type HostToWebview =
   | { type: 'delta'; delta: ProcessDelta }
   | { type: 'status'; status: StatusInfo }
   | { type: 'channels'; update: ChannelsUpdate }
+  /** Processes the debugger stopped (protocol/debug.ts), [] when none. */
+  | { type: 'paused'; paused: PausedProcess[] }
   | { type: 'error'; message: string };
 
 export type WebviewToHost =
@@ -430,4 +434,5 @@ export type WebviewToHost =
   | { type: 'watchProcess' }
   | { type: 'stopWatching' }
   | { type: 'copySnapshot' }
-  | { type: 'setScope'; scope: Scope };
+  | { type: 'setScope'; scope: Scope }
+  | { type: 'continueProcess'; pid: number };

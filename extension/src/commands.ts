@@ -2,6 +2,7 @@
 import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
 import { LspMethods, ProcessChoice, RuntimeEnvResult, Snapshot, WatchResult } from '../../protocol/protocol';
+import { debugPythonFile } from './debug';
 import { pickPythonFile, runPythonFile } from './runProgram';
 
 export interface CommandContext {
@@ -20,6 +21,29 @@ async function watch(ctx: CommandContext, pid: number, label?: string, launched 
   const r = await ctx.client.sendRequest<WatchResult>(LspMethods.watch, { pid, label, launched });
   if (!r.ok) void vscode.window.showErrorMessage(`IPC Scope: ${r.message}`);
   return r;
+}
+
+/** A quick pick of running processes, searchable by pid, name and command line. */
+async function pickProcess(ctx: CommandContext, title: string): Promise<number | undefined> {
+  const qp = vscode.window.createQuickPick<vscode.QuickPickItem & { pid: number }>();
+  qp.title = title;
+  qp.placeholder = 'Type a pid, a name or part of a command line';
+  qp.matchOnDescription = true;
+  qp.matchOnDetail = true;
+  qp.busy = true;
+  qp.show();
+  try {
+    const list = await ctx.client.sendRequest<ProcessChoice[]>(LspMethods.listProcesses, {});
+    qp.items = list.map((p) => ({ pid: p.pid, label: `${p.pid}  ${p.name}`, description: `${p.stat}  ${p.user}`, detail: p.command }));
+  } finally {
+    qp.busy = false;
+  }
+  const chosen = await new Promise<(vscode.QuickPickItem & { pid: number }) | undefined>((resolve) => {
+    qp.onDidAccept(() => resolve(qp.selectedItems[0]));
+    qp.onDidHide(() => resolve(undefined));
+  });
+  qp.dispose();
+  return chosen?.pid;
 }
 
 export const commands: Record<string, Command> = {
@@ -46,30 +70,21 @@ export const commands: Record<string, Command> = {
     }
   },
 
+  'ipcScope.debugPythonFile': (_ctx, uri?: unknown) => debugPythonFile(uri),
+
   'ipcScope.watchProcess': async (ctx, pidArg?: unknown) => {
     if (typeof pidArg === 'number') {
       if ((await watch(ctx, pidArg)).ok) await revealView();
       return;
     }
-    const qp = vscode.window.createQuickPick<vscode.QuickPickItem & { pid: number }>();
-    qp.title = 'IPC Scope: Watch Process';
-    qp.placeholder = 'Type a pid, a name or part of a command line';
-    qp.matchOnDescription = true;
-    qp.matchOnDetail = true;
-    qp.busy = true;
-    qp.show();
-    try {
-      const list = await ctx.client.sendRequest<ProcessChoice[]>(LspMethods.listProcesses, {});
-      qp.items = list.map((p) => ({ pid: p.pid, label: `${p.pid}  ${p.name}`, description: `${p.stat}  ${p.user}`, detail: p.command }));
-    } finally {
-      qp.busy = false;
-    }
-    const chosen = await new Promise<(vscode.QuickPickItem & { pid: number }) | undefined>((resolve) => {
-      qp.onDidAccept(() => resolve(qp.selectedItems[0]));
-      qp.onDidHide(() => resolve(undefined));
-    });
-    qp.dispose();
-    if (chosen && (await watch(ctx, chosen.pid)).ok) await revealView();
+    const chosen = await pickProcess(ctx, 'IPC Scope: Watch Process');
+    if (chosen !== undefined && (await watch(ctx, chosen)).ok) await revealView();
+  },
+
+  /** ${command:pickProcess} in an attach configuration: the pid, as text. */
+  'ipcScope.pickProcess': async (ctx) => {
+    const pid = await pickProcess(ctx, 'IPC Scope: Attach to Process');
+    return pid === undefined ? undefined : String(pid);
   },
 
   'ipcScope.stopWatching': (ctx) => ctx.client.sendRequest(LspMethods.stopWatching, {}),

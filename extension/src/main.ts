@@ -2,8 +2,10 @@
 import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
 import { ChannelsUpdate, LspMethods, ProcessDelta, Snapshot, StatusInfo, WebviewToHost } from '../../protocol/protocol';
+import type { PausedProcess } from '../../protocol/debug';
 import { createClient } from './client';
 import { registerCommands } from './commands';
+import { continueProcess, registerDebugger } from './debug';
 import { readConfig } from './config';
 import { ProcessTreeView } from './processTreeView';
 import { StatusBar } from './statusBar';
@@ -17,7 +19,10 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   const statusBar = new StatusBar();
   const cmdCtx = { extensionUri: context.extensionUri, client: lc, output };
 
+  // The debugger's paused processes, kept for a panel that opens (or reloads) later.
+  let paused: PausedProcess[] = [];
   const sendSnapshot = async () => {
+    view.post({ type: 'paused', paused });
     try {
       const snapshot = await lc.sendRequest<Snapshot>(LspMethods.snapshot, {});
       view.post({ type: 'reset', snapshot });
@@ -49,6 +54,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
         case 'copySnapshot':
           void vscode.commands.executeCommand('ipcScope.copySnapshot');
           break;
+        case 'continueProcess':
+          void continueProcess(m.pid);
+          break;
         case 'setScope':
           void vscode.workspace.getConfiguration('ipcScope').update('scope', m.scope, vscode.ConfigurationTarget.Global);
           break;
@@ -61,6 +69,18 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     statusBar,
     vscode.window.registerWebviewViewProvider(ProcessTreeView.viewId, view),
     ...registerCommands(cmdCtx),
+    ...registerDebugger(context, {
+      client: lc,
+      output,
+      onPaused: (now) => {
+        paused = now;
+        view.post({ type: 'paused', paused });
+      },
+      onLaunched: (pid, label) => {
+        void lc.sendRequest(LspMethods.watch, { pid, label, launched: true });
+        void vscode.commands.executeCommand('ipcScope.processTree.focus');
+      },
+    }),
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (e.affectsConfiguration('ipcScope')) void lc.sendNotification(LspMethods.configure, readConfig());
     }),

@@ -4,6 +4,7 @@ import { ChannelsView } from './channels';
 import { renderDetails } from './details';
 import { renderLegend } from './legend';
 import { ClientModel } from './model';
+import { PausedView } from './paused';
 import { ProcessTree } from './tree';
 import { button, dropdown, registerToolkit, spinner, textField } from './toolkit';
 
@@ -159,6 +160,8 @@ channels.className = 'channels';
 channels.setAttribute('aria-label', 'Channels');
 const channelsView = new ChannelsView(channels);
 
+const pausedView = new PausedView((pid) => post({ type: 'continueProcess', pid }));
+
 const endedBox = document.createElement('details');
 endedBox.className = 'ended';
 endedBox.hidden = true;
@@ -166,7 +169,7 @@ const endedSummary = document.createElement('summary');
 const endedList = document.createElement('ul');
 endedBox.append(endedSummary, endedList);
 
-root.append(header, toolbar, banner, loading, empty, noMatch, tree.element, sash, details, channels, endedBox, renderLegend());
+root.append(header, pausedView.element, toolbar, banner, loading, empty, noMatch, tree.element, sash, details, channels, endedBox, renderLegend());
 
 function applyDetailsHeight(): void {
   if (detailsHeight === undefined) details.style.removeProperty('height');
@@ -358,6 +361,9 @@ function apply(msg: HostToWebview): void {
       channelsView.apply(msg.update);
       showDetails(); // the selected process may hold new channels
       root.classList.toggle('has-channels', !channels.hidden);
+      break;
+    case 'paused':
+      pausedView.update(msg.paused);
       break;
     case 'error':
       banner.textContent = msg.message;

@@ -150,8 +150,9 @@ export class IpcScopeDebugSession extends DebugSession {
     try {
       let hub = args.hub;
       if (!hub) {
-        if (!args.pid) throw new Error('attach needs "pid": a process of a program running with the IPC Scope runtime');
-        const found = hubOfProcess(args.pid);
+        const pid = Number(args.pid);
+        if (!pid) throw new Error('attach needs "pid": a process of a program running with the IPC Scope runtime');
+        const found = hubOfProcess(pid);
         if (typeof found === 'string') throw new Error(found);
         hub = found;
       }
@@ -220,6 +221,7 @@ export class IpcScopeDebugSession extends DebugSession {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.child = child;
+    if (child.pid) this.sendEvent(new Event(DebugCustom.launchedEvent, { pid: child.pid, program }));
     child.stdout!.on('data', (d: Buffer) => this.sendEvent(new OutputEvent(d.toString('utf8'), 'stdout')));
     child.stderr!.on('data', (d: Buffer) => this.sendEvent(new OutputEvent(d.toString('utf8'), 'stderr')));
     child.on('error', (e) => {
@@ -708,12 +710,13 @@ function describeStop(info: DebugStopInfo, ch: string, name: string | undefined,
   switch (info.op) {
     case 'entry':
       return 'Stopped on entry';
+    // Short: VS Code shows it as the thread's state in the Call Stack; the message is the event's text.
     case 'send':
-      return `Paused before sending on ${channel}: ${info.msg}`;
+      return `Paused before sending on ${channel}`;
     case 'recv':
-      return `Paused after receiving on ${channel}: ${info.msg}`;
+      return `Paused after receiving on ${channel}`;
     case 'write':
-      return `Paused before writing ${info.msg} to ${channel}`;
+      return `Paused before writing ${channel}`;
     case 'change':
       return `${channel}[${info.index ?? 0}] changed: ${String(info.old)} → ${String(info.new)}`;
     default:

@@ -31,6 +31,7 @@ export async function openVsCode({ folder = join(root, 'examples'), settings = {
     args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
   });
   const page = await browser.newPage({ viewport: { width: 1500, height: 950 } });
+  page.setDefaultNavigationTimeout(120_000); // a loaded machine takes its time to load the workbench
   return {
     server,
     browser,
