@@ -33,6 +33,8 @@ export const RuntimeEnv = {
   debug: 'IPCSCOPE_DEBUG',
   /** Path of the program whose first line stops (launch with stopOnEntry). */
   stopOnEntry: 'IPCSCOPE_STOP_ON_ENTRY',
+  /** multiprocessing start method the program gets by default (launch configuration's startMethod). */
+  startMethod: 'IPCSCOPE_START_METHOD',
 } as const;
 
 export const FrameTypes = {

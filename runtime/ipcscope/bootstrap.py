@@ -41,6 +41,9 @@ def install():
         when_imported("multiprocessing.pool", lambda: _lazy("pool", t))  # Pool
         atexit.register(t.flush)
         _transport = t
+        method = os.environ.get(protocol.ENV_START_METHOD)
+        if method:
+            when_imported("multiprocessing.context", lambda: _default_start_method(method))
         entry = os.environ.get(protocol.ENV_STOP_ON_ENTRY)
         if entry and os.environ.get(protocol.ENV_DEBUG):
             debug.stop_on_entry(entry)
@@ -59,3 +62,20 @@ def _lazy(hooks: str, arg, function: str = "install") -> None:
         pass
     finally:
         sys.dont_write_bytecode = dont_write
+
+
+def _default_start_method(method: str) -> None:
+    """The start method a debug launch configuration chose becomes the program's default. A later
+    set_start_method() of the program's own is ignored (force=True, as spawned children use, is not)."""
+    from multiprocessing import context
+
+    default = context._default_context
+    if default._actual_context is None:
+        default._actual_context = default.get_context(method)
+    original = default.set_start_method
+
+    def set_start_method(m, force=False):
+        if force:
+            original(m, force)
+
+    default.set_start_method = set_start_method  # copied into multiprocessing's namespace as it loads

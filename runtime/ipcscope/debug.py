@@ -31,6 +31,7 @@ _recv = []
 _channels = []  # [(bp, kind prefixes, glob)]
 _data = {}  # (channel, index) -> [bp]
 _names = {}  # channel id -> the user's name for it (from the hub)
+_channel_hits = {}  # channel id -> the channel breakpoints that match it
 _compiled = {}  # source -> code, or the SyntaxError text
 _reported = set()  # breakpoint ids whose condition error was reported
 _real = {}  # co_filename -> realpath
@@ -124,9 +125,10 @@ def gate(op: str, ch: str, msg, loc, extra=None) -> None:
         elif op == "recv":
             hits.extend(_recv)
         if _channels and op in ("send", "recv"):
-            for bp, prefixes, glob in _channels:
-                if _channel_matches(ch, prefixes, glob):
-                    hits.append(bp)
+            matching = _channel_hits.get(ch)
+            if matching is None:  # decided once per channel (until the breakpoints or names change)
+                matching = _channel_hits[ch] = [bp for bp, prefixes, glob in _channels if _channel_matches(ch, prefixes, glob)]
+            hits.extend(matching)
         if op == "change" and _data:
             hits.extend(_data.get((ch, (extra or {}).get("index", 0)), ()))
         if not hits and not _pause:
@@ -307,6 +309,7 @@ def _configure(c: dict) -> None:
     for bp in c.get("data") or ():
         data.setdefault((bp["ch"], bp.get("index", 0)), []).append(bp)
     _names = dict(c.get("names") or {})
+    _channel_hits.clear()
     _lines, _send, _recv, _channels, _data = lines, list(c.get("send") or ()), list(c.get("recv") or ()), channels, data
     _reported.clear()
     _config = c

@@ -21,6 +21,7 @@ ENV_RUNTIME_DIR = "IPCSCOPE_RUNTIME_DIR"
 ENV_STATUS_FD = "IPCSCOPE_STATUS_FD"
 ENV_DEBUG = "IPCSCOPE_DEBUG"
 ENV_STOP_ON_ENTRY = "IPCSCOPE_STOP_ON_ENTRY"
+ENV_START_METHOD = "IPCSCOPE_START_METHOD"
 
 FRAME_HELLO = "hello"
 FRAME_WELCOME = "welcome"
@@ -80,7 +81,7 @@ def describe() -> dict:
         "SAMPLE_MS": SAMPLE_MS,
         "EVENT_FIELDS": EVENT_FIELDS,
         "RuntimeEnv": {"hub": ENV_HUB, "token": ENV_TOKEN, "runtimeDir": ENV_RUNTIME_DIR, "statusFd": ENV_STATUS_FD,
-                       "debug": ENV_DEBUG, "stopOnEntry": ENV_STOP_ON_ENTRY},
+                       "debug": ENV_DEBUG, "stopOnEntry": ENV_STOP_ON_ENTRY, "startMethod": ENV_START_METHOD},
         "DEBUG_TAG": DEBUG_TAG,
         "RuntimeCommands": {"config": CMD_CONFIG, "resume": CMD_RESUME, "pause": CMD_PAUSE, "variables": CMD_VARIABLES, "evaluate": CMD_EVALUATE},
         "FrameTypes": {"hello": FRAME_HELLO, "welcome": FRAME_WELCOME, "error": FRAME_ERROR, "events": FRAME_EVENTS},

@@ -54,7 +54,7 @@ async function spawnSleepers(n: number): Promise<ChildProcess> {
 
 const PS_ARGS = ['-eo', 'pid=,ppid=,pgid=,sid=,tty=,stat=,ni=,nlwp=,rss=,vsz=,%cpu=,lstart=,wchan:32=,args='];
 
-/** `npm run bench -- --only runtime` (or snapshot, ingest, panel) runs one part. */
+/** `npm run bench -- --only runtime` (or snapshot, ingest, panel, debug) runs one part. */
 const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : null;
 const part = (name: string) => !only || only === name;
 
@@ -76,6 +76,15 @@ async function main(): Promise<void> {
     for (const line of await benchIngest()) console.log(line);
   }
   if (part('panel')) await benchPanel();
+  if (part('debug')) {
+    console.log('\n## Debugger: stop latency, and throughput with breakpoints set but not hit (interleaved, medians)');
+    try {
+      const { benchDebug } = await import('./debugBench');
+      for (const line of await benchDebug({ stops: 30, messages: Number(process.env.BENCH_MESSAGES ?? 100_000), rounds: Number(process.env.BENCH_RUNTIME_ROUNDS ?? 5) })) console.log(line);
+    } catch (e) {
+      console.log(`debugger benchmark could not run: ${(e as Error).message}`);
+    }
+  }
 }
 
 async function benchSnapshot(): Promise<void> {

@@ -3,6 +3,7 @@
     debug_targets.py exit          a child puts one item; the parent joins it and prints its exit code
     debug_targets.py file PATH N   a producer puts N items, a consumer appends each to PATH (no stdout)
     debug_targets.py wait N        a producer puts N items one every 50 ms (a long run to attach to)
+    debug_targets.py method        prints the default start method, and a child's
 """
 import multiprocessing as mp
 import sys
@@ -31,9 +32,21 @@ def consume_to_file(q, path):
             f.flush()
 
 
+def report_method(q):
+    q.put(mp.get_start_method())
+
+
 def main():
-    ctx = mp.get_context("fork")
     mode = sys.argv[1]
+    if mode == "method":
+        mp.set_start_method("forkserver")  # the launch configuration's choice stands over this
+        q = mp.Queue()
+        p = mp.Process(target=report_method, args=(q,))
+        p.start()
+        print(f"parent {mp.get_start_method()} child {q.get()}", flush=True)
+        p.join()
+        return
+    ctx = mp.get_context("fork")
     q = ctx.Queue()
     if mode == "exit":
         p = ctx.Process(target=put_one, args=(q,), name="putter")

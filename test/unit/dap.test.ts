@@ -275,6 +275,14 @@ describe('debug adapter: logpoints, hit counts, function breakpoints, entry, att
   });
 });
 
+describe('debug adapter: launch options', () => {
+  test('startMethod makes the program and its children use that start method', { timeout: 60_000 }, async () => {
+    await launch(targets, ['method'], async () => {}, { startMethod: 'spawn' });
+    assert.equal(await exited(), 0);
+    assert.match(output, /parent spawn child spawn/);
+  });
+});
+
 describe('debug adapter: bad input', () => {
   test('breakpoints in a non-Python file, and on a line past the end, are unverified with a reason', { timeout: 60_000 }, async () => {
     const readme = path.join(repoRoot, 'README.md');

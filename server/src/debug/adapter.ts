@@ -212,7 +212,7 @@ export class IpcScopeDebugSession extends DebugSession {
     const env: NodeJS.ProcessEnv = runtimeEnv(hub, { ...process.env, ...(args.env ?? {}) });
     env[RuntimeEnv.debug] = '1';
     if (args.stopOnEntry) env[RuntimeEnv.stopOnEntry] = program;
-    if (args.startMethod) env.IPCSCOPE_START_METHOD = args.startMethod;
+    if (args.startMethod) env[RuntimeEnv.startMethod] = args.startMethod;
     const python = args.python || 'python3';
     const child = spawn(python, ['-m', 'ipcscope', program, ...(args.args ?? [])], {
       cwd: args.cwd ?? path.dirname(program),
