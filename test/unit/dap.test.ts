@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { after, afterEach, beforeEach, describe, test } from 'node:test';
 import { DebugClient } from '@vscode/debugadapter-testsupport';
 import type { DebugProtocol } from '@vscode/debugprotocol';
-import { descendantNamed, examplesDir, killAll, python, repoRoot, start, until } from './helpers';
+import { descendantNamed, examplesDir, killAll, procState, python, repoRoot, start, until } from './helpers';
 
 const adapter = path.join(repoRoot, 'out', 'dap.js');
 const queueExample = path.join(examplesDir, 'queue_producer_consumer.py');
@@ -272,6 +272,51 @@ describe('debug adapter: logpoints, hit counts, function breakpoints, entry, att
     assert.match(ev.body.description ?? '', /after receiving on queue/);
     await dc.disconnectRequest({ terminateDebuggee: false });
     await until('the program to finish', () => (/done/.test(out) ? true : null), 30_000);
+  });
+});
+
+describe('debug adapter: step, stop all, terminate', () => {
+  test('step runs the process to its next send or receive', { timeout: 60_000 }, async () => {
+    const putLine = lineOf(queueExample, 'q.put({"seq": i');
+    await launch(queueExample, ['--items', '3', '--start-method', 'fork'], () => dc.setBreakpointsRequest({ source: { path: queueExample }, breakpoints: [{ line: putLine }] }));
+    const first = await stopped();
+    await dc.setBreakpointsRequest({ source: { path: queueExample }, breakpoints: [] });
+    const next = stopped();
+    await dc.nextRequest({ threadId: first.body.threadId! });
+    const step = await next;
+    assert.equal(step.body.reason, 'step');
+    assert.equal(step.body.threadId, first.body.threadId);
+    assert.equal(step.body.text, "{'seq': 1, 'text': 'item 1'}", 'the next put of the same process');
+    await dc.continueRequest({ threadId: step.body.threadId! });
+    assert.equal(await exited(), 0);
+  });
+
+  test('stopAll: when one process stops, the others stop at their next send or receive', { timeout: 60_000 }, async () => {
+    const program = path.join(repoRoot, 'test', 'programs', 'echo_10k.py');
+    const putLine = lineOf(program, 'q.put({"seq": i');
+    const stops: DebugProtocol.StoppedEvent[] = [];
+    dc.on('stopped', (e: DebugProtocol.StoppedEvent) => stops.push(e));
+    // The consumer prints every line, so it lags behind the producer: it has messages to receive.
+    await launch(program, ['2000', 'fork'], () => dc.setBreakpointsRequest({ source: { path: program }, breakpoints: [{ line: putLine, hitCondition: '500' }] }), { stopAll: true });
+    await until('both processes stopped', () => (new Set(stops.map((e) => e.body.threadId)).size >= 2 ? true : null), 30_000);
+    assert.equal(stops[0].body.reason, 'breakpoint');
+    assert.equal(stops[1].body.reason, 'pause');
+    await dc.setBreakpointsRequest({ source: { path: program }, breakpoints: [] });
+    await dc.continueRequest({ threadId: stops[0].body.threadId! }); // stopAll: continues every process
+    assert.equal(await exited(), 3);
+    assert.match(output, /done 0/);
+  });
+
+  test('terminate stops the whole tree, stopped processes included', { timeout: 60_000 }, async () => {
+    const putLine = lineOf(queueExample, 'q.put({"seq": i');
+    await launch(queueExample, ['--items', '3', '--start-method', 'fork'], () => dc.setBreakpointsRequest({ source: { path: queueExample }, breakpoints: [{ line: putLine }] }));
+    const ev = await stopped();
+    const pids = (await dc.threadsRequest()).body.threads.map((t) => t.id);
+    assert.ok(pids.includes(ev.body.threadId!));
+    const terminated = dc.waitForEvent('terminated');
+    await dc.terminateRequest();
+    await terminated;
+    await until('every process gone', () => (pids.every((p) => !fs.existsSync(`/proc/${p}`) || /^Z/.test(procState(p) ?? 'Z')) ? true : null), 20_000);
   });
 });
 

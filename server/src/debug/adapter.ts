@@ -81,6 +81,7 @@ export class IpcScopeDebugSession extends DebugSession {
   private launched = false;
   private stopAll = false;
   private terminated = false;
+  private pauseExplained = false;
   private configDone!: () => void;
   private readonly configured = new Promise<void>((resolve) => (this.configDone = resolve));
   private readonly processes = new Map<number, RelayProcess>();
@@ -488,7 +489,8 @@ export class IpcScopeDebugSession extends DebugSession {
     event.body.description = describeStop(info, f.ch, this.names[f.ch], state?.label);
     event.body.text = info.msg;
     if (stopIds.length) event.body.hitBreakpointIds = stopIds;
-    event.body.allThreadsStopped = this.stopAll;
+    // Others stop at their own next send or receive (each with its own event): never claim all did.
+    event.body.allThreadsStopped = false;
     this.sendEvent(event);
     if (this.stopAll) for (const pid of this.processes.keys()) if (pid !== f.pid && !this.stops.has(pid)) this.hub?.send({ t: 'pause', pid });
     this.sendPaused();
@@ -569,6 +571,10 @@ export class IpcScopeDebugSession extends DebugSession {
   protected pauseRequest(response: DebugProtocol.PauseResponse, args: DebugProtocol.PauseArguments): void {
     // A process stops at its next send or receive: never inside multiprocessing's locks.
     this.hub?.send({ t: 'pause', pid: this.stopAll ? 0 : args.threadId });
+    if (!this.pauseExplained) {
+      this.pauseExplained = true;
+      this.sendEvent(new OutputEvent('IPC Scope: a paused process stops at its next send or receive (one waiting in get() or recv() stops once its message arrives).\n', 'console'));
+    }
     this.sendResponse(response);
   }
 
