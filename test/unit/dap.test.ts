@@ -292,19 +292,19 @@ describe('debug adapter: step, stop all, terminate', () => {
   });
 
   test('stopAll: when one process stops, the others stop at their next send or receive', { timeout: 60_000 }, async () => {
-    const program = path.join(repoRoot, 'test', 'programs', 'echo_10k.py');
-    const putLine = lineOf(program, 'q.put({"seq": i');
+    // The consumer stops on its 5th get; the producer, which puts every 50 ms, stops at its next put.
+    const getLine = lineOf(targets, 'item = q.get()');
     const stops: DebugProtocol.StoppedEvent[] = [];
     dc.on('stopped', (e: DebugProtocol.StoppedEvent) => stops.push(e));
-    // The consumer prints every line, so it lags behind the producer: it has messages to receive.
-    await launch(program, ['2000', 'fork'], () => dc.setBreakpointsRequest({ source: { path: program }, breakpoints: [{ line: putLine, hitCondition: '500' }] }), { stopAll: true });
+    await launch(targets, ['wait', '40'], () => dc.setBreakpointsRequest({ source: { path: targets }, breakpoints: [{ line: getLine, hitCondition: '5' }] }), { stopAll: true });
     await until('both processes stopped', () => (new Set(stops.map((e) => e.body.threadId)).size >= 2 ? true : null), 30_000);
     assert.equal(stops[0].body.reason, 'breakpoint');
     assert.equal(stops[1].body.reason, 'pause');
-    await dc.setBreakpointsRequest({ source: { path: program }, breakpoints: [] });
+    assert.match(stops[1].body.description ?? '', /before sending on queue/);
+    await dc.setBreakpointsRequest({ source: { path: targets }, breakpoints: [] });
     await dc.continueRequest({ threadId: stops[0].body.threadId! }); // stopAll: continues every process
-    assert.equal(await exited(), 3);
-    assert.match(output, /done 0/);
+    assert.equal(await exited(), 0);
+    assert.match(output, /done/);
   });
 
   test('terminate stops the whole tree, stopped processes included', { timeout: 60_000 }, async () => {
