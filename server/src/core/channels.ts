@@ -232,6 +232,10 @@ interface Base {
   activityAtLastRate: number;
 }
 
+const RAW_PV = Symbol('preview, base64, not decoded yet');
+const RAW_PICKLE = Symbol('preview is a pickle');
+type RawMessage = MessageInfo & { [RAW_PV]: string; [RAW_PICKLE]: boolean };
+
 interface Msg {
   m: MessageInfo;
   /** The end it was written into or read from: the channel id, or "<id>|<pid>" for sockets. */
@@ -369,8 +373,6 @@ export class ChannelModel {
   private readonly confirmed = new Set<string>();
   /** Queue id → its pool's id and role, for queues announced by pool.new. */
   private readonly poolQueues = new Map<string, { pool: string; label: string }>();
-  /** Payloads of messages not decoded yet. */
-  private readonly raw = new WeakMap<MessageInfo, { pv: string; pf: string }>();
   private timeline: Msg[] = [];
   private timelineDirty = false;
   /** Ids sent in the last update. */
@@ -527,8 +529,9 @@ export class ChannelModel {
     const size = Number.isFinite(e.size) && e.size >= 0 ? e.size : -1;
     const pvText = typeof e.pv === 'string' ? e.pv : '';
     // Decoded only if it is still shown when an update is made (most messages of a busy channel are not).
-    const m: MessageInfo = { id: this.nextId++, ch: info.id, ts, pid, op: op.op, write: op.write, preview: '', size, truncated: false, loc, seq: 0, link: null };
-    if (pvText) this.raw.set(m, { pv: pvText, pf: e.pf === 'pickle' ? 'pickle' : 'bytes' });
+    // The undecoded preview rides on the message under symbol keys: JSON (LSP) never sends them, and
+    // unlike a WeakMap entry per message they cost the garbage collector nothing extra.
+    const m: RawMessage = { id: this.nextId++, ch: info.id, ts, pid, op: op.op, write: op.write, preview: '', size, truncated: false, loc, seq: 0, link: null, [RAW_PV]: pvText, [RAW_PICKLE]: e.pf === 'pickle' };
     if (c.conn && !info.label && info.written + info.read <= 4) this.decoded(m);
     const end = info.kind === 'socket' ? `${info.id}|${pid}` : info.id;
     const stream = !c.conn && info.kind !== 'queue';
@@ -621,14 +624,15 @@ export class ChannelModel {
   }
 
   /** The message with its preview decoded (done once, when it is first sent). */
-  private decoded(m: MessageInfo): MessageInfo {
-    const r = this.raw.get(m);
-    if (r) {
-      this.raw.delete(m);
+  private decoded(message: MessageInfo): MessageInfo {
+    const m = message as RawMessage;
+    const pv = m[RAW_PV];
+    if (pv) {
+      m[RAW_PV] = '';
       try {
-        const bytes = Buffer.from(r.pv, 'base64');
+        const bytes = Buffer.from(pv, 'base64');
         if (bytes.length) {
-          const p = decodePreview(bytes, r.pf, m.size);
+          const p = decodePreview(bytes, m[RAW_PICKLE] ? 'pickle' : 'bytes', m.size);
           m.preview = cut(p.text, 2048);
           m.truncated = p.truncated;
         }
