@@ -51,7 +51,8 @@ export interface DebuggerConfig {
 
 /** Debugger -> hub. */
 export type DebuggerFrame =
-  | { t: 'hello'; v: number; token: string; role: 'debugger' }
+  /** session: the IPCSCOPE_DEBUG value of the program it launched (it then sees only that program); none for attach (every process of the hub). */
+  | { t: 'hello'; v: number; token: string; role: 'debugger'; session?: string }
   | { t: 'config'; config: Omit<DebuggerConfig, 'debugger'> }
   | { t: 'resume'; pid: number; stop: number; how?: 'continue' | 'step' }
   | { t: 'pause'; pid: number }

@@ -179,6 +179,8 @@ export interface HelloFrame {
   start: number;
   argv: string[];
   python: string;
+  /** IPCSCOPE_DEBUG of the process: the debug session that launched it, "" when none. */
+  debug?: string;
 }
 
 export interface RuntimeEvent {

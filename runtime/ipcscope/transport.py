@@ -155,7 +155,8 @@ class Transport:
         s.settimeout(2.0)
         s.connect(self.path)
         hello = {"t": protocol.FRAME_HELLO, "v": protocol.RUNTIME_PROTOCOL_VERSION, "token": self.token, "pid": os.getpid(),
-                 "ppid": os.getppid(), "start": _start_ticks(), "argv": list(sys.argv), "python": sys.version.split()[0]}
+                 "ppid": os.getppid(), "start": _start_ticks(), "argv": list(sys.argv), "python": sys.version.split()[0],
+                 "debug": os.environ.get(protocol.ENV_DEBUG, "")}
         body = _json(hello).encode("utf-8", "replace")
         s.sendall(struct.pack(">I", len(body)) + body)
         head = _recv_exact(s, 4)
@@ -205,6 +206,9 @@ class Transport:
             self.dead = True
             self.idle = True
             self.buf.clear()
+            from . import debug
+
+            debug.release_all()  # nobody waits for breakpoints that cannot come
 
     def _send_batch(self) -> None:
         """Up to BATCH events (and BATCH_BYTES of previews) as one binary frame. The buffered tuples

@@ -18,9 +18,33 @@ const adapter = path.resolve(__dirname, 'dap.js');
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const lineOf = (file: string, text: string) => fs.readFileSync(file, 'utf8').split('\n').findIndex((l) => l.includes(text)) + 1;
 
-async function session(program: string, args: string[], setup: (dc: DebugClient) => Promise<unknown>, during: (dc: DebugClient) => Promise<void> = async () => {}): Promise<string> {
+/** Stopped events in order, from a listener set before launch (a stop can come before launch resolves). */
+class Stops {
+  private readonly queue: { ev: DebugProtocol.StoppedEvent; at: number }[] = [];
+  private waiting: ((s: { ev: DebugProtocol.StoppedEvent; at: number }) => void) | null = null;
+
+  constructor(dc: DebugClient) {
+    dc.on('stopped', (ev: DebugProtocol.StoppedEvent) => {
+      const s = { ev, at: Number(process.hrtime.bigint()) };
+      if (this.waiting) {
+        const w = this.waiting;
+        this.waiting = null;
+        w(s);
+      } else this.queue.push(s);
+    });
+  }
+
+  next(): Promise<{ ev: DebugProtocol.StoppedEvent; at: number }> {
+    const s = this.queue.shift();
+    if (s) return Promise.resolve(s);
+    return new Promise((resolve) => (this.waiting = resolve));
+  }
+}
+
+async function session(program: string, args: string[], setup: (dc: DebugClient) => Promise<unknown>, during: (dc: DebugClient, stops: Stops) => Promise<void> = async () => {}): Promise<string> {
   const dc = new DebugClient(process.execPath, adapter, 'ipcscope', undefined, true);
   dc.defaultTimeout = 60_000;
+  const stops = new Stops(dc);
   let out = '';
   dc.on('output', (e: DebugProtocol.OutputEvent) => {
     if (e.body.category === 'stdout') out += e.body.output;
@@ -35,7 +59,7 @@ async function session(program: string, args: string[], setup: (dc: DebugClient)
       await setup(dc);
       await dc.configurationDoneRequest();
     })(), dc.launchRequest({ program, args, python } as DebugProtocol.LaunchRequestArguments)]);
-    await during(dc);
+    await during(dc, stops);
     await exited;
     return out.trim();
   } finally {
@@ -59,10 +83,9 @@ export async function benchDebug(opts: { stops: number; messages: number; rounds
   const latencyProgram = path.join(here, 'stop_latency.py');
   const stopLine = lineOf(latencyProgram, '# STOP HERE');
   const latencies: number[] = [];
-  await session(latencyProgram, [String(opts.stops)], (dc) => dc.setBreakpointsRequest({ source: { path: latencyProgram }, breakpoints: [{ line: stopLine }] }), async (dc) => {
+  await session(latencyProgram, [String(opts.stops)], (dc) => dc.setBreakpointsRequest({ source: { path: latencyProgram }, breakpoints: [{ line: stopLine }] }), async (dc, stops) => {
     for (let i = 0; i < opts.stops; i++) {
-      const ev = (await dc.waitForEvent('stopped')) as DebugProtocol.StoppedEvent;
-      const at = Number(process.hrtime.bigint());
+      const { ev, at } = await stops.next();
       latencies.push((at - Number(ev.body.text)) / 1e6);
       await dc.continueRequest({ threadId: ev.body.threadId! });
     }

@@ -10,6 +10,8 @@ import * as path from 'node:path';
 import { after, afterEach, beforeEach, describe, test } from 'node:test';
 import { DebugClient } from '@vscode/debugadapter-testsupport';
 import type { DebugProtocol } from '@vscode/debugprotocol';
+import { runtimeEnv } from '../../server/src/hub/env';
+import { Hub } from '../../server/src/hub/hub';
 import { descendantNamed, examplesDir, killAll, procState, python, repoRoot, start, until } from './helpers';
 
 const adapter = path.join(repoRoot, 'out', 'dap.js');
@@ -317,6 +319,32 @@ describe('debug adapter: step, stop all, terminate', () => {
     await dc.terminateRequest();
     await terminated;
     await until('every process gone', () => (pids.every((p) => !fs.existsSync(`/proc/${p}`) || /^Z/.test(procState(p) ?? 'Z')) ? true : null), 20_000);
+  });
+});
+
+describe('debug adapter: a shared hub (as the language server\'s)', () => {
+  test('a launched program is debugged; another program on the same hub is not stopped', { timeout: 90_000 }, async () => {
+    const hub = new Hub();
+    await hub.start();
+    try {
+      const putLine = lineOf(queueExample, 'q.put({"seq": i');
+      // Another program reporting to the same hub, not launched by this debug session.
+      const other = start(python, [queueExample, '--items', '5', '--consumer-pause', '0.2'], { env: runtimeEnv(hub, process.env) as Record<string, string> });
+      let otherOut = '';
+      other.stdout!.on('data', (d: string) => (otherOut += d));
+      const otherExit = new Promise<number | null>((resolve) => other.on('exit', (code) => resolve(code)));
+      await launch(queueExample, ['--items', '3'], () => dc.setBreakpointsRequest({ source: { path: queueExample }, breakpoints: [{ line: putLine }] }), { hub: { path: hub.socketPath, token: hub.token } });
+      const ev = await stopped();
+      const threads = (await dc.threadsRequest()).body.threads.map((t) => t.id);
+      assert.ok(!threads.includes(other.pid!), 'the other program is not a thread of this session');
+      assert.equal(await otherExit, 0, 'the other program ran through the breakpoint line without stopping');
+      assert.match(otherOut, /consumer got 5 items in order: True/);
+      await dc.setBreakpointsRequest({ source: { path: queueExample }, breakpoints: [] });
+      await dc.continueRequest({ threadId: ev.body.threadId! });
+      assert.equal(await exited(), 0);
+    } finally {
+      await hub.stop();
+    }
   });
 });
 

@@ -7,6 +7,7 @@
  * (so the panel sees the run), else a hub of its own (standalone: `ipc-scope dap`).
  */
 import { ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import {
@@ -81,6 +82,8 @@ export class IpcScopeDebugSession extends DebugSession {
   private launched = false;
   private stopAll = false;
   private terminated = false;
+  /** IPCSCOPE_DEBUG of the program this session launches: the hub shows this session that program only. */
+  private readonly session = randomBytes(8).toString('hex');
   private pauseExplained = false;
   private configDone!: () => void;
   private readonly configured = new Promise<void>((resolve) => (this.configDone = resolve));
@@ -136,7 +139,7 @@ export class IpcScopeDebugSession extends DebugSession {
       if (!fs.existsSync(program)) throw new Error(`cannot run ${program}: no such file`);
       this.stopAll = !!args.stopAll;
       const hub = args.hub ?? (await this.startOwnHub());
-      await this.connectHub(hub);
+      await this.connectHub(hub, this.session);
       this.launched = true;
       this.sendResponse(response);
       // Breakpoints first (configurationDone), then the program: its first put already sees them.
@@ -197,9 +200,9 @@ export class IpcScopeDebugSession extends DebugSession {
     return { path: hub.socketPath, token: hub.token };
   }
 
-  private async connectHub(address: HubAddress): Promise<void> {
+  private async connectHub(address: HubAddress, session?: string): Promise<void> {
     const hub = new HubDebugger();
-    const welcome = await hub.connect(address);
+    const welcome = await hub.connect(address, session);
     this.hub = hub;
     hub.on('frame', (f: RelayFrame) => this.onHubFrame(f));
     hub.on('close', () => {
@@ -211,7 +214,7 @@ export class IpcScopeDebugSession extends DebugSession {
 
   private startProgram(program: string, args: LaunchArguments, hub: HubAddress): void {
     const env: NodeJS.ProcessEnv = runtimeEnv(hub, { ...process.env, ...(args.env ?? {}) });
-    env[RuntimeEnv.debug] = '1';
+    env[RuntimeEnv.debug] = this.session;
     if (args.stopOnEntry) env[RuntimeEnv.stopOnEntry] = program;
     if (args.startMethod) env[RuntimeEnv.startMethod] = args.startMethod;
     const python = args.python || 'python3';

@@ -16,13 +16,13 @@ export class HubDebugger extends EventEmitter {
   private nextReq = 1;
   private readonly waiting = new Map<number, (frame: RelayFrame) => void>();
 
-  /** Connects and resolves with the hub's welcome. */
-  connect(hub: HubAddress): Promise<Extract<RelayFrame, { t: 'welcome' }>> {
+  /** Connects and resolves with the hub's welcome. With a session, only the program launched with it is debugged. */
+  connect(hub: HubAddress, session?: string): Promise<Extract<RelayFrame, { t: 'welcome' }>> {
     return new Promise((resolve, reject) => {
       const socket = net.connect(hub.path);
       const reader = new FrameReader(MAX_FRAME_BYTES * 16);
       let welcomed = false;
-      socket.once('connect', () => socket.write(encodeFrame({ t: 'hello', v: RUNTIME_PROTOCOL_VERSION, token: hub.token, role: 'debugger' } satisfies DebuggerFrame)));
+      socket.once('connect', () => socket.write(encodeFrame({ t: 'hello', v: RUNTIME_PROTOCOL_VERSION, token: hub.token, role: 'debugger', session } satisfies DebuggerFrame)));
       socket.on('data', (chunk: Buffer) => {
         let frames: unknown[];
         try {

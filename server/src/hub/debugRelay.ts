@@ -4,6 +4,9 @@
  * marshal frames) and passes the runtimes' debug events back (JSON frames). It remembers which
  * processes are stopped, for the panel. When the last debugger leaves, every runtime is told there
  * is none: gates disarm and stopped threads resume (fail-open).
+ *
+ * A debugger that launched its program names its session (the program's IPCSCOPE_DEBUG): it then
+ * debugs that program only, not others that report to the same hub. An attaching one debugs all.
  */
 import { EventEmitter } from 'node:events';
 import type * as net from 'node:net';
@@ -17,7 +20,8 @@ import type { HubClient, HubEvent } from './hub';
 const NO_DEBUGGER: DebuggerConfig = { debugger: false };
 
 export class DebugRelay extends EventEmitter {
-  private readonly debuggers = new Set<net.Socket>();
+  /** Debugger sockets, with the session they debug (undefined: every process). */
+  private readonly debuggers = new Map<net.Socket, string | undefined>();
   private readonly runtimes = new Map<number, { socket: net.Socket; client: HubClient }>();
   private config: DebuggerConfig = NO_DEBUGGER;
   /** Set by whoever keeps the channel model fed by this hub (the language server, the adapter). */
@@ -33,8 +37,17 @@ export class DebugRelay extends EventEmitter {
 
   runtimeConnected(socket: net.Socket, client: HubClient): void {
     this.runtimes.set(client.pid, { socket, client });
-    socket.write(commandFrame({ t: RuntimeCommands.config, ...this.config } as unknown as MarshalValue));
-    this.toDebuggers({ t: 'process', pid: client.pid, ppid: client.ppid, argv: client.argv, connected: true });
+    socket.write(commandFrame({ t: RuntimeCommands.config, ...this.configFor(client) } as unknown as MarshalValue));
+    this.toDebuggers({ t: 'process', pid: client.pid, ppid: client.ppid, argv: client.argv, connected: true }, client);
+  }
+
+  /** Is this process debugged by that debugger? */
+  private debugs(session: string | undefined, client: HubClient): boolean {
+    return session === undefined || session === client.debugSession;
+  }
+
+  private configFor(client: HubClient): DebuggerConfig {
+    return [...this.debuggers.values()].some((session) => this.debugs(session, client)) ? this.config : NO_DEBUGGER;
   }
 
   runtimeDisconnected(client: HubClient): void {
@@ -42,7 +55,7 @@ export class DebugRelay extends EventEmitter {
     if (current?.client !== client) return;
     this.runtimes.delete(client.pid);
     if (this.paused.delete(client.pid)) this.emit('paused');
-    this.toDebuggers({ t: 'process', pid: client.pid, ppid: client.ppid, argv: client.argv, connected: false });
+    this.toDebuggers({ t: 'process', pid: client.pid, ppid: client.ppid, argv: client.argv, connected: false }, client);
   }
 
   /** A debug.* event from a runtime. */
@@ -54,15 +67,16 @@ export class DebugRelay extends EventEmitter {
       stops.set(x.stop, { pid: e.pid, stop: x.stop, loc: e.loc, reason: x.reason, message: x.msg, process: x.process, channel: e.ch });
       this.emit('paused');
     }
-    this.toDebuggers({ t: 'debug', pid: e.pid, k: e.k, ch: e.ch, loc: e.loc, ts: e.ts, x: e.x ?? {} });
+    this.toDebuggers({ t: 'debug', pid: e.pid, k: e.k, ch: e.ch, loc: e.loc, ts: e.ts, x: e.x ?? {} }, this.runtimes.get(e.pid)?.client);
   }
 
   // ---- debuggers ---------------------------------------------------------------------------------
 
-  debuggerConnected(socket: net.Socket): void {
-    this.debuggers.add(socket);
-    const processes = [...this.runtimes.values()].map(({ client }) => ({ pid: client.pid, ppid: client.ppid, argv: client.argv, connected: true }));
-    socket.write(encodeFrame({ t: 'welcome', processes, paused: this.pausedList() }));
+  debuggerConnected(socket: net.Socket, session?: string): void {
+    this.debuggers.set(socket, session);
+    const mine = [...this.runtimes.values()].filter(({ client }) => this.debugs(session, client));
+    const processes = mine.map(({ client }) => ({ pid: client.pid, ppid: client.ppid, argv: client.argv, connected: true }));
+    socket.write(encodeFrame({ t: 'welcome', processes, paused: this.pausedList().filter((p) => mine.some(({ client }) => client.pid === p.pid)) }));
   }
 
   debuggerDisconnected(socket: net.Socket): void {
@@ -81,7 +95,10 @@ export class DebugRelay extends EventEmitter {
         this.resume(f.pid, f.stop, f.how);
         return null;
       case 'pause':
-        for (const pid of f.pid ? [f.pid] : [...this.runtimes.keys()]) this.toRuntime(pid, { t: RuntimeCommands.pause });
+        for (const pid of f.pid ? [f.pid] : [...this.runtimes.keys()]) {
+          const r = this.runtimes.get(pid);
+          if (r && this.configFor(r.client).debugger) this.toRuntime(pid, { t: RuntimeCommands.pause });
+        }
         return null;
       case 'request':
         if (!this.toRuntime(f.pid, { ...f.command, req: f.req } as unknown as MarshalValue)) {
@@ -124,7 +141,7 @@ export class DebugRelay extends EventEmitter {
 
   private setConfig(config: DebuggerConfig): void {
     this.config = config;
-    for (const pid of this.runtimes.keys()) this.toRuntime(pid, { t: RuntimeCommands.config, ...config } as unknown as MarshalValue);
+    for (const [pid, { client }] of this.runtimes) this.toRuntime(pid, { t: RuntimeCommands.config, ...this.configFor(client) } as unknown as MarshalValue);
   }
 
   private toRuntime(pid: number, command: MarshalValue): boolean {
@@ -134,10 +151,11 @@ export class DebugRelay extends EventEmitter {
     return true;
   }
 
-  private toDebuggers(frame: RelayFrame): void {
+  /** To every debugger, or (about a process) to those that debug it. */
+  private toDebuggers(frame: RelayFrame, about?: HubClient): void {
     if (!this.debuggers.size) return;
     const bytes = encodeFrame(frame);
-    for (const d of this.debuggers) if (!d.destroyed) d.write(bytes);
+    for (const [d, session] of this.debuggers) if (!d.destroyed && (!about || this.debugs(session, about))) d.write(bytes);
   }
 }
 

@@ -29,6 +29,8 @@ export interface HubClient {
   argv: string[];
   python: string;
   connectedAt: number;
+  /** The debug session that launched it (IPCSCOPE_DEBUG), "" when none. */
+  debugSession: string;
   events: number;
   droppedByRuntime: number;
   connected: boolean;
@@ -169,7 +171,8 @@ export class Hub extends EventEmitter {
             return;
           }
           isDebugger = true;
-          this.debug.debuggerConnected(socket);
+          const session = (f as { session?: unknown }).session;
+          this.debug.debuggerConnected(socket, typeof session === 'string' ? session : undefined);
           continue;
         }
         if (!client) {
@@ -249,6 +252,7 @@ export class Hub extends EventEmitter {
       key,
       argv: Array.isArray(f.argv) ? f.argv.map(String) : [],
       python: String(f.python ?? ''),
+      debugSession: typeof f.debug === 'string' ? f.debug.slice(0, 128) : '',
       connectedAt: Date.now(),
       events: 0,
       droppedByRuntime: 0,
