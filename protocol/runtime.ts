@@ -95,7 +95,7 @@ export const EventKinds = {
   poolNew: 'pool.new',
   /** ch "pipe:<inode>", x: {read: fd, write: fd} */
   osPipe: 'os.pipe',
-  /** ch "fifo:<inode>", x: {path} */
+  /** ch "fifo:<inode>", x: {path, abspath? (the path made absolute when created, for the leak check)} */
   osMkfifo: 'os.mkfifo',
   /** os.write / os.read on a pipe or FIFO fd: pv bytes */
   pipeWrite: 'pipe.write',
@@ -105,6 +105,10 @@ export const EventKinds = {
   /** pv bytes, x: {peer?} */
   socketSend: 'socket.send',
   socketRecv: 'socket.recv',
+  /** SharedMemory.unlink() (the name is gone from /dev/shm): ch "shm:<name>", x: {name} */
+  shmUnlink: 'shm.unlink',
+  /** os.unlink / os.remove of a FIFO by the user's code: ch "fifo:<inode>", x: {path} */
+  fifoUnlink: 'fifo.unlink',
 } as const;
 
 export type EventKind = (typeof EventKinds)[keyof typeof EventKinds];

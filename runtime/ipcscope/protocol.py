@@ -52,6 +52,8 @@ EV_PIPE_READ = "pipe.read"
 EV_SOCKET_NEW = "socket.new"
 EV_SOCKET_SEND = "socket.send"
 EV_SOCKET_RECV = "socket.recv"
+EV_SHM_UNLINK = "shm.unlink"
+EV_FIFO_UNLINK = "fifo.unlink"
 
 
 def describe() -> dict:
@@ -77,6 +79,7 @@ def describe() -> dict:
             "managerCall": EV_MANAGER_CALL, "managerState": EV_MANAGER_STATE, "poolNew": EV_POOL_NEW,
             "osPipe": EV_OS_PIPE, "osMkfifo": EV_OS_MKFIFO, "pipeWrite": EV_PIPE_WRITE, "pipeRead": EV_PIPE_READ,
             "socketNew": EV_SOCKET_NEW, "socketSend": EV_SOCKET_SEND, "socketRecv": EV_SOCKET_RECV,
+            "shmUnlink": EV_SHM_UNLINK, "fifoUnlink": EV_FIFO_UNLINK,
         },
     }
 
