@@ -521,7 +521,8 @@ export type ExportFormat = 'trace' | 'json';
 export interface ExportRunParams { format: ExportFormat }
 export interface ExportRunResult { text: string; processes: number; messages: number }
 export interface LoadRunParams { text: string }
-export type LoadRunResult = { ok: true; run: SavedRun } | { ok: false; message: string };
+/** `run` when ok; else `message` says why it could not be read. */
+export interface LoadRunResult { ok: boolean; run: SavedRun | null; message: string }
 
 export const RunRecordMethods = {
   /** notification, server → client: LeakReport, once per run, when the watched program's main process has ended */

@@ -56,6 +56,7 @@ export async function run(command: string[], opts: RunOptions): Promise<number> 
   hub.on('events', (batch: HubEvent[]) => {
     leaks.ingest(batch);
     channels?.ingest(batch);
+    recorder.ingest(batch);
   });
   // process.hrtime and the runtime both read CLOCK_MONOTONIC: times are relative to the start of the run.
   const t0 = Number(process.hrtime.bigint());
@@ -117,6 +118,7 @@ export async function run(command: string[], opts: RunOptions): Promise<number> 
       ended: snap?.ended ?? [],
       channels: channels!.update({ received: hub.stats.received, dropped: hub.stats.droppedByRing + hub.stats.droppedByRuntime, protocolErrors: hub.stats.protocolErrors }, true),
       leaks: report,
+      clients: hub.clients.values(),
     });
     if (opts.save) fs.writeFileSync(opts.save, JSON.stringify(saved));
     if (opts.trace) fs.writeFileSync(opts.trace, JSON.stringify(toChromeTrace(saved)));

@@ -16,22 +16,49 @@ import {
   StateSpan,
   WatchTarget,
 } from '../../../protocol/protocol';
+import { EventKinds } from '../../../protocol/runtime';
+import type { HubClient, HubEvent } from '../hub/hub';
 
 /** Wall-clock ms minus CLOCK_MONOTONIC ms (process.hrtime and the runtime both read CLOCK_MONOTONIC). */
 export function monoToWallMs(): number {
   return Date.now() - Number(process.hrtime.bigint()) / 1e6;
 }
 
+/** A process as the runtime saw it (its first and last event), for those no scan caught. */
+interface RuntimeProcess {
+  pid: number;
+  key: string;
+  firstTs: number;
+  lastTs: number;
+  exited: boolean;
+}
+
 export class RunRecorder {
   private states: StateSpan[] = [];
   private lastState = new Map<string, string>();
+  private runtime = new Map<string, RuntimeProcess>();
   /** State changes not kept (over SavedRunLimits.states). */
   dropped = 0;
 
   begin(): void {
     this.states = [];
     this.lastState.clear();
+    this.runtime.clear();
     this.dropped = 0;
+  }
+
+  /** Runtime events: each process's first and last (a short-lived one may end between two scans). */
+  ingest(batch: HubEvent[]): void {
+    for (const e of batch) {
+      const r = this.runtime.get(e.key);
+      if (!r) {
+        if (this.runtime.size < SavedRunLimits.processes) this.runtime.set(e.key, { pid: e.pid, key: e.key, firstTs: e.ts, lastTs: e.ts, exited: e.k === EventKinds.processExit });
+        continue;
+      }
+      if (e.ts < r.firstTs) r.firstTs = e.ts;
+      if (e.ts > r.lastTs) r.lastTs = e.ts;
+      if (e.k === EventKinds.processExit) r.exited = true;
+    }
   }
 
   /** After each scan: a span starts for every process whose STAT changed. */
@@ -48,23 +75,48 @@ export class RunRecorder {
     }
   }
 
-  build(input: { label: string; watch: WatchTarget | null; processes: ProcessInfo[]; ended: ProcessInfo[]; channels: ChannelsUpdate | null; leaks: LeakReport | null; now?: number }): SavedRun {
+  build(input: { label: string; watch: WatchTarget | null; processes: ProcessInfo[]; ended: ProcessInfo[]; channels: ChannelsUpdate | null; leaks: LeakReport | null; clients?: Iterable<HubClient>; now?: number }): SavedRun {
     const ch = input.channels;
+    const offset = monoToWallMs();
+    const processes = [...input.processes];
+    const ended = [...input.ended];
+    const known = new Set([...processes, ...ended].map((p) => p.key));
+    const clients = new Map([...(input.clients ?? [])].map((c) => [c.key, c]));
+    for (const r of this.runtime.values()) {
+      if (known.has(r.key)) continue;
+      const p = runtimeOnly(r, clients.get(r.key), offset);
+      (p.ended ? ended : processes).push(p);
+    }
     return {
       format: SAVED_RUN_FORMAT,
       version: SAVED_RUN_VERSION,
       savedAt: input.now ?? Date.now(),
       label: input.label,
       watch: input.watch,
-      processes: input.processes.slice(0, SavedRunLimits.processes),
-      ended: input.ended.slice(-SavedRunLimits.processes),
+      processes: processes.slice(0, SavedRunLimits.processes),
+      ended: ended.slice(-SavedRunLimits.processes),
       states: [...this.states],
       channels: ch ? ch.channels.slice(0, SavedRunLimits.channels) : [],
       timeline: { messages: ch?.timeline?.messages.slice(-SavedRunLimits.messages) ?? [] },
-      monoToWallMs: monoToWallMs(),
+      monoToWallMs: offset,
       leaks: input.leaks,
     };
   }
+}
+
+/** A process no scan caught, from what the runtime reported (fields /proc would give are unknown). */
+function runtimeOnly(r: RuntimeProcess, client: HubClient | undefined, monoToWall: number): ProcessInfo {
+  const argv = client?.argv ?? null;
+  const name = argv?.length ? (argv[0].split('/').pop() ?? 'python').slice(0, 15) : 'python';
+  const at = (ns: number) => Math.round(ns / 1e6 + monoToWall);
+  const how = 'ended between two scans (seen by the IPC Scope runtime only)';
+  return {
+    key: r.key, pid: r.pid, ppid: client?.ppid ?? 0, pgid: 0, sid: 0, tty: '?', tpgid: -1, state: r.exited ? 'X' : '?', stat: r.exited ? 'X' : '?',
+    nice: 0, threads: 1, rssKb: 0, vszKb: 0, cpuPercent: 0, cpuTimeMs: 0, startTicks: Number(r.key.split('@')[1]) || 0, startedAt: at(r.firstTs),
+    uid: -1, user: '', name, argv, command: argv?.length ? argv.join(' ') : `[${name}]`, wchan: '', blockedOn: '', restricted: true,
+    restrictedReason: 'not seen by a /proc scan: known from the runtime only', inProgram: true, zombie: null, orphan: null,
+    ended: r.exited ? { at: at(r.lastTs), exitCode: null, signal: null, signalName: null, coreDumped: false, description: how } : null,
+  };
 }
 
 // ---- reading a saved run back ----------------------------------------------------------------
