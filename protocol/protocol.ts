@@ -518,7 +518,8 @@ export interface SavedRun {
 }
 
 export type ExportFormat = 'trace' | 'json';
-export interface ExportRunParams { format: ExportFormat }
+/** `run`: export this saved run (the one on screen) instead of the live one. */
+export interface ExportRunParams { format: ExportFormat; run?: SavedRun }
 export interface ExportRunResult { text: string; processes: number; messages: number }
 export interface LoadRunParams { text: string }
 /** `run` when ok; else `message` says why it could not be read. */

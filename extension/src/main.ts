@@ -4,6 +4,7 @@ import type { LanguageClient } from 'vscode-languageclient/node';
 import { ChannelsUpdate, LspMethods, ProcessDelta, Snapshot, StatusInfo, WebviewToHost } from '../../protocol/protocol';
 import { createClient } from './client';
 import { registerCommands } from './commands';
+import { RunRecords } from './runRecords';
 import { readConfig } from './config';
 import { ProcessTreeView } from './processTreeView';
 import { StatusBar } from './statusBar';
@@ -32,6 +33,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   const view = new ProcessTreeView(context.extensionUri, {
     onVisibility: (visible) => void lc.sendNotification(LspMethods.setVisible, { visible }),
     onMessage: (m: WebviewToHost) => {
+      if (records.onWebviewMessage(m)) return;
       switch (m.type) {
         case 'ready':
         case 'refresh':
@@ -56,7 +58,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     },
   });
 
+  const records = new RunRecords(lc, view, output);
   context.subscriptions.push(
+    ...records.register(),
     output,
     statusBar,
     vscode.window.registerWebviewViewProvider(ProcessTreeView.viewId, view),
@@ -71,6 +75,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   lc.onNotification(LspMethods.channels, (update: ChannelsUpdate) => view.post({ type: 'channels', update }));
   lc.onNotification(LspMethods.status, (status: StatusInfo) => {
     statusBar.update(status);
+    records.onStatus(status);
     view.post({ type: 'status', status });
   });
   await lc.start();

@@ -1,21 +1,25 @@
 """Leaves things behind on purpose, for the leak report's tests: a SharedMemory never unlinked, a
 FIFO never removed, a zombie (a child it never waits for) and a child still running when it ends.
 
-    python3 test/programs/leaky.py DIR [--linger SECONDS] [--child-seconds SECONDS]
+    python3 test/programs/leaky.py [DIR] [--linger SECONDS] [--child-seconds SECONDS]
+
+DIR is where the FIFO goes (a new temporary directory when not given).
 """
 import argparse
 import os
 import sys
+import tempfile
 import time
 from multiprocessing import shared_memory
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("dir")
+    ap.add_argument("dir", nargs="?")
     ap.add_argument("--linger", type=float, default=2.5, help="seconds the zombie stays visible before the main process ends")
     ap.add_argument("--child-seconds", type=float, default=30)
     args = ap.parse_args()
+    args.dir = args.dir or tempfile.mkdtemp(prefix="leaky-")
     shm = shared_memory.SharedMemory(create=True, size=64)  # never unlinked
     fifo = os.path.join(args.dir, "leaky.fifo")
     os.mkfifo(fifo)  # never removed

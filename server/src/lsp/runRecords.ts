@@ -96,7 +96,8 @@ export class RunRecords {
   }
 
   exportRun(p: ExportRunParams): ExportRunResult {
-    const run = this.savedRun();
+    // A saved run comes back from the client: read it as any file (checked and bounded).
+    const run = p?.run ? parseSavedRun(JSON.stringify(p.run)) : this.savedRun();
     const text = p?.format === 'trace' ? JSON.stringify(toChromeTrace(run)) : JSON.stringify(run);
     return { text, processes: run.processes.length + run.ended.length, messages: runMessages(run).length };
   }
