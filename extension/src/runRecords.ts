@@ -48,6 +48,7 @@ export class RunRecords {
   private saved: { fileName: string; run: SavedRun } | null = null;
   private report: LeakReport | null = null;
   private watchKey: string | null = null;
+  private watchLabel = 'run';
 
   constructor(private readonly client: LanguageClient, private readonly view: ProcessTreeView, private readonly output: vscode.LogOutputChannel) {}
 
@@ -81,6 +82,7 @@ export class RunRecords {
 
   /** A new program is watched: the last one's report goes. */
   onStatus(s: StatusInfo): void {
+    if (s.watch) this.watchLabel = s.watch.label;
     const key = s.watch ? `${s.watch.pid}@${s.watch.key}` : null;
     if (key === this.watchKey) return;
     this.watchKey = key;
@@ -102,7 +104,7 @@ export class RunRecords {
   }
 
   private async exportRun(format: ExportFormat, target?: unknown): Promise<vscode.Uri | undefined> {
-    const label = this.saved?.run.label ?? 'run';
+    const label = this.saved?.run.label ?? this.watchLabel;
     const base = `${label.replace(/\.py$/, '').replace(/[^\w.-]+/g, '_') || 'run'}${format === 'trace' ? '.trace.json' : '.ipcscope.json'}`;
     const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
     const uri =

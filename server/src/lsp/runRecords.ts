@@ -58,8 +58,9 @@ export class RunRecords {
   /** After each refresh: record states; send the leak report once the main process has ended and the rest settled. */
   afterScan(): void {
     const model = this.server.model;
+    if (!model.watch || this.leaks.done) return;
     const snap = model.snapshot();
-    if (!snap.watch || this.leaks.done) return;
+    if (!snap.watch) return;
     const procs = snap.processes.filter((p) => p.inProgram);
     this.recorder.observe(procs, snap.takenAt);
     const hub = this.server.hub;
