@@ -30,8 +30,9 @@ def main() -> None:
     sleeper = os.fork()
     if sleeper == 0:  # still running after the main process ends
         devnull = os.open(os.devnull, os.O_RDWR)
-        for fd in (0, 1, 2):  # holds no one's pipes open
+        for fd in (0, 1, 2):  # holds no one's pipes open (nor the resource tracker's)
             os.dup2(devnull, fd)
+        os.closerange(3, 4096)
         time.sleep(args.child_seconds)
         os._exit(0)
     print(f"sleeper {sleeper}", flush=True)

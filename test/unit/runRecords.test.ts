@@ -8,8 +8,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, describe, test } from 'node:test';
-import type { LeakReport, SavedRun } from '../../protocol/protocol';
-import { SavedRunError, parseSavedRun } from '../../server/src/core/runRecord';
+import { LeakReport, SavedRun, SavedRunLimits } from '../../protocol/protocol';
+import { RunRecorder, SavedRunError, parseSavedRun } from '../../server/src/core/runRecord';
+import { syntheticProcesses } from '../bench/webviewBench';
 import { TraceEvent, toChromeTrace } from '../../server/src/core/traceExport';
 import { examplesDir, killAll, python, repoRoot, runJson, track } from './helpers';
 import { checkChromeTrace } from './traceSchema';
@@ -27,7 +28,7 @@ const kinds = (r: LeakReport) => r.items.map((i) => i.kind);
 describe('leak report (ipc-scope run, real processes)', () => {
   test('names the SharedMemory never unlinked, the FIFO left behind, the zombie and the child still running, with their lines', () => {
     const dir = fs.mkdtempSync(path.join(tmp, 'leaky-'));
-    const r = runJson([python, leaky, dir, '--child-seconds', '12'], 120_000);
+    const r = runJson([python, leaky, dir, '--child-seconds', '120'], 120_000);
     const shmName = /shm (\S+)/.exec(r.programOut)?.[1];
     const sleeper = Number(/sleeper (\d+)/.exec(r.programOut)?.[1]);
     try {
@@ -197,4 +198,36 @@ describe('every kind of channel round-trips and every trace is valid', () => {
       assert.deepEqual(r.leaks?.items, [], 'the examples leave nothing behind');
     });
   }
+});
+
+describe('huge runs are bounded', () => {
+  test('a run at every limit exports and reads back in bounded time; one over a limit is refused', () => {
+    const L = SavedRunLimits;
+    const processes = syntheticProcesses(L.processes);
+    const states = Array.from({ length: L.states }, (_, i) => ({ key: processes[i % processes.length].key, at: processes[0].startedAt + 1 + Math.floor(i / processes.length) * 50, stat: i % 2 ? 'S' : 'R', blockedOn: '' }));
+    const recorder = new RunRecorder();
+    recorder.observe(processes, processes[0].startedAt);
+    let run = recorder.build({ label: 'huge', watch: null, processes, ended: [], channels: null, leaks: null });
+    run = { ...run, states };
+    const t0 = performance.now();
+    const trace = toChromeTrace(run);
+    const traceMs = performance.now() - t0;
+    const text = JSON.stringify(run);
+    const t1 = performance.now();
+    const loaded = parseSavedRun(text);
+    const loadMs = performance.now() - t1;
+    assert.equal(loaded.states.length, L.states);
+    assert.deepEqual(checkChromeTrace(trace), []);
+    const traceBytes = JSON.stringify(trace).length;
+    console.log(`# ${L.processes} processes, ${L.states} states: saved run ${(text.length / 1048576).toFixed(1)} MB read back in ${loadMs.toFixed(0)} ms; trace ${trace.traceEvents.length} events, ${(traceBytes / 1048576).toFixed(1)} MB in ${traceMs.toFixed(0)} ms`);
+    assert.ok(text.length < L.bytes, 'a run at every limit fits the file limit');
+    assert.ok(loadMs < 60_000 && traceMs < 60_000, 'bounded time (generous: 2 shared CPUs under load)');
+    assert.throws(() => parseSavedRun(JSON.stringify({ ...run, processes: syntheticProcesses(L.processes + 1) })), /at most 5000/);
+    // The recorder itself stops at the limit and counts what it did not keep.
+    const r = new RunRecorder();
+    for (let round = 0; round * processes.length <= L.states; round++) r.observe(processes.map((p) => ({ ...p, stat: round % 2 ? 'S' : 'R' })), round);
+    r.observe(processes.map((p) => ({ ...p, stat: 'D' })), 1);
+    assert.equal(r.build({ label: 'x', watch: null, processes: [], ended: [], channels: null, leaks: null }).states.length, L.states);
+    assert.ok(r.dropped > 0);
+  });
 });

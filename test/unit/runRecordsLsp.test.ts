@@ -61,7 +61,7 @@ describe('run records over LSP (launched programs)', () => {
   test('a leaky program: the report names its SharedMemory, FIFO, zombie and running child with their lines', async () => {
     const leaky = path.join(repoRoot, 'test', 'programs', 'leaky.py');
     const dir = fs.mkdtempSync(path.join(tmp, 'leaky-'));
-    const run = await launch(leaky, [dir, '--child-seconds', '15']);
+    const run = await launch(leaky, [dir, '--child-seconds', '120']);
     const report = await until('the leak report', () => reports.find((r) => r.program === 'leaky.py'), 60_000);
     const shmName = /shm (\S+)/.exec(run.out())?.[1];
     try {
@@ -86,7 +86,7 @@ describe('run records over LSP (launched programs)', () => {
     assert.deepEqual(report.items, []);
     const trace = await conn.sendRequest<ExportRunResult>(RunRecordMethods.exportRun, { format: 'trace' });
     assert.deepEqual(checkChromeTrace(JSON.parse(trace.text)), []);
-    assert.ok(trace.messages >= 8, `the FIFO's lines and the queue's item: ${trace.messages}`);
+    assert.ok(trace.messages >= 6, `the FIFO's 4 writes (reads may take several at once), the queue's put and get: ${trace.messages}`);
     const saved = await conn.sendRequest<ExportRunResult>(RunRecordMethods.exportRun, { format: 'json' });
     const loaded = await conn.sendRequest<LoadRunResult>(RunRecordMethods.loadRun, { text: saved.text });
     assert.equal(loaded.ok, true, loaded.message);

@@ -53,7 +53,10 @@ export class LeakWatch {
   private shmFiles = new Map<number, FileCreated>();
   private semaphores = new Map<string, Created>();
   private forks = new Map<number, string>();
-  private baseline = { sem: new Set<string>(), mqueue: new Set<string>() };
+  /** Children the program reaped (pid → wall ms the report arrived): a scan may predate the report. */
+  private reaped = new Map<number, number>();
+  /** POSIX message queues there before the run (those made during it, by anyone, are listed without a line). */
+  private baseline = new Set<string>();
   private startedAt = 0;
   private launcherPid: number | null = null;
   private mainKey: string | null = null;
@@ -77,6 +80,7 @@ export class LeakWatch {
     this.shmFiles.clear();
     this.semaphores.clear();
     this.forks.clear();
+    this.reaped.clear();
     this.zombies.clear();
     this.launcherPid = opts.launcherPid ?? null;
     this.mainKey = null;
@@ -84,7 +88,7 @@ export class LeakWatch {
     this.mainEndedAt = null;
     this.reported = false;
     this.startedAt = opts.now ?? Date.now();
-    this.baseline = { sem: new Set(this.listSemaphores()), mqueue: new Set(listDir(this.dirs.mqueue) ?? []) };
+    this.baseline = new Set(listDir(this.dirs.mqueue) ?? []);
   }
 
   setLauncher(pid: number | null): void {
@@ -131,7 +135,10 @@ export class LeakWatch {
           if (typeof x.child === 'number') this.forks.set(x.child, e.loc);
           break;
         case EventKinds.wait:
-          if (typeof x.child === 'number' && e.pid !== this.launcherPid) this.zombies.delete(x.child);
+          if (typeof x.child === 'number' && e.pid !== this.launcherPid) {
+            this.zombies.delete(x.child);
+            this.reaped.set(x.child, Date.now());
+          }
           break;
       }
     }
@@ -157,7 +164,7 @@ export class LeakWatch {
     if (mainAlive) {
       // Only the program's own: a zombie whose parent is outside it (an init that does not reap) is not its doing.
       const pids = new Set(processes.map((p) => p.pid));
-      this.zombies = new Map(processes.filter((p) => p.zombie && pids.has(p.ppid) && !(w.launched && p.ppid === w.pid)).map((p) => [p.pid, p]));
+      this.zombies = new Map(processes.filter((p) => p.zombie && pids.has(p.ppid) && !(w.launched && p.ppid === w.pid) && !this.wasReaped(p)).map((p) => [p.pid, p]));
       return null;
     }
     this.mainEndedAt ??= now;
@@ -203,11 +210,9 @@ export class LeakWatch {
       semFiles.delete(file);
       items.push({ kind: 'semaphore', name: ch.slice('sem:'.length), path: path.join(this.dirs.shm, file), pid: c.pid, createdAt: c.loc, detail: `named semaphore created by pid ${c.pid} is still in ${this.dirs.shm}`, fix: 'sem_unlink() it once no process needs to open it by name' });
     }
+    // Semaphores the runtime did not see are not guessed at: on a shared machine other programs'
+    // (multiprocessing's own, with spawn, live in /dev/shm until exit) would be taken for ours.
     const uid = process.getuid?.() ?? -1;
-    for (const file of semFiles) {
-      if (this.baseline.sem.has(file) || !this.createdDuringRun(path.join(this.dirs.shm, file), uid)) continue;
-      items.push({ kind: 'semaphore', name: file.slice('sem.'.length), path: path.join(this.dirs.shm, file), pid: null, createdAt: '', detail: `named semaphore made during the run (not by multiprocessing, which unlinks its own) is still in ${this.dirs.shm}`, fix: 'sem_unlink() it once no process needs to open it by name' });
-    }
     for (const c of this.fifos.values()) {
       if (c.unlinked) continue;
       const st = lstat(c.path);
@@ -218,13 +223,13 @@ export class LeakWatch {
     checked.push(queues ? `${this.dirs.mqueue} (POSIX message queues)` : `${this.dirs.mqueue}: not mounted (POSIX message queues not checked)`);
     for (const q of queues ?? []) {
       const file = path.join(this.dirs.mqueue, q);
-      if (this.baseline.mqueue.has(q) || !this.createdDuringRun(file, uid)) continue;
+      if (this.baseline.has(q) || !this.createdDuringRun(file, uid)) continue;
       items.push({ kind: 'mqueue', name: `/${q}`, path: file, pid: null, createdAt: '', detail: 'POSIX message queue made during the run is still there', fix: 'mq_unlink(name) when done with it' });
     }
     checked.push('processes: zombies and children still running after the main process ended');
     const aliveByPid = new Map(alive.map((p) => [p.pid, p]));
     const zombies = new Map(this.zombies);
-    for (const p of alive) if (p.zombie && aliveByPid.has(p.ppid) && !aliveByPid.get(p.ppid)!.zombie) zombies.set(p.pid, p);
+    for (const p of alive) if (p.zombie && aliveByPid.has(p.ppid) && !aliveByPid.get(p.ppid)!.zombie && !this.wasReaped(p)) zombies.set(p.pid, p);
     for (const z of zombies.values()) {
       const now_ = aliveByPid.get(z.pid);
       const parent = z.zombie?.parentPid ?? z.ppid;
@@ -253,6 +258,12 @@ export class LeakWatch {
     const order: Record<string, number> = { shm: 0, semaphore: 1, fifo: 2, mqueue: 3, zombie: 4, running: 5 };
     items.sort((a, b) => order[a.kind] - order[b.kind]);
     return { program, mainPid: this.mainPid, at: now, items: items.slice(0, LeakLimits.items), omitted: Math.max(0, items.length - LeakLimits.items), checked };
+  }
+
+  /** Reaped by the program after it started (a later process with the same pid is another one). */
+  private wasReaped(p: ProcessInfo): boolean {
+    const at = this.reaped.get(p.pid);
+    return at !== undefined && at >= p.startedAt - 1000; // startedAt comes from boot-time ticks: allow for rounding
   }
 
   private listSemaphores(): string[] {
