@@ -105,6 +105,7 @@ describe('Chrome trace schema checker', () => {
     assert.match(broken((t) => t.traceEvents.push({ ph: 'X', name: 'x', pid: 1, tid: 1, ts: 5, dur: 10 })).join(), /overlaps/);
     assert.match(broken((t) => t.traceEvents.splice(0, 1)).join(), /no process_name/);
     assert.match(broken((t) => (t.traceEvents[4].ph = 'Q')).join(), /unknown phase/);
+    assert.match(broken((t) => (t.traceEvents[6].ts = 11)).join(), /flow f at 11 has no slice around it/);
   });
 });
 

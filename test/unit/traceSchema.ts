@@ -119,6 +119,12 @@ export function checkChromeTrace(data: unknown): string[] {
       open.push(x);
     }
   }
+  // Viewers bind a flow event to the slice around it on its thread: one with none draws no arrow.
+  for (const { e, i } of order) {
+    if (e?.ph !== 's' && e?.ph !== 'f') continue;
+    const around = slices.get(`${String(e.pid)}/${String(e.tid)}`) ?? [];
+    if (!around.some((x) => x.from <= (e.ts as number) && (e.ts as number) <= x.to)) bad(i, `flow ${String(e.ph)} at ${String(e.ts)} has no slice around it on its thread`);
+  }
   for (const pid of pids) if (!named.has(pid)) problems.push(`pid ${pid} has events but no process_name`);
   return problems;
 }

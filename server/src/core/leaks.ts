@@ -99,6 +99,11 @@ export class LeakWatch {
     return this.reported;
   }
 
+  /** A main process was found (this watch has begun to follow a program). */
+  get following(): boolean {
+    return this.mainKey !== null || this.reported;
+  }
+
   ingest(batch: HubEvent[]): void {
     for (const e of batch) {
       const x = e.x ?? {};

@@ -37,13 +37,14 @@ export class RunRecords {
 
   /** A run starts: `watch` is the watched target (a launched one keeps what its runtime reported so far). */
   begin(watch: WatchTarget | null): void {
-    if (watch?.launched) {
-      this.leaks.setLauncher(watch.pid);
-      return;
+    // Launched after runtimeEnv began the run: keep what its runtime already reported. (Launched
+    // without it, e.g. by another front end, while the last run is still held: start afresh.)
+    if (!watch?.launched || this.leaks.following) {
+      this.leaks.begin();
+      this.recorder.begin();
+      this.report = null;
     }
-    this.leaks.begin();
-    this.recorder.begin();
-    this.report = null;
+    if (watch?.launched) this.leaks.setLauncher(watch.pid);
   }
 
   ingest(batch: HubEvent[]): void {
