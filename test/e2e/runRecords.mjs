@@ -79,7 +79,7 @@ test('leak report in the panel, trace and saved run exported, saved run opened r
     await vscode.runCommand('IPC Scope: Run Python File with IPC Scope');
 
     // The report: when the main process has ended and the rest settled.
-    const frame = await vscode.panelFrame();
+    const frame = await vscode.panelFrame(120_000);
     const leaks = frame.locator('.leaks');
     await leaks.locator('.leak-item[data-kind="running"]').waitFor({ timeout: 90_000 });
     const title = await leaks.locator('.leaks-title').textContent();

@@ -113,8 +113,8 @@ describe('trace export and saved runs (a real example run)', () => {
   const traceFile = path.join(tmp, 'queue.trace.json');
   const savedFile = path.join(tmp, 'queue.ipcscope.json');
   let run: ReturnType<typeof runJson>;
-  test('ipc-scope run --trace/--save of the queue example', () => {
-    run = runJson([python, path.join(examplesDir, 'queue_producer_consumer.py'), '--items', '6'], 120_000, [`--trace=${traceFile}`, `--save=${savedFile}`]);
+  test('ipc-scope run --trace FILE --save=FILE of the queue example', () => {
+    run = runJson([python, path.join(examplesDir, 'queue_producer_consumer.py'), '--items', '6'], 120_000, ['--trace', traceFile, `--save=${savedFile}`]);
     assert.equal(run.status, 0, run.programOut);
   });
 

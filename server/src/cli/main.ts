@@ -19,13 +19,13 @@ const USAGE = `Usage:
       Print the same model the IPC Scope panel receives, as JSON.
   ipc-scope stat STAT
       Explain every letter of a ps STAT code, e.g. "Ssl+".
-  ipc-scope run [--json] [--trace=FILE] [--save=FILE] -- COMMAND [ARGS...]
+  ipc-scope run [--json] [--trace FILE] [--save FILE] -- COMMAND [ARGS...]
       Run a Python program with the IPC Scope runtime and print what passes through its
       queues, pipes and forks (JSON lines with --json). Exits with the program's status.
       At the end, a leak report: shared memory, semaphores, FIFOs and message queues left
       behind, zombies and children still running (with --json, a last line {"t":"leaks",…}).
-      --trace=FILE writes the run as a Chrome Trace Event file (ui.perfetto.dev opens it);
-      --save=FILE as a saved IPC Scope run ("IPC Scope: Open Saved Run…" loads it).
+      --trace FILE writes the run as a Chrome Trace Event file (ui.perfetto.dev opens it);
+      --save FILE as a saved IPC Scope run ("IPC Scope: Open Saved Run…" loads it).
   ipc-scope --version | --help`;
 
 class UsageError extends Error {}
@@ -74,10 +74,16 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
     const flags = dash >= 0 ? args.slice(0, dash) : args.filter((a, i) => a.startsWith('--') && args.slice(0, i).every((b) => b.startsWith('--')));
     const command = dash >= 0 ? args.slice(dash + 1) : args.slice(flags.length);
     const files: { trace?: string; save?: string } = {};
-    for (const f of flags) {
-      const file = /^--(trace|save)=(.+)$/.exec(f);
-      if (file) files[file[1] as 'trace' | 'save'] = file[2];
-      else if (f !== '--json') throw new UsageError(`unknown option for run: ${f}`);
+    for (let i = 0; i < flags.length; i++) {
+      const f = flags[i];
+      const file = /^--(trace|save)(?:=(.*))?$/.exec(f);
+      if (!file) {
+        if (f !== '--json') throw new UsageError(`unknown option for run: ${f}`);
+        continue;
+      }
+      const value = file[2] ?? (dash >= 0 ? flags[++i] : undefined);
+      if (!value) throw new UsageError(`${f} needs a file name${dash < 0 ? ' (or put the command after "--")' : ''}`);
+      files[file[1] as 'trace' | 'save'] = value;
     }
     if (!command.length) throw new UsageError('run needs a command, e.g. ipc-scope run -- python3 program.py');
     return run(command, { json: flags.includes('--json'), out, ...files });
