@@ -232,3 +232,23 @@ describe('huge runs are bounded', () => {
     assert.ok(r.dropped > 0);
   });
 });
+
+describe('trace export edge cases', () => {
+  test('a start time off by the boot-time rounding, and a sender with no process record, still give a valid trace', () => {
+    const [a, b] = syntheticProcesses(2);
+    const run = new RunRecorder().build({ label: 'edge', watch: null, processes: [], ended: [], channels: null, leaks: null });
+    const t = 5_000_000_000; // ns
+    const wall = t / 1e6 + run.monoToWallMs;
+    const msg = (id: number, pid: number, write: boolean, ns: number, link: number) => ({ id, ch: 'pipe:1', ts: ns, pid, op: write ? 'write' : 'read', write, preview: "b'x'", size: 1, truncated: false, loc: 'x.py:1', seq: 1, link });
+    const edge = {
+      ...run,
+      // a's record says it started a second after it sent; 999 sent too but has no record.
+      processes: [{ ...a, startedAt: Math.round(wall) + 1000, ended: null }, { ...b, startedAt: Math.round(wall) - 10, ended: null }],
+      timeline: { messages: [msg(1, a.pid, true, t, 2), msg(2, b.pid, false, t + 1e6, 1), msg(3, 999, true, t + 2e6, 4), msg(4, b.pid, false, t + 3e6, 3)] },
+    };
+    const trace = toChromeTrace(edge);
+    assert.deepEqual(checkChromeTrace(trace), []);
+    assert.equal(trace.traceEvents.filter((e) => e.ph === 'f').length, 2, 'both arrows');
+    assert.ok(trace.traceEvents.some((e) => e.ph === 'M' && e.pid === 999 && e.args?.name === 'pid 999'));
+  });
+});

@@ -80,14 +80,21 @@ export async function run(command: string[], opts: RunOptions): Promise<number> 
     report ??= leaks.afterScan(snap.processes, { watch: snap.watch, programEnded: !!model.programEnded, connected });
   };
   try {
-    model?.setWatch(child.pid!, path.basename(command[command.length > 1 ? 1 : 0]));
+    model?.setWatch(child.pid!, path.basename(command.find((a) => a.endsWith('.py')) ?? command[0]));
   } catch {
     // already gone: the report covers objects only
   }
+  // Scans take longer on a machine with many processes: keep them to a fifth of the time or less.
   let scanning = Promise.resolve();
-  const scanTimer = setInterval(() => {
-    scanning = scanning.then(scan).catch(() => {});
-  }, SCAN_MS);
+  let scanTimer: NodeJS.Timeout | undefined;
+  let stopScans = false;
+  const nextScan = () => {
+    if (stopScans) return;
+    scanTimer = setTimeout(() => {
+      scanning = scan().catch(() => {}).finally(nextScan);
+    }, Math.max(SCAN_MS, (model?.stats.scanMs ?? 0) * 5));
+  };
+  nextScan();
   const forward = (sig: NodeJS.Signals) => child.kill(sig);
   process.on('SIGINT', forward);
   process.on('SIGTERM', forward);
@@ -100,7 +107,8 @@ export async function run(command: string[], opts: RunOptions): Promise<number> 
   // Let the last frames of exiting processes arrive (each flushes before exit).
   const end = Date.now() + 1500;
   while (Date.now() < end && [...hub.clients.values()].some((c) => c.connected)) await new Promise((r) => setTimeout(r, 20));
-  clearInterval(scanTimer);
+  stopScans = true;
+  clearTimeout(scanTimer);
   await scanning;
   // The main process has ended: scan until the rest settles (the report comes once it has).
   const settleEnd = Date.now() + 10_000;

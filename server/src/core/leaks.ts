@@ -159,7 +159,8 @@ export class LeakWatch {
     if (this.reported || !w) return null;
     const now = ctx.now ?? Date.now();
     if (!this.mainKey) {
-      const main = w.launched ? earliest(processes.filter((p) => p.ppid === w.pid && p.pid !== w.pid)) : processes.find((p) => p.key === w.key);
+      // Launched: the launcher's first child is the program; else the watched root itself.
+      const main = w.launched ? earliest(processes.filter((p) => p.ppid === w.pid && p.pid !== w.pid)) : w.key ? { key: w.key, pid: w.pid } : undefined;
       if (main) {
         this.mainKey = main.key;
         this.mainPid = main.pid;
@@ -186,7 +187,7 @@ export class LeakWatch {
     const items: LeakItem[] = [];
     const checked: string[] = [];
     const shmDir = fs.existsSync(this.dirs.shm);
-    checked.push(shmDir ? `${this.dirs.shm} (shared memory, named semaphores)` : `${this.dirs.shm}: not present`);
+    checked.push(shmDir ? `${this.dirs.shm} (shared memory, and named semaphores the runtime saw made)` : `${this.dirs.shm}: not present`);
     for (const [name, c] of this.shm) {
       if (c.unlinked) continue;
       const file = path.join(this.dirs.shm, name);

@@ -58,14 +58,33 @@ export function toChromeTrace(run: SavedRun): ChromeTrace {
     if (list) list.push(s);
     else spansByKey.set(s.key, [s]);
   }
+  // Start times from /proc rest on the boot time, known to the second: a process's slice is
+  // widened to hold its own messages and waits (viewers bind arrows to the slice around them).
+  const seen = new Map<number, { first: number; last: number }>();
+  const saw = (pid: number, t: number) => {
+    const s = seen.get(pid);
+    if (!s) seen.set(pid, { first: t, last: t });
+    else {
+      s.first = Math.min(s.first, t);
+      s.last = Math.max(s.last, t);
+    }
+  };
+  const byId = new Map(messages.map((m) => [m.id, m]));
+  for (const m of messages) {
+    const t = us(wallOf(m.ts));
+    saw(m.pid, t);
+    const w = !m.write && m.link !== null ? byId.get(m.link) : undefined;
+    if (w) saw(m.pid, Math.max(t, us(wallOf(w.ts)))); // where the arrow ends
+  }
   let order = 0;
   for (const p of [...procs.values()].sort((a, b) => a.startedAt - b.startedAt)) {
     const pid = p.pid;
     events.push({ ph: 'M', name: 'process_name', pid, tid: pid, args: { name: `${p.name} (pid ${pid})` } });
     events.push({ ph: 'M', name: 'process_sort_index', pid, tid: pid, args: { sort_index: order++ } });
     events.push({ ph: 'M', name: 'thread_name', pid, tid: pid, args: { name: 'process' } });
-    const start = us(p.startedAt);
-    const end = Math.max(start, us(p.ended?.at ?? run.savedAt));
+    const own = seen.get(pid);
+    const start = Math.min(us(p.startedAt), own?.first ?? Infinity);
+    const end = Math.max(start, us(p.ended?.at ?? run.savedAt), own?.last ?? 0);
     events.push({ ph: 'X', cat: 'process', name: p.name, pid, tid: pid, ts: start, dur: end - start, args: { command: p.command, ppid: p.ppid, end: p.ended?.description ?? 'still running when saved' } });
     // States nest inside the lifetime: clamped to it, each until the next one.
     const spans = (spansByKey.get(p.key) ?? []).map((s) => ({ ...s, t: Math.min(end, Math.max(start, us(s.at))) })).sort((a, b) => a.t - b.t);
@@ -73,6 +92,14 @@ export function toChromeTrace(run: SavedRun): ChromeTrace {
       const until = i + 1 < spans.length ? spans[i + 1].t : end;
       if (until > s.t) events.push({ ph: 'X', cat: 'state', name: s.stat, pid, tid: pid, ts: s.t, dur: until - s.t, args: { stat: describeStat(s.stat), blockedOn: s.blockedOn } });
     });
+  }
+
+  // A process known only from its messages (its record did not make it into the run) still gets a track.
+  const described = new Set([...procs.values()].map((p) => p.pid));
+  for (const [pid, own] of seen) {
+    if (described.has(pid)) continue;
+    events.push({ ph: 'M', name: 'process_name', pid, tid: pid, args: { name: `pid ${pid}` } });
+    events.push({ ph: 'X', cat: 'process', name: `pid ${pid}`, pid, tid: pid, ts: own.first, dur: own.last - own.first, args: { end: 'not recorded' } });
   }
 
   // Waits for locks / semaphores, one after another on each process's blocking track.
@@ -106,7 +133,6 @@ export function toChromeTrace(run: SavedRun): ChromeTrace {
     events.push({ ph: 'i', s: 't', cat: 'message', name: `${m.op} ${where}`, pid: m.pid, tid: m.pid, ts, args: { preview: m.preview, size: m.size, loc: m.loc, channel: m.ch, seq: m.seq } });
     if (m.write && m.link !== null && ids.has(m.link)) events.push({ ph: 's', cat: 'message', name: 'message', id: m.id, pid: m.pid, tid: m.pid, ts });
   }
-  const byId = new Map(messages.map((m) => [m.id, m]));
   for (const m of messages) {
     if (m.write || m.link === null) continue;
     const w = byId.get(m.link);
