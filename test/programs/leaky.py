@@ -16,7 +16,7 @@ from multiprocessing import shared_memory
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("dir", nargs="?")
-    ap.add_argument("--linger", type=float, default=2.5, help="seconds the zombie stays visible before the main process ends")
+    ap.add_argument("--linger", type=float, default=4, help="seconds the zombie stays visible before the main process ends")
     ap.add_argument("--child-seconds", type=float, default=30)
     args = ap.parse_args()
     args.dir = args.dir or tempfile.mkdtemp(prefix="leaky-")

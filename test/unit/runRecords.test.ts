@@ -12,7 +12,10 @@ import { LeakReport, SavedRun, SavedRunLimits } from '../../protocol/protocol';
 import { RunRecorder, SavedRunError, parseSavedRun } from '../../server/src/core/runRecord';
 import { syntheticProcesses } from '../bench/webviewBench';
 import { TraceEvent, toChromeTrace } from '../../server/src/core/traceExport';
-import { examplesDir, killAll, python, repoRoot, runJson, track } from './helpers';
+import { examplesDir, killAll, python, repoRoot, runJson, start, track, until } from './helpers';
+import { LeakWatch } from '../../server/src/core/leaks';
+import type { HubEvent } from '../../server/src/hub/hub';
+import { ProcScanner } from '../../server/src/inspect/scanner';
 import { checkChromeTrace } from './traceSchema';
 
 const leaky = path.join(repoRoot, 'test', 'programs', 'leaky.py');
@@ -250,5 +253,22 @@ describe('trace export edge cases', () => {
     assert.deepEqual(checkChromeTrace(trace), []);
     assert.equal(trace.traceEvents.filter((e) => e.ph === 'f').length, 2, 'both arrows');
     assert.ok(trace.traceEvents.some((e) => e.ph === 'M' && e.pid === 999 && e.args?.name === 'pid 999'));
+  });
+});
+
+describe('leak report without the scans', () => {
+  test('a forked child no scan caught is still found running, from /proc, with its fork line', async () => {
+    const child = start('sleep', ['30']);
+    const scanner = new ProcScanner();
+    await until('the child in /proc', () => scanner.readOne(child.pid!));
+    const watch = new LeakWatch({}, (pid) => scanner.readOne(pid));
+    watch.begin({ now: Date.now() - 5000 });
+    const fork = { k: 'os.fork', ch: '', n: 1, ts: 0, loc: '/x/prog.py:7', size: -1, pv: '', pf: '', pid: 1, key: '1@1', x: { child: child.pid! } } as HubEvent;
+    watch.ingest([fork]);
+    const report = watch.report('prog.py', []);
+    assert.deepEqual(report.items.map((i) => [i.kind, i.pid, i.createdAt]), [['running', child.pid, '/x/prog.py:7']]);
+    // Once its parent has reaped it, it is not listed.
+    watch.ingest([{ ...fork, k: 'os.wait', x: { child: child.pid!, status: 0 } } as HubEvent]);
+    assert.deepEqual(watch.report('prog.py', []).items, []);
   });
 });

@@ -48,7 +48,8 @@ export async function run(command: string[], opts: RunOptions): Promise<number> 
   if (!command.length) throw new Error('run needs a command, e.g. ipc-scope run -- python3 program.py');
   const hub = new Hub();
   await hub.start();
-  const leaks = new LeakWatch();
+  const model = procAvailable() ? new ProcessModel({ scope: 'program' }) : null;
+  const leaks = new LeakWatch({}, model ? (pid) => model.scanner.readOne(pid) : null);
   leaks.begin();
   const recording = !!(opts.trace || opts.save);
   const channels = recording ? new ChannelModel() : null;
@@ -69,7 +70,6 @@ export async function run(command: string[], opts: RunOptions): Promise<number> 
     env: runtimeEnv(hub),
     stdio: ['inherit', opts.json ? process.stderr : 'inherit', 'inherit'],
   });
-  const model = procAvailable() && child.pid ? new ProcessModel({ scope: 'program' }) : null;
   let report: LeakReport | null = null;
   const connected = (pid: number) => [...hub.clients.values()].some((c) => c.pid === pid && c.connected);
   const scan = async () => {
@@ -80,11 +80,10 @@ export async function run(command: string[], opts: RunOptions): Promise<number> 
     report ??= leaks.afterScan(snap.processes, { watch: snap.watch, programEnded: !!model.programEnded, connected });
   };
   try {
-    model?.setWatch(child.pid!, path.basename(command.find((a) => a.endsWith('.py')) ?? command[0]));
+    if (child.pid) model?.setWatch(child.pid, path.basename(command.find((a) => a.endsWith('.py')) ?? command[0]));
   } catch {
     // already gone: the report covers objects only
   }
-  // Scans take longer on a machine with many processes: keep them to a fifth of the time or less.
   let scanning = Promise.resolve();
   let scanTimer: NodeJS.Timeout | undefined;
   let stopScans = false;
@@ -92,7 +91,7 @@ export async function run(command: string[], opts: RunOptions): Promise<number> 
     if (stopScans) return;
     scanTimer = setTimeout(() => {
       scanning = scan().catch(() => {}).finally(nextScan);
-    }, Math.max(SCAN_MS, (model?.stats.scanMs ?? 0) * 5));
+    }, SCAN_MS);
   };
   nextScan();
   const forward = (sig: NodeJS.Signals) => child.kill(sig);

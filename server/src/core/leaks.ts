@@ -10,6 +10,10 @@ import * as path from 'node:path';
 import { LeakItem, LeakLimits, LeakReport, ProcessInfo, WatchTarget } from '../../../protocol/protocol';
 import { EventKinds } from '../../../protocol/runtime';
 import type { HubEvent } from '../hub/hub';
+import type { RawProcess } from '../inspect/scanner';
+
+/** Reads one process from /proc (the model's scanner), for children the scans may have missed. */
+export type ReadProcess = (pid: number) => RawProcess | null;
 
 /** How long after the main process ended the rest of the program may take to finish (resource tracker, joins). */
 export const SETTLE_MS = 3000;
@@ -44,6 +48,7 @@ function isMultiprocessingHelper(p: ProcessInfo): boolean {
 }
 
 const where = (loc: string) => loc || 'not seen by the runtime';
+const RUNNING_FIX = 'join() or terminate() it before the main process returns (or make it a daemon process)';
 
 export class LeakWatch {
   private readonly dirs: LeakDirs;
@@ -66,7 +71,7 @@ export class LeakWatch {
   private zombies = new Map<number, ProcessInfo>();
   private reported = false;
 
-  constructor(dirs: Partial<LeakDirs> = {}) {
+  constructor(dirs: Partial<LeakDirs> = {}, private readonly readProcess: ReadProcess | null = null) {
     this.dirs = { ...DEFAULT_DIRS, ...dirs };
   }
 
@@ -249,6 +254,15 @@ export class LeakWatch {
         fix: 'wait for every child: os.waitpid(pid, 0), Process.join(), or signal(SIGCHLD, SIG_IGN)',
       });
     }
+    // Forked children a busy machine's scans never caught (they left the tree with their parent).
+    for (const [pid, loc] of this.forks) {
+      if (aliveByPid.has(pid) || pid === this.mainPid || pid === this.launcherPid || this.reaped.has(pid)) continue;
+      const raw = this.readProcess?.(pid);
+      if (!raw || raw.state === 'Z' || raw.startedAt < this.startedAt - 1000) continue;
+      const command = raw.argv?.length ? raw.argv.join(' ') : `[${raw.name}]`;
+      if (/multiprocessing\.(resource_tracker|forkserver)/.test(command)) continue;
+      items.push({ kind: 'running', name: `pid ${pid} ${raw.name}`, path: null, pid, createdAt: loc, detail: `still running (${raw.stat}) after the main process ended: ${command}`, fix: RUNNING_FIX });
+    }
     for (const p of alive) {
       if (p.zombie || p.state === 'Z' || p.pid === this.launcherPid || isMultiprocessingHelper(p)) continue;
       items.push({
@@ -258,7 +272,7 @@ export class LeakWatch {
         pid: p.pid,
         createdAt: this.forks.get(p.pid) ?? '',
         detail: `still running (${p.stat}) after the main process ended: ${p.command}`,
-        fix: 'join() or terminate() it before the main process returns (or make it a daemon process)',
+        fix: RUNNING_FIX,
       });
     }
     const order: Record<string, number> = { shm: 0, semaphore: 1, fifo: 2, mqueue: 3, zombie: 4, running: 5 };

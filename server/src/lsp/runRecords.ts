@@ -21,13 +21,15 @@ import { runMessages, toChromeTrace } from '../core/traceExport';
 import type { IpcScopeServer } from './server';
 
 export class RunRecords {
-  private readonly leaks = new LeakWatch();
+  private readonly leaks: LeakWatch;
   private readonly recorder = new RunRecorder();
   private report: LeakReport | null = null;
   private connection: Connection | null = null;
   private retry: NodeJS.Timeout | null = null;
 
-  constructor(private readonly server: IpcScopeServer) {}
+  constructor(private readonly server: IpcScopeServer) {
+    this.leaks = new LeakWatch({}, (pid) => server.model.scanner.readOne(pid));
+  }
 
   register(c: Connection): void {
     this.connection = c;
