@@ -436,3 +436,113 @@ export type WebviewToHost =
   | { type: 'copySnapshot' }
   | { type: 'setScope'; scope: Scope }
   | { type: 'continueProcess'; pid: number };
+
+// ---- run records: the leak report at a program's end, saved runs -------------------------------
+
+/** What a program left behind when its main process ended. */
+export type LeakKind = 'shm' | 'semaphore' | 'fifo' | 'mqueue' | 'zombie' | 'running';
+
+export interface LeakItem {
+  kind: LeakKind;
+  /** The object's name (SharedMemory name, FIFO path, "/name" of a queue) or the process's "pid 12 name". */
+  name: string;
+  /** Where it is in the file system (/dev/shm/…, the FIFO's path), or null for processes. */
+  path: string | null;
+  /** The process that created it, or the process itself; null when unknown. */
+  pid: number | null;
+  /** file:line of its creation (the fork / Process.start for a process); "" when not seen by the runtime. */
+  createdAt: string;
+  /** One line: what is left ("still in /dev/shm, 8 bytes", "a zombie: pid 12 never waited for it"). */
+  detail: string;
+  /** One line: how to fix it. */
+  fix: string;
+}
+
+export interface LeakReport {
+  /** The watched program's label. */
+  program: string;
+  /** Pid of its main process. */
+  mainPid: number | null;
+  /** Wall-clock ms when the report was made. */
+  at: number;
+  /** Leaks, objects first, then processes (≤ LeakLimits.items; `omitted` counts the rest). */
+  items: LeakItem[];
+  omitted: number;
+  /** What was looked at and how ("/dev/shm", "/dev/mqueue: not mounted"), so an empty report says what it covers. */
+  checked: string[];
+}
+
+export const LeakLimits = {
+  items: 200,
+} as const;
+
+/** The version of a saved run file (`ipc-scope run --trace`'s sibling, "Export Run as JSON…"). */
+export const SAVED_RUN_FORMAT = 'ipc-scope-run';
+export const SAVED_RUN_VERSION = 1;
+
+/** One state a process was seen in, from `at` until the next one (or its end). */
+export interface StateSpan {
+  key: ProcessKey;
+  /** Wall-clock ms when first seen in this state. */
+  at: number;
+  stat: string;
+  /** wchan words when blocked, else "". */
+  blockedOn: string;
+}
+
+/** Bounds of a saved run, on export and on load (a bigger file is refused with a clear error). */
+export const SavedRunLimits = {
+  bytes: 64 << 20,
+  processes: 5000,
+  states: 100_000,
+  channels: ChannelLimits.channels,
+  /** Messages per channel list and in the timeline. */
+  messages: 5000,
+  /** Characters of any one string. */
+  text: 16_384,
+} as const;
+
+/** A run as saved to a file: everything the panel needs to show it again, read-only. */
+export interface SavedRun {
+  format: typeof SAVED_RUN_FORMAT;
+  version: number;
+  /** Wall-clock ms when saved. */
+  savedAt: number;
+  label: string;
+  watch: WatchTarget | null;
+  /** Processes alive when saved, and those that ended (with EndInfo). */
+  processes: ProcessInfo[];
+  ended: ProcessInfo[];
+  /** State changes seen, oldest first. */
+  states: StateSpan[];
+  channels: ChannelInfo[];
+  timeline: TimelineInfo;
+  /** Wall-clock ms minus CLOCK_MONOTONIC ms at save time: puts message times (ns) on the process clock. */
+  monoToWallMs: number;
+  leaks: LeakReport | null;
+}
+
+export type ExportFormat = 'trace' | 'json';
+/** `run`: export this saved run (the one on screen) instead of the live one. */
+export interface ExportRunParams { format: ExportFormat; run?: SavedRun }
+export interface ExportRunResult { text: string; processes: number; messages: number }
+export interface LoadRunParams { text: string }
+/** `run` when ok; else `message` says why it could not be read. */
+export interface LoadRunResult { ok: boolean; run: SavedRun | null; message: string }
+
+export const RunRecordMethods = {
+  /** notification, server → client: LeakReport, once per run, when the watched program's main process has ended */
+  leakReport: 'ipcScope/leakReport',
+  /** request: ExportRunParams → ExportRunResult (the current run as Chrome Trace JSON or as a SavedRun) */
+  exportRun: 'ipcScope/exportRun',
+  /** request: LoadRunParams → LoadRunResult (a saved run checked and bounded; never evaluated) */
+  loadRun: 'ipcScope/loadRun',
+} as const;
+
+/** Messages for the leak report and saved runs (kept apart from the live ones above). */
+export type RunRecordToWebview =
+  | { type: 'leaks'; report: LeakReport | null }
+  | { type: 'savedRun'; fileName: string; run: SavedRun }
+  | { type: 'live' };
+
+export type RunRecordFromWebview = { type: 'closeSavedRun' } | { type: 'exportRun'; format: ExportFormat };

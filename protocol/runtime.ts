@@ -101,7 +101,7 @@ export const EventKinds = {
   poolNew: 'pool.new',
   /** ch "pipe:<inode>", x: {read: fd, write: fd} */
   osPipe: 'os.pipe',
-  /** ch "fifo:<inode>", x: {path} */
+  /** ch "fifo:<inode>", x: {path, abspath? (the path made absolute when created, for the leak check)} */
   osMkfifo: 'os.mkfifo',
   /** os.write / os.read on a pipe or FIFO fd: pv bytes */
   pipeWrite: 'pipe.write',
@@ -124,6 +124,10 @@ export const EventKinds = {
   debugError: 'debug.error',
   /** The answer to a variables/evaluate command: x: {req, vars?: [DebugVariable], var?, error?} */
   debugReply: 'debug.reply',
+  /** SharedMemory.unlink() (the name is gone from /dev/shm): ch "shm:<name>", x: {name} */
+  shmUnlink: 'shm.unlink',
+  /** os.unlink / os.remove of a FIFO by the user's code: ch "fifo:<inode>", x: {path} */
+  fifoUnlink: 'fifo.unlink',
 } as const;
 
 /**

@@ -6,6 +6,7 @@ import type { PausedProcess } from '../../protocol/debug';
 import { createClient } from './client';
 import { registerCommands } from './commands';
 import { continueProcess, registerDebugger } from './debug';
+import { RunRecords } from './runRecords';
 import { readConfig } from './config';
 import { ProcessTreeView } from './processTreeView';
 import { StatusBar } from './statusBar';
@@ -37,6 +38,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   const view = new ProcessTreeView(context.extensionUri, {
     onVisibility: (visible) => void lc.sendNotification(LspMethods.setVisible, { visible }),
     onMessage: (m: WebviewToHost) => {
+      if (records.onWebviewMessage(m)) return;
       switch (m.type) {
         case 'ready':
         case 'refresh':
@@ -64,7 +66,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     },
   });
 
+  const records = new RunRecords(lc, view, output);
   context.subscriptions.push(
+    ...records.register(),
     output,
     statusBar,
     vscode.window.registerWebviewViewProvider(ProcessTreeView.viewId, view),
@@ -91,6 +95,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   lc.onNotification(LspMethods.channels, (update: ChannelsUpdate) => view.post({ type: 'channels', update }));
   lc.onNotification(LspMethods.status, (status: StatusInfo) => {
     statusBar.update(status);
+    records.onStatus(status);
     view.post({ type: 'status', status });
   });
   await lc.start();

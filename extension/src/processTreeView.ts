@@ -3,7 +3,7 @@
  * it asks the server for a snapshot; deltas from the server are forwarded as they arrive.
  */
 import * as vscode from 'vscode';
-import type { HostToWebview, WebviewToHost } from '../../protocol/protocol';
+import type { HostToWebview, RunRecordToWebview, WebviewToHost } from '../../protocol/protocol';
 import { makeNonce, renderWebviewHtml } from './webviewHtml';
 
 export interface ViewActions {
@@ -40,7 +40,15 @@ export class ProcessTreeView implements vscode.WebviewViewProvider {
     this.actions.onVisibility(view.visible);
   }
 
+  /** False while a saved run is on screen: live updates are held back (errors still pass). */
+  live = true;
+
   post(msg: HostToWebview): void {
+    if (!this.live && msg.type !== 'error') return;
+    void this.view?.webview.postMessage(msg);
+  }
+
+  postRecord(msg: RunRecordToWebview): void {
     void this.view?.webview.postMessage(msg);
   }
 }

@@ -67,6 +67,8 @@ CMD_RESUME = "resume"
 CMD_PAUSE = "pause"
 CMD_VARIABLES = "variables"
 CMD_EVALUATE = "evaluate"
+EV_SHM_UNLINK = "shm.unlink"
+EV_FIFO_UNLINK = "fifo.unlink"
 
 
 def describe() -> dict:
@@ -96,6 +98,7 @@ def describe() -> dict:
             "osPipe": EV_OS_PIPE, "osMkfifo": EV_OS_MKFIFO, "pipeWrite": EV_PIPE_WRITE, "pipeRead": EV_PIPE_READ,
             "socketNew": EV_SOCKET_NEW, "socketSend": EV_SOCKET_SEND, "socketRecv": EV_SOCKET_RECV,
             "debugStop": EV_DEBUG_STOP, "debugLog": EV_DEBUG_LOG, "debugError": EV_DEBUG_ERROR, "debugReply": EV_DEBUG_REPLY,
+            "shmUnlink": EV_SHM_UNLINK, "fifoUnlink": EV_FIFO_UNLINK,
         },
     }
 

@@ -229,6 +229,29 @@ class PipeAndSocketHooks(unittest.TestCase):
         self.assertEqual(tuple(ev[6][:4]), ("pipe.write", ev[5][1], 2, "p2"))
         self.assertEqual(len(ev), 7)
 
+    def test_fifo_creation_and_unlink(self):
+        out = run("""
+            d = tempfile.mkdtemp()
+            os.chdir(d)
+            os.mkfifo("a.fifo")
+            with open("plain.txt", "w"):
+                pass
+            os.unlink("plain.txt")  # not a FIFO: not reported
+            os.remove("a.fifo")
+            try:
+                os.unlink("a.fifo")
+            except FileNotFoundError as e:
+                out["missing"] = e.errno
+            out["dir"] = d
+            os.rmdir(d)
+            out["events"] = [(e["k"], e["ch"], e["x"]) for e in T.events]
+        """)
+        made, removed = out["events"]
+        self.assertEqual(made[0], "os.mkfifo")
+        self.assertEqual(made[2], {"path": "a.fifo", "abspath": out["dir"] + "/a.fifo"})
+        self.assertEqual(removed, ["fifo.unlink", made[1], {"path": "a.fifo"}])
+        self.assertEqual(out["missing"], 2)
+
     def test_library_pipes_are_not_reported(self):
         out = run("""
             import multiprocessing as mp, subprocess

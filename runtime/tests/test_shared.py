@@ -192,6 +192,8 @@ class SharedHooks(unittest.TestCase):
         self.assertEqual(len(closes), 2, "a last image at each close(), with its line")
         self.assertEqual(closes[-1][2], "616263" + "00" * 12 + "01")
         self.assertEqual(images[-1], closes[-1])
+        unlinks = [(e[1], e[6]) for e in of(ev, "shm.unlink")]
+        self.assertEqual(unlinks, [(sl_ch, {"name": sl_ch[4:]}), ("shm:" + name, {"name": name})], "each unlink() reported once, in order")
 
     def test_mmap_stays_mmap(self):
         r = run("""

@@ -3,6 +3,7 @@ import { ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { decodePreview } from '../../server/src/core/preview';
+import type { LeakReport } from '../../protocol/protocol';
 import type { HubEvent } from '../../server/src/hub/hub';
 
 export const repoRoot = path.resolve(__dirname, '..', '..');
@@ -153,11 +154,13 @@ export function descendantNamed(root: number, name: string): number | null {
 }
 
 /** Runs a command under `ipc-scope run --json` (the real hub and runtime); the program's output is in programOut. */
-export function runJson(args: string[], timeout = 120_000): { events: HubEvent[]; status: number | null; programOut: string } {
-  const r = spawnSync(process.execPath, [path.join(repoRoot, 'out', 'cli.js'), 'run', '--json', '--', ...args], { encoding: 'utf8', timeout, maxBuffer: 512 << 20 });
+export function runJson(args: string[], timeout = 120_000, runFlags: string[] = []): { events: HubEvent[]; status: number | null; programOut: string; leaks: LeakReport | null } {
+  const r = spawnSync(process.execPath, [path.join(repoRoot, 'out', 'cli.js'), 'run', '--json', ...runFlags, '--', ...args], { encoding: 'utf8', timeout, maxBuffer: 512 << 20 });
   if (r.error) throw new Error(`ipc-scope run failed: ${r.error.message}`);
-  const events = r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as HubEvent);
-  return { events, status: r.status, programOut: r.stderr };
+  const lines = r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as HubEvent | { t: 'leaks'; report: LeakReport });
+  const events = lines.filter((l): l is HubEvent => 'k' in l);
+  const leaks = lines.find((l): l is { t: 'leaks'; report: LeakReport } => 't' in l && l.t === 'leaks')?.report ?? null;
+  return { events, status: r.status, programOut: r.stderr, leaks };
 }
 
 /** An event's payload as the panel shows it (the restricted decoder). */

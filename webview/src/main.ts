@@ -6,6 +6,7 @@ import { renderLegend } from './legend';
 import { ClientModel } from './model';
 import { PausedView } from './paused';
 import { ProcessTree } from './tree';
+import { RunRecordsView, isRunRecordMessage } from './runRecords';
 import { button, dropdown, registerToolkit, spinner, textField } from './toolkit';
 
 interface VsCodeApi {
@@ -169,7 +170,8 @@ const endedSummary = document.createElement('summary');
 const endedList = document.createElement('ul');
 endedBox.append(endedSummary, endedList);
 
-root.append(header, pausedView.element, toolbar, banner, loading, empty, noMatch, tree.element, sash, details, channels, endedBox, renderLegend());
+const runRecords = new RunRecordsView(root, (m) => apply(m), (m) => vscode.postMessage(m as WebviewToHost));
+root.append(header, pausedView.element, runRecords.banner, toolbar, banner, loading, empty, noMatch, tree.element, sash, details, runRecords.section, channels, endedBox, renderLegend());
 
 function applyDetailsHeight(): void {
   if (detailsHeight === undefined) details.style.removeProperty('height');
@@ -374,7 +376,8 @@ function apply(msg: HostToWebview): void {
 
 (window as unknown as { __ipcScopeApply: (m: HostToWebview) => void }).__ipcScopeApply = apply;
 window.addEventListener('message', (e: MessageEvent<HostToWebview>) => {
-  if (e.data && typeof e.data === 'object' && 'type' in e.data) apply(e.data);
+  if (isRunRecordMessage(e.data)) runRecords.handle(e.data);
+  else if (e.data && typeof e.data === 'object' && 'type' in e.data) apply(e.data);
 });
 let relayoutTimer: ReturnType<typeof setTimeout> | undefined;
 window.addEventListener('resize', () => {

@@ -90,9 +90,45 @@ def mkfifo(path, mode=0o666, *, dir_fd=None):
     try:
         if _user_caller():
             ino = os.stat(path, dir_fd=dir_fd).st_ino
-            _emit(protocol.EV_OS_MKFIFO, f"fifo:{ino}", user_location(), x={"path": os.fsdecode(os.fspath(path))})
+            x = {"path": os.fsdecode(os.fspath(path))}
+            if dir_fd is None:  # where the leak check looks at the end (the program may chdir)
+                x["abspath"] = os.path.abspath(x["path"])
+            _emit(protocol.EV_OS_MKFIFO, f"fifo:{ino}", user_location(), x=x)
     except Exception:
         pass
+
+
+original_unlink = os.unlink
+original_remove = os.remove
+
+
+def _fifo_inode(path, dir_fd):
+    """The inode of a FIFO the user's code is about to remove, else None (one lstat per user unlink)."""
+    try:
+        if _user_caller(3):
+            st = os.lstat(path, dir_fd=dir_fd)
+            if stat.S_ISFIFO(st.st_mode):
+                return st.st_ino
+    except Exception:
+        pass
+    return None
+
+
+def _removing(original):
+    def remove(path, *, dir_fd=None):
+        ino = _fifo_inode(path, dir_fd)
+        original(path, dir_fd=dir_fd)
+        if ino is not None:
+            try:
+                _emit(protocol.EV_FIFO_UNLINK, f"fifo:{ino}", user_location(), x={"path": os.fsdecode(os.fspath(path))})
+            except Exception:
+                pass
+    remove.__name__, remove.__qualname__, remove.__doc__ = original.__name__, original.__name__, original.__doc__
+    return remove
+
+
+unlink = _removing(original_unlink)
+remove = _removing(original_remove)
 
 
 def open(path, flags, mode=0o777, *, dir_fd=None):
@@ -387,6 +423,8 @@ def install(transport) -> None:
         if original_mkfifo is not None:
             os.mkfifo = mkfifo
         os.open = open
+        os.unlink = unlink
+        os.remove = remove
         os.read = read
         os.write = write
         os.close = close

@@ -466,7 +466,12 @@ def _hook_shared_memory(sm) -> None:
             last_image(self)
         except Exception:
             pass
-        return original_shm_unlink(self)
+        result = original_shm_unlink(self)
+        try:  # after it succeeded: the leak report counts only real unlinks
+            _emit(protocol.EV_SHM_UNLINK, "shm:" + self.name, user_location(), x={"name": self.name})
+        except Exception:
+            pass
+        return result
 
     def sl_init(self, *args, **kwargs):
         _local.inner = getattr(_local, "inner", 0) + 1

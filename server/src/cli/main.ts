@@ -21,9 +21,13 @@ const USAGE = `Usage:
       Print the same model the IPC Scope panel receives, as JSON.
   ipc-scope stat STAT
       Explain every letter of a ps STAT code, e.g. "Ssl+".
-  ipc-scope run [--json] -- COMMAND [ARGS...]
+  ipc-scope run [--json] [--trace FILE] [--save FILE] -- COMMAND [ARGS...]
       Run a Python program with the IPC Scope runtime and print what passes through its
       queues, pipes and forks (JSON lines with --json). Exits with the program's status.
+      At the end, a leak report: shared memory, semaphores, FIFOs and message queues left
+      behind, zombies and children still running (with --json, a last line {"t":"leaks",…}).
+      --trace FILE writes the run as a Chrome Trace Event file (ui.perfetto.dev opens it);
+      --save FILE as a saved IPC Scope run ("IPC Scope: Open Saved Run…" loads it).
   ipc-scope dap
       The debug adapter (breakpoints on send/receive) over stdin/stdout, for any DAP client
       (VS Code, nvim-dap, Emacs dap-mode): debug type "ipcscope".
@@ -75,9 +79,20 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
     const dash = args.indexOf('--');
     const flags = dash >= 0 ? args.slice(0, dash) : args.filter((a, i) => a.startsWith('--') && args.slice(0, i).every((b) => b.startsWith('--')));
     const command = dash >= 0 ? args.slice(dash + 1) : args.slice(flags.length);
-    for (const f of flags) if (f !== '--json') throw new UsageError(`unknown option for run: ${f}`);
+    const files: { trace?: string; save?: string } = {};
+    for (let i = 0; i < flags.length; i++) {
+      const f = flags[i];
+      const file = /^--(trace|save)(?:=(.*))?$/.exec(f);
+      if (!file) {
+        if (f !== '--json') throw new UsageError(`unknown option for run: ${f}`);
+        continue;
+      }
+      const value = file[2] ?? (dash >= 0 ? flags[++i] : undefined);
+      if (!value) throw new UsageError(`${f} needs a file name${dash < 0 ? ' (or put the command after "--")' : ''}`);
+      files[file[1] as 'trace' | 'save'] = value;
+    }
     if (!command.length) throw new UsageError('run needs a command, e.g. ipc-scope run -- python3 program.py');
-    return run(command, { json: flags.includes('--json'), out });
+    return run(command, { json: flags.includes('--json'), out, ...files });
   }
   const { cmd, flags, rest } = parseArgs(argv);
   switch (cmd) {

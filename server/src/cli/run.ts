@@ -5,10 +5,18 @@
  * parseable), a readable log otherwise. Exits with the program's exit status.
  */
 import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
+import type { LeakReport } from '../../../protocol/protocol';
+import { ChannelModel } from '../core/channels';
+import { LeakWatch, formatLeakReport } from '../core/leaks';
+import { ProcessModel } from '../core/model';
 import { decodePreview } from '../core/preview';
+import { RunRecorder } from '../core/runRecord';
+import { toChromeTrace } from '../core/traceExport';
 import { runtimeEnv } from '../hub/env';
 import { Hub, HubEvent } from '../hub/hub';
+import { procAvailable } from '../inspect/procfs';
 
 export { runtimeEnv };
 
@@ -24,10 +32,33 @@ export function describeEvent(e: HubEvent, t0: number): string {
   return `[${ms} ms] pid ${e.pid} ${e.k}${e.ch ? ' ' + e.ch : ''}${x}${payload}${loc}`;
 }
 
-export async function run(command: string[], opts: { json: boolean; out: (s: string) => void }): Promise<number> {
+export interface RunOptions {
+  json: boolean;
+  out: (s: string) => void;
+  /** Write the run as a Chrome Trace Event file here. */
+  trace?: string;
+  /** Write the run as a saved IPC Scope run (JSON) here. */
+  save?: string;
+}
+
+/** How often the process model is scanned during a run (zombies and the end of the main process). */
+const SCAN_MS = 250;
+
+export async function run(command: string[], opts: RunOptions): Promise<number> {
   if (!command.length) throw new Error('run needs a command, e.g. ipc-scope run -- python3 program.py');
   const hub = new Hub();
   await hub.start();
+  const model = procAvailable() ? new ProcessModel({ scope: 'program' }) : null;
+  const leaks = new LeakWatch({}, model ? (pid) => model.scanner.readOne(pid) : null);
+  leaks.begin();
+  const recording = !!(opts.trace || opts.save);
+  const channels = recording ? new ChannelModel() : null;
+  const recorder = new RunRecorder();
+  hub.on('events', (batch: HubEvent[]) => {
+    leaks.ingest(batch);
+    channels?.ingest(batch);
+    recorder.ingest(batch);
+  });
   // process.hrtime and the runtime both read CLOCK_MONOTONIC: times are relative to the start of the run.
   const t0 = Number(process.hrtime.bigint());
   hub.on('events', (batch: HubEvent[]) => {
@@ -39,6 +70,30 @@ export async function run(command: string[], opts: { json: boolean; out: (s: str
     env: runtimeEnv(hub),
     stdio: ['inherit', opts.json ? process.stderr : 'inherit', 'inherit'],
   });
+  let report: LeakReport | null = null;
+  const connected = (pid: number) => [...hub.clients.values()].some((c) => c.pid === pid && c.connected);
+  const scan = async () => {
+    if (!model?.watch) return;
+    await model.refresh();
+    const snap = model.snapshot();
+    recorder.observe(snap.processes, snap.takenAt);
+    report ??= leaks.afterScan(snap.processes, { watch: snap.watch, programEnded: !!model.programEnded, connected });
+  };
+  try {
+    if (child.pid) model?.setWatch(child.pid, path.basename(command.find((a) => a.endsWith('.py')) ?? command[0]));
+  } catch {
+    // already gone: the report covers objects only
+  }
+  let scanning = Promise.resolve();
+  let scanTimer: NodeJS.Timeout | undefined;
+  let stopScans = false;
+  const nextScan = () => {
+    if (stopScans) return;
+    scanTimer = setTimeout(() => {
+      scanning = scan().catch(() => {}).finally(nextScan);
+    }, SCAN_MS);
+  };
+  nextScan();
   const forward = (sig: NodeJS.Signals) => child.kill(sig);
   process.on('SIGINT', forward);
   process.on('SIGTERM', forward);
@@ -51,6 +106,31 @@ export async function run(command: string[], opts: { json: boolean; out: (s: str
   // Let the last frames of exiting processes arrive (each flushes before exit).
   const end = Date.now() + 1500;
   while (Date.now() < end && [...hub.clients.values()].some((c) => c.connected)) await new Promise((r) => setTimeout(r, 20));
+  stopScans = true;
+  clearTimeout(scanTimer);
+  await scanning;
+  // The main process has ended: scan until the rest settles (the report comes once it has).
+  const settleEnd = Date.now() + 10_000;
+  while (model?.watch && !report && Date.now() < settleEnd) {
+    await scan().catch(() => {});
+    if (!report) await new Promise((r) => setTimeout(r, 100));
+  }
+  report ??= leaks.report(model?.watch?.label ?? path.basename(command[0]), model?.snapshot().processes.filter((p) => p.key !== model.watch?.key) ?? []);
+  if (opts.trace || opts.save) {
+    const snap = model?.snapshot();
+    const saved = recorder.build({
+      label: snap?.watch?.label ?? command.join(' '),
+      watch: snap?.watch ?? null,
+      processes: snap?.processes ?? [],
+      ended: snap?.ended ?? [],
+      channels: channels!.update({ received: hub.stats.received, dropped: hub.stats.droppedByRing + hub.stats.droppedByRuntime, protocolErrors: hub.stats.protocolErrors }, true),
+      leaks: report,
+      clients: hub.clients.values(),
+    });
+    if (opts.save) fs.writeFileSync(opts.save, JSON.stringify(saved));
+    if (opts.trace) fs.writeFileSync(opts.trace, JSON.stringify(toChromeTrace(saved)));
+  }
+  opts.out(opts.json ? JSON.stringify({ t: 'leaks', report }) + '\n' : formatLeakReport(report) + '\n');
   const s = hub.stats;
   if (!opts.json) opts.out(`ipc-scope: ${s.received} events from ${s.clients} processes${s.droppedByRing + s.droppedByRuntime ? `, ${s.droppedByRing + s.droppedByRuntime} dropped` : ''}${s.protocolErrors ? `, ${s.protocolErrors} protocol errors` : ''}\n`);
   await hub.stop();

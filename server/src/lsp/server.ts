@@ -19,6 +19,7 @@ import {
   WatchResult,
 } from '../../../protocol/protocol';
 import { ChannelModel } from '../core/channels';
+import { RunRecords } from './runRecords';
 import { ProcessModel } from '../core/model';
 import { findRuntimeDir, runtimeEnv } from '../hub/env';
 import { Hub, HubEvent } from '../hub/hub';
@@ -41,8 +42,11 @@ export class IpcScopeServer {
   private lastStatus = '';
   private disposed = false;
   readonly channels = new ChannelModel();
-  private hub: Hub | null = null;
+  /** The hub, once started (null before the first run). */
+  hub: Hub | null = null;
   private hubStarting: Promise<Hub> | null = null;
+  /** Leak report at the program's end, export and load of runs. */
+  readonly records = new RunRecords(this);
 
   constructor(private readonly connection: Connection) {}
 
@@ -53,6 +57,7 @@ export class IpcScopeServer {
       await hub.start();
       hub.on('events', (batch: HubEvent[]) => {
         this.channels.ingest(batch);
+        this.records.ingest(batch);
         // Exit statuses the processes' parents collected: the model tells how each one ended.
         for (const e of batch) if (e.k === EventKinds.wait && typeof e.x?.child === 'number' && typeof e.x.status === 'number') this.model.noteExit(e.x.child, e.x.status);
       });
@@ -68,6 +73,7 @@ export class IpcScopeServer {
     // A new run is about to start: its channels begin now. (Clearing at watch time instead would
     // lose what the program reported before the editor learnt its pid.)
     this.channels.clear();
+    this.records.begin(null);
     const env = runtimeEnv(hub, {});
     const out: Record<string, string> = {};
     for (const [k, v] of Object.entries(env)) if (typeof v === 'string') out[k] = v;
@@ -92,6 +98,7 @@ export class IpcScopeServer {
       if (this.visible) this.needsReset = true;
       this.schedule(0);
     });
+    this.records.register(c);
     c.onShutdown(() => this.dispose());
   }
 
@@ -141,6 +148,7 @@ export class IpcScopeServer {
       }
       this.sendStatus();
       this.sendChannels();
+      this.records.afterScan();
     } catch (e) {
       this.connection.console.error(`IPC Scope: refresh failed: ${(e as Error).stack ?? e}`);
     }
@@ -163,7 +171,7 @@ export class IpcScopeServer {
     }
   }
 
-  private hubStats(): { received: number; dropped: number; protocolErrors: number } {
+  hubStats(): { received: number; dropped: number; protocolErrors: number } {
     const s = this.hub?.stats;
     return s ? { received: s.received, dropped: s.droppedByRing + s.droppedByRuntime, protocolErrors: s.protocolErrors } : { received: 0, dropped: 0, protocolErrors: 0 };
   }
@@ -212,6 +220,7 @@ export class IpcScopeServer {
       if (this.model.scanner instanceof PortableScanner) await this.model.scanner.scan();
       const w = this.model.setWatch(Number(p?.pid), p?.label, !!p?.launched);
       if (!w.launched) this.channels.clear(); // another program: the last run's channels are not its own
+      this.records.begin(w);
       this.needsReset = true;
       await this.tick();
       this.schedule(this.intervalMs);
