@@ -431,3 +431,47 @@ export type WebviewToHost =
   | { type: 'stopWatching' }
   | { type: 'copySnapshot' }
   | { type: 'setScope'; scope: Scope };
+
+// ---- language features (diagnostics, quick fixes, code lenses, live hovers) ----------------
+
+/** The diagnostics the language server gives on Python source; each has a setting `ipcScope.diagnostics.<id>`. */
+export const LanguageRules = [
+  'unguardedProcess',
+  'unjoinedProcess',
+  'forkWithoutWait',
+  'unlockedSharedUpdate',
+  'resourceNeverUnlinked',
+  'blockingReceiveLoop',
+  'joinBeforeDrain',
+  'wrongPipeEnd',
+] as const;
+export type LanguageRule = (typeof LanguageRules)[number];
+
+/** A rule's setting: off, or the severity its diagnostics get. */
+export type RuleLevel = 'off' | 'error' | 'warning' | 'information' | 'hint';
+
+export interface LanguageSettings {
+  /** Rules not listed keep their default level. */
+  rules: Partial<Record<LanguageRule, RuleLevel>>;
+}
+
+export const LanguageMethods = {
+  /** notification, client → server: LanguageSettings (diagnostics are recomputed). */
+  configure: 'ipcScope/configureLanguage',
+} as const;
+
+/** Commands the language server's code lenses and hovers name (the extension implements them). */
+export const LanguageCommands = {
+  /** args: [file URI string] */
+  run: 'ipcScope.runPythonFile',
+  /** args: [file URI string] */
+  debug: 'ipcScope.debugPythonFile',
+  /** args: [channel id]: reveals the channel in the panel. */
+  revealChannel: 'ipcScope.revealChannel',
+  /** args: ["file:line" as a channel's createdAt]: opens the file at that line. */
+  openLocation: 'ipcScope.openLocation',
+} as const;
+
+/** Panel ↔ host messages of the go-to links (handled beside HostToWebview / WebviewToHost). */
+export type LanguageHostToWebview = { type: 'revealChannel'; id: string };
+export type LanguageWebviewToHost = { type: 'openLocation'; loc: string };

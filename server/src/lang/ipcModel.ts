@@ -1,0 +1,365 @@
+/**
+ * What a Python file does with processes and IPC, read from its tree-sitter syntax tree: which
+ * names are bound to which multiprocessing objects (queues, pipe ends, shared values, processes,
+ * pools…), where each was created, and which functions receive them as a Process's arguments.
+ *
+ * Resolution is by name and scope (a function's locals, the parameters a Process target receives,
+ * then the module's globals), the way a reader follows the code; anything it cannot follow is
+ * left unresolved, so the rules built on it stay quiet rather than guess.
+ */
+import type { Node } from './pythonParser';
+
+export type IpcKind = 'Process' | 'Pool' | 'Queue' | 'Pipe' | 'Value' | 'Array' | 'SharedMemory' | 'Lock' | 'Semaphore' | 'Event' | 'Barrier' | 'Manager';
+
+/** multiprocessing constructors by the name they are called with. */
+const MP_KINDS: Record<string, IpcKind> = {
+  Process: 'Process',
+  Pool: 'Pool',
+  Queue: 'Queue',
+  JoinableQueue: 'Queue',
+  SimpleQueue: 'Queue',
+  Pipe: 'Pipe',
+  Value: 'Value',
+  RawValue: 'Value',
+  Array: 'Array',
+  RawArray: 'Array',
+  SharedMemory: 'SharedMemory',
+  ShareableList: 'SharedMemory',
+  Lock: 'Lock',
+  RLock: 'Lock',
+  Semaphore: 'Semaphore',
+  BoundedSemaphore: 'Semaphore',
+  Condition: 'Lock',
+  Event: 'Event',
+  Barrier: 'Barrier',
+  Manager: 'Manager',
+};
+
+export interface IpcObject {
+  kind: IpcKind;
+  /** The constructor's own name: Queue, JoinableQueue, RawValue, SharedMemory, … */
+  ctor: string;
+  /** The variable it is bound to (for a Pipe, each end is an object of its own). */
+  name: string;
+  call: Node;
+  /** The statement that binds it (assignment or with). */
+  binding: Node;
+  /** function_definition or module whose name it is. */
+  scope: Node;
+  /** A list of them, e.g. `[ctx.Process(...) for i in range(n)]`. */
+  many: boolean;
+  /** With `with … as name:` (closed by the with). */
+  managed: boolean;
+  /** For Pipe(duplex=False): the first end only receives, the second only sends. */
+  end: 'recv' | 'send' | null;
+  peer: IpcObject | null;
+}
+
+export interface MethodCall {
+  call: Node;
+  /** The identifier the method is called on. */
+  receiver: Node;
+  method: string;
+}
+
+export const isFunctionScope = (n: Node) => n.type === 'function_definition' || n.type === 'lambda';
+
+/** The function (or the module) whose local names `node` uses. */
+export function scopeOf(node: Node): Node {
+  let n = node.parent;
+  while (n && !isFunctionScope(n) && n.type !== 'module') n = n.parent;
+  return n ?? node;
+}
+
+export function keywordArgument(call: Node, name: string): Node | null {
+  const args = call.childForFieldName('arguments');
+  if (!args) return null;
+  for (const a of args.namedChildren) if (a?.type === 'keyword_argument' && a.childForFieldName('name')?.text === name) return a.childForFieldName('value');
+  return null;
+}
+
+export function positionalArguments(call: Node): Node[] {
+  const args = call.childForFieldName('arguments');
+  if (!args || args.type !== 'argument_list') return [];
+  return args.namedChildren.filter((a): a is Node => !!a && a.type !== 'keyword_argument' && a.type !== 'comment' && a.type !== 'list_splat' && a.type !== 'dictionary_splat');
+}
+
+/** `__name__ == "__main__"` (either way round). */
+export function isMainGuard(ifStatement: Node): boolean {
+  const c = ifStatement.childForFieldName('condition');
+  if (!c || c.type !== 'comparison_operator' || c.namedChildCount !== 2 || !c.children.some((t) => t?.type === '==')) return false;
+  const [a, b] = c.namedChildren;
+  const isName = (n: Node | null) => n?.type === 'identifier' && n.text === '__name__';
+  const isMain = (n: Node | null) => n?.type === 'string' && /^[rbuf]*(['"]{1,3})__main__\1$/i.test(n.text);
+  return (isName(a) && isMain(b)) || (isMain(a) && isName(b));
+}
+
+/** Names bound by a function's parameters, in order. */
+export function parameterNames(fn: Node): string[] {
+  const params = fn.childForFieldName('parameters');
+  const out: string[] = [];
+  for (const p of params?.namedChildren ?? []) {
+    if (!p) continue;
+    if (p.type === 'identifier') out.push(p.text);
+    else if (p.type === 'typed_parameter') out.push(p.namedChildren[0]?.type === 'identifier' ? p.namedChildren[0].text : '');
+    else if (p.type === 'default_parameter' || p.type === 'typed_default_parameter') out.push(p.childForFieldName('name')?.text ?? '');
+    else if (p.type === 'list_splat_pattern' || p.type === 'dictionary_splat_pattern' || p.type === 'keyword_separator' || p.type === 'positional_separator') break;
+  }
+  return out;
+}
+
+export class IpcModel {
+  /** Local name → fully qualified name, from the imports ("mp" → "multiprocessing"). */
+  readonly imports = new Map<string, string>();
+  /** Names bound to `multiprocessing.get_context(...)`: they create objects like the module does. */
+  readonly contexts = new Set<string>();
+  readonly objects: IpcObject[] = [];
+  readonly methodCalls: MethodCall[] = [];
+  readonly calls: Node[] = [];
+  readonly augmented: Node[] = [];
+  readonly assignments: Node[] = [];
+  readonly ifStatements: Node[] = [];
+  readonly withStatements: Node[] = [];
+  /** Module-level functions by name (a Process's target). */
+  readonly functions = new Map<string, Node>();
+  private readonly locals = new Map<string, IpcObject>();
+  private readonly params = new Map<string, IpcObject>();
+
+  constructor(
+    readonly root: Node,
+    nodes: Node[],
+  ) {
+    const forStatements: Node[] = [];
+    for (const n of nodes) {
+      switch (n.type) {
+        case 'call':
+          this.calls.push(n);
+          break;
+        case 'assignment':
+          this.assignments.push(n);
+          break;
+        case 'augmented_assignment':
+          this.augmented.push(n);
+          break;
+        case 'import_statement':
+        case 'import_from_statement':
+          this.readImport(n);
+          break;
+        case 'if_statement':
+          this.ifStatements.push(n);
+          break;
+        case 'with_statement':
+          this.withStatements.push(n);
+          break;
+        case 'for_statement':
+          forStatements.push(n);
+          break;
+      }
+    }
+    for (const child of root.namedChildren) {
+      const fn = child?.type === 'decorated_definition' ? child.childForFieldName('definition') : child;
+      if (fn?.type === 'function_definition') {
+        const name = fn.childForFieldName('name')?.text;
+        if (name && !this.functions.has(name)) this.functions.set(name, fn);
+      }
+    }
+    // Contexts first: `ctx = mp.get_context(m)` makes `ctx.Queue()` a multiprocessing Queue.
+    for (const a of this.assignments) {
+      const left = a.childForFieldName('left');
+      const right = a.childForFieldName('right');
+      if (left?.type === 'identifier' && right?.type === 'call' && this.qualify(right) === 'multiprocessing') this.contexts.add(left.text);
+    }
+    for (const a of this.assignments) this.bindAssignment(a);
+    for (const w of this.withStatements) this.bindWith(w);
+    for (const f of forStatements) this.bindLoopVariable(f);
+    for (const c of this.calls) {
+      const fn = c.childForFieldName('function');
+      const recv = fn?.type === 'attribute' ? fn.childForFieldName('object') : null;
+      const method = fn?.childForFieldName('attribute')?.text;
+      if (recv?.type === 'identifier' && method) this.methodCalls.push({ call: c, receiver: recv, method });
+    }
+    for (const o of [...this.objects]) if (o.kind === 'Process') this.bindTargetParameters(o);
+  }
+
+  /**
+   * The dotted name an expression stands for, following imports and contexts: `mp.Queue` →
+   * "multiprocessing.Queue", `ctx.Process` → "multiprocessing.Process", `fork` → "os.fork";
+   * `mp.get_context("spawn")` → "multiprocessing". Null for anything else.
+   */
+  qualify(expr: Node | null): string | null {
+    if (!expr) return null;
+    switch (expr.type) {
+      case 'identifier':
+        return this.imports.get(expr.text) ?? (this.contexts.has(expr.text) ? 'multiprocessing' : null);
+      case 'attribute': {
+        const base = this.qualify(expr.childForFieldName('object'));
+        const attr = expr.childForFieldName('attribute')?.text;
+        return base && attr ? `${base}.${attr}` : null;
+      }
+      case 'call': {
+        const fn = this.qualify(expr.childForFieldName('function'));
+        return fn === 'multiprocessing.get_context' || fn === 'multiprocessing.context.get_context' ? 'multiprocessing' : null;
+      }
+      default:
+        return null;
+    }
+  }
+
+  /** The name of the function a call calls, qualified ("os.waitpid"), or null. */
+  callee(call: Node): string | null {
+    return this.qualify(call.childForFieldName('function'));
+  }
+
+  /** The multiprocessing constructor a call is, with its kind, or null. */
+  constructorOf(call: Node): { kind: IpcKind; ctor: string } | null {
+    const q = this.callee(call);
+    if (!q || !q.startsWith('multiprocessing.')) return null;
+    const ctor = q.slice(q.lastIndexOf('.') + 1);
+    const kind = Object.prototype.hasOwnProperty.call(MP_KINDS, ctor) ? MP_KINDS[ctor] : undefined;
+    return kind ? { kind, ctor } : null;
+  }
+
+  /** The object an identifier refers to at its place, or null. */
+  resolve(id: Node): IpcObject | null {
+    if (id.type !== 'identifier') return null;
+    const scope = scopeOf(id);
+    return this.locals.get(`${scope.id}:${id.text}`) ?? this.params.get(`${scope.id}:${id.text}`) ?? this.locals.get(`${this.root.id}:${id.text}`) ?? null;
+  }
+
+  /** Method calls on an object (through every name it is known by). */
+  callsOn(obj: IpcObject, methods?: string[]): MethodCall[] {
+    return this.methodCalls.filter((m) => (!methods || methods.includes(m.method)) && this.resolve(m.receiver) === obj);
+  }
+
+  private readImport(n: Node): void {
+    if (n.type === 'import_statement') {
+      for (const name of n.childrenForFieldName('name')) {
+        if (!name) continue;
+        if (name.type === 'aliased_import') {
+          const alias = name.childForFieldName('alias')?.text;
+          const full = name.childForFieldName('name')?.text;
+          if (alias && full) this.imports.set(alias, full);
+        } else {
+          // `import a.b` binds `a`.
+          const first = name.text.split('.')[0];
+          this.imports.set(first, first);
+        }
+      }
+      return;
+    }
+    const module = n.childForFieldName('module_name');
+    if (!module || module.type !== 'dotted_name') return; // relative imports are the user's own modules
+    for (const name of n.childrenForFieldName('name')) {
+      if (!name) continue;
+      if (name.type === 'aliased_import') {
+        const alias = name.childForFieldName('alias')?.text;
+        const orig = name.childForFieldName('name')?.text;
+        if (alias && orig) this.imports.set(alias, `${module.text}.${orig}`);
+      } else {
+        this.imports.set(name.text, `${module.text}.${name.text}`);
+      }
+    }
+  }
+
+  private add(o: IpcObject): IpcObject {
+    this.objects.push(o);
+    const key = `${o.scope.id}:${o.name}`;
+    if (!this.locals.has(key)) this.locals.set(key, o);
+    return o;
+  }
+
+  private bindAssignment(a: Node): void {
+    const left = a.childForFieldName('left');
+    const right = a.childForFieldName('right');
+    if (!left || !right) return;
+    const scope = scopeOf(a);
+    if (right.type === 'call') {
+      const c = this.constructorOf(right);
+      if (!c) return;
+      if (c.kind === 'Pipe' && (left.type === 'pattern_list' || left.type === 'tuple_pattern') && left.namedChildCount === 2) {
+        const [first, second] = left.namedChildren;
+        const duplexArg = keywordArgument(right, 'duplex') ?? positionalArguments(right)[0] ?? null;
+        const oneWay = duplexArg?.type === 'false';
+        if (first?.type !== 'identifier' || second?.type !== 'identifier') return;
+        const common = { kind: 'Pipe' as const, ctor: c.ctor, call: right, binding: a, scope, many: false, managed: false };
+        const r = this.add({ ...common, name: first.text, end: oneWay ? 'recv' : null, peer: null });
+        const s = this.add({ ...common, name: second.text, end: oneWay ? 'send' : null, peer: r });
+        r.peer = s;
+        return;
+      }
+      if (left.type === 'identifier') this.add({ ...c, name: left.text, call: right, binding: a, scope, many: false, managed: false, end: null, peer: null });
+      return;
+    }
+    if (left.type !== 'identifier') return;
+    // `[ctx.Process(...) for …]` or `[ctx.Process(...), ctx.Process(...)]`
+    let calls: Node[] = [];
+    if (right.type === 'list_comprehension') calls = [right.childForFieldName('body')].filter((b): b is Node => b?.type === 'call');
+    else if (right.type === 'list') calls = right.namedChildren.filter((x): x is Node => x?.type === 'call');
+    if (!calls.length || (right.type === 'list' && calls.length !== right.namedChildCount)) return;
+    const kinds = calls.map((x) => this.constructorOf(x));
+    const first = kinds[0];
+    if (!first || kinds.some((k) => !k || k.kind !== first.kind)) return;
+    this.add({ ...first, name: left.text, call: calls[0], binding: a, scope, many: true, managed: false, end: null, peer: null });
+  }
+
+  private bindWith(w: Node): void {
+    const clause = w.namedChildren.find((c) => c?.type === 'with_clause');
+    for (const item of clause?.namedChildren ?? []) {
+      const value = item?.childForFieldName('value');
+      if (value?.type !== 'as_pattern') continue;
+      const call = value.namedChildren[0];
+      const target = value.childForFieldName('alias')?.namedChildren[0];
+      if (call?.type !== 'call' || target?.type !== 'identifier') continue;
+      const c = this.constructorOf(call);
+      if (c) this.add({ ...c, name: target.text, call, binding: w, scope: scopeOf(w), many: false, managed: true, end: null, peer: null });
+    }
+  }
+
+  /** `for p in procs:` — p is each of the processes in `procs`. */
+  private bindLoopVariable(f: Node): void {
+    const left = f.childForFieldName('left');
+    const right = f.childForFieldName('right');
+    if (left?.type !== 'identifier' || right?.type !== 'identifier') return;
+    const obj = this.resolve(right);
+    if (obj?.many) this.locals.set(`${scopeOf(f).id}:${left.text}`, obj);
+  }
+
+  /** `Process(target=worker, args=(q, v))`: inside `worker`, its parameters are q and v. */
+  private bindTargetParameters(p: IpcObject): void {
+    const target = keywordArgument(p.call, 'target');
+    const args = keywordArgument(p.call, 'args');
+    if (target?.type !== 'identifier' || !args || (args.type !== 'tuple' && args.type !== 'list')) return;
+    const fn = this.functions.get(target.text);
+    if (!fn) return;
+    const names = parameterNames(fn);
+    args.namedChildren.forEach((arg, i) => {
+      if (arg?.type !== 'identifier' || !names[i]) return;
+      const obj = this.resolve(arg);
+      const key = `${fn.id}:${names[i]}`;
+      if (obj && !this.params.has(key)) this.params.set(key, obj);
+    });
+  }
+
+  /** How many processes are given `obj` as an argument (a list of processes counts as two). */
+  sharers(obj: IpcObject): number {
+    let n = 0;
+    for (const p of this.objects) {
+      if (p.kind !== 'Process') continue;
+      const args = keywordArgument(p.call, 'args');
+      if (args?.namedChildren.some((a) => a?.type === 'identifier' && this.resolve(a) === obj)) n += p.many ? 2 : 1;
+    }
+    return n;
+  }
+
+  /** The function a Process runs and the parameter that receives `obj`, when known. */
+  targetParameter(p: IpcObject, obj: IpcObject): { fn: Node; name: string } | null {
+    const target = keywordArgument(p.call, 'target');
+    const args = keywordArgument(p.call, 'args');
+    if (target?.type !== 'identifier' || !args) return null;
+    const fn = this.functions.get(target.text);
+    if (!fn) return null;
+    const names = parameterNames(fn);
+    const i = args.namedChildren.findIndex((a) => a?.type === 'identifier' && this.resolve(a) === obj);
+    return i >= 0 && names[i] ? { fn, name: names[i] } : null;
+  }
+}
