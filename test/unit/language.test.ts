@@ -158,6 +158,31 @@ describe('language features over LSP (stdio)', () => {
     assert.ok(applied >= 8, `quick fixes for rules 1, 2 and 4 (got ${applied})`);
   });
 
+  test('incremental edits (the tree is edited and parsed again in part) give what a fresh parse gives', async () => {
+    const file = path.join(corpusDir, 'bad_value_race.py');
+    const text = fs.readFileSync(file, 'utf8');
+    const { uri, diagnostics } = await open(file, text);
+    assert.deepEqual(found(diagnostics), ['6:unlockedSharedUpdate', '7:unlockedSharedUpdate', '16:unlockedSharedUpdate']);
+    let doc = TextDocument.create(uri, 'python', 0, text);
+    const edit = async (range: { start: { line: number; character: number }; end: { line: number; character: number } }, newText: string) => {
+      const v = version++;
+      doc = TextDocument.update(doc, [{ range, text: newText }], v);
+      await lsp.conn.sendNotification('textDocument/didChange', { textDocument: { uri, version: v }, contentChanges: [{ range, text: newText }] });
+      return diagnosticsFor(uri, v);
+    };
+    // Non-ASCII text before the race shifts UTF-16 offsets and byte offsets differently.
+    await edit({ start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }, '# café 😀 — déjà vu\n');
+    // Wrap line 7 (now 8) in the lock, in two edits, as a user would type it.
+    const line = doc.getText().split('\n').findIndex((l) => l.includes('counts[0] = counts[0] + 1'));
+    await edit({ start: { line, character: 8 }, end: { line, character: 8 } }, 'with counts.get_lock():\n            ');
+    const after = await edit({ start: { line: 2, character: 0 }, end: { line: 3, character: 0 } }, '');
+    const fresh = await open(path.join(os.tmpdir(), 'ipc-scope-fresh.py'), doc.getText());
+    assert.deepEqual(found(after), found(fresh.diagnostics));
+    assert.deepEqual(found(after), ['6:unlockedSharedUpdate', '17:unlockedSharedUpdate']);
+    await close(uri);
+    await close(fresh.uri);
+  });
+
   test('settings turn a rule off and change its severity', async () => {
     const file = path.join(corpusDir, 'bad_value_race.py');
     const { uri, diagnostics } = await open(file);

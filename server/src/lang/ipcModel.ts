@@ -7,7 +7,7 @@
  * then the module's globals), the way a reader follows the code; anything it cannot follow is
  * left unresolved, so the rules built on it stay quiet rather than guess.
  */
-import type { Node } from './pythonParser';
+import type { Found, Node } from './pythonParser';
 
 export type IpcKind = 'Process' | 'Pool' | 'Queue' | 'Pipe' | 'Value' | 'Array' | 'SharedMemory' | 'Lock' | 'Semaphore' | 'Event' | 'Barrier' | 'Manager';
 
@@ -60,16 +60,11 @@ export interface MethodCall {
   /** The identifier the method is called on. */
   receiver: Node;
   method: string;
+  /** What the receiver refers to, when known. */
+  obj: IpcObject | null;
 }
 
 export const isFunctionScope = (n: Node) => n.type === 'function_definition' || n.type === 'lambda';
-
-/** The function (or the module) whose local names `node` uses. */
-export function scopeOf(node: Node): Node {
-  let n = node.parent;
-  while (n && !isFunctionScope(n) && n.type !== 'module') n = n.parent;
-  return n ?? node;
-}
 
 export function keywordArgument(call: Node, name: string): Node | null {
   const args = call.childForFieldName('arguments');
@@ -116,43 +111,56 @@ export class IpcModel {
   readonly objects: IpcObject[] = [];
   readonly methodCalls: MethodCall[] = [];
   readonly calls: Node[] = [];
-  readonly augmented: Node[] = [];
-  readonly assignments: Node[] = [];
-  readonly ifStatements: Node[] = [];
+  readonly augmented: Array<{ node: Node; left: Node }> = [];
+  readonly assignments: Array<{ node: Node; left: Node; right: Node }> = [];
   readonly withStatements: Node[] = [];
   /** Module-level functions by name (a Process's target). */
   readonly functions = new Map<string, Node>();
   private readonly locals = new Map<string, IpcObject>();
   private readonly params = new Map<string, IpcObject>();
+  /** Functions and lambdas by start, each with the index of the one it is nested in (-1: none). */
+  private readonly scopes: Array<{ node: Node; start: number; end: number; outer: number }> = [];
+  private readonly calleeCache = new Map<number, string | null>();
+  private readonly callsByObject = new Map<IpcObject, MethodCall[]>();
+  private readonly sharersCache = new Map<IpcObject, number>();
+  /** Per Process: the objects it is given and the target parameter receiving each. */
+  readonly processArguments = new Map<IpcObject, Array<{ obj: IpcObject; fn: Node; name: string }>>();
 
   constructor(
     readonly root: Node,
-    nodes: Node[],
+    found: Found[],
   ) {
-    const forStatements: Node[] = [];
-    for (const n of nodes) {
-      switch (n.type) {
+    const loops: Array<{ node: Node; left: Node; right: Node }> = [];
+    const open: number[] = [];
+    for (const { kind, node: n, parts } of found) {
+      switch (kind) {
+        case 'function': {
+          // Matches come in document order, so the enclosing function is on the stack.
+          while (open.length && this.scopes[open[open.length - 1]].end <= n.startIndex) open.pop();
+          this.scopes.push({ node: n, start: n.startIndex, end: n.endIndex, outer: open.length ? open[open.length - 1] : -1 });
+          open.push(this.scopes.length - 1);
+          break;
+        }
         case 'call':
           this.calls.push(n);
           break;
+        case 'methodCall':
+          this.methodCalls.push({ call: n, receiver: parts.receiver, method: parts.method.text, obj: null });
+          break;
         case 'assignment':
-          this.assignments.push(n);
+          this.assignments.push({ node: n, left: parts.left, right: parts.right });
           break;
-        case 'augmented_assignment':
-          this.augmented.push(n);
+        case 'augmented':
+          this.augmented.push({ node: n, left: parts.left });
           break;
-        case 'import_statement':
-        case 'import_from_statement':
+        case 'import':
           this.readImport(n);
           break;
-        case 'if_statement':
-          this.ifStatements.push(n);
-          break;
-        case 'with_statement':
+        case 'with':
           this.withStatements.push(n);
           break;
-        case 'for_statement':
-          forStatements.push(n);
+        case 'for':
+          loops.push({ node: n, left: parts.left, right: parts.right });
           break;
       }
     }
@@ -164,21 +172,40 @@ export class IpcModel {
       }
     }
     // Contexts first: `ctx = mp.get_context(m)` makes `ctx.Queue()` a multiprocessing Queue.
-    for (const a of this.assignments) {
-      const left = a.childForFieldName('left');
-      const right = a.childForFieldName('right');
-      if (left?.type === 'identifier' && right?.type === 'call' && this.qualify(right) === 'multiprocessing') this.contexts.add(left.text);
+    for (const { left, right } of this.assignments) {
+      if (this.mayQualify(right) && left.type === 'identifier' && right.type === 'call' && this.qualify(right) === 'multiprocessing') this.contexts.add(left.text);
     }
-    for (const a of this.assignments) this.bindAssignment(a);
+    for (const a of this.assignments) this.bindAssignment(a.node, a.left, a.right);
     for (const w of this.withStatements) this.bindWith(w);
-    for (const f of forStatements) this.bindLoopVariable(f);
-    for (const c of this.calls) {
-      const fn = c.childForFieldName('function');
-      const recv = fn?.type === 'attribute' ? fn.childForFieldName('object') : null;
-      const method = fn?.childForFieldName('attribute')?.text;
-      if (recv?.type === 'identifier' && method) this.methodCalls.push({ call: c, receiver: recv, method });
-    }
+    for (const f of loops) this.bindLoopVariable(f.node, f.left, f.right);
     for (const o of [...this.objects]) if (o.kind === 'Process') this.bindTargetParameters(o);
+    for (const mc of this.methodCalls) {
+      mc.obj = this.resolve(mc.receiver);
+      if (mc.obj) this.callsByObject.set(mc.obj, [...(this.callsByObject.get(mc.obj) ?? []), mc]);
+    }
+  }
+
+  /** The function (or the module) whose local names `node` uses, from the functions' extents. */
+  scopeOf(node: Node): Node {
+    const at = node.startIndex;
+    // The last function starting at or before `at`, then out through its enclosing ones.
+    let lo = 0;
+    let hi = this.scopes.length - 1;
+    let i = -1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.scopes[mid].start <= at) {
+        i = mid;
+        lo = mid + 1;
+      } else hi = mid - 1;
+    }
+    while (i >= 0) {
+      const s = this.scopes[i];
+      // A def's own name and decorators belong outside it; its parameters and body inside.
+      if (at < s.end && (at > s.start || node.id !== s.node.id)) return s.node;
+      i = s.outer;
+    }
+    return this.root;
   }
 
   /**
@@ -186,6 +213,12 @@ export class IpcModel {
    * "multiprocessing.Queue", `ctx.Process` → "multiprocessing.Process", `fork` → "os.fork";
    * `mp.get_context("spawn")` → "multiprocessing". Null for anything else.
    */
+  /** Whether an expression's first name is imported or a context (what qualify() needs), read from its text alone. */
+  private mayQualify(expr: Node): boolean {
+    const first = /^[^\s.(\[]*/.exec(expr.text)![0];
+    return this.imports.has(first) || this.contexts.has(first);
+  }
+
   qualify(expr: Node | null): string | null {
     if (!expr) return null;
     switch (expr.type) {
@@ -207,7 +240,13 @@ export class IpcModel {
 
   /** The name of the function a call calls, qualified ("os.waitpid"), or null. */
   callee(call: Node): string | null {
-    return this.qualify(call.childForFieldName('function'));
+    let q = this.calleeCache.get(call.id);
+    if (q === undefined) {
+      // A call's text starts with its function's: most calls are ruled out without looking further.
+      q = this.mayQualify(call) ? this.qualify(call.childForFieldName('function')) : null;
+      this.calleeCache.set(call.id, q);
+    }
+    return q;
   }
 
   /** The multiprocessing constructor a call is, with its kind, or null. */
@@ -222,13 +261,14 @@ export class IpcModel {
   /** The object an identifier refers to at its place, or null. */
   resolve(id: Node): IpcObject | null {
     if (id.type !== 'identifier') return null;
-    const scope = scopeOf(id);
+    const scope = this.scopeOf(id);
     return this.locals.get(`${scope.id}:${id.text}`) ?? this.params.get(`${scope.id}:${id.text}`) ?? this.locals.get(`${this.root.id}:${id.text}`) ?? null;
   }
 
   /** Method calls on an object (through every name it is known by). */
   callsOn(obj: IpcObject, methods?: string[]): MethodCall[] {
-    return this.methodCalls.filter((m) => (!methods || methods.includes(m.method)) && this.resolve(m.receiver) === obj);
+    const all = this.callsByObject.get(obj) ?? [];
+    return methods ? all.filter((m) => methods.includes(m.method)) : all;
   }
 
   private readImport(n: Node): void {
@@ -268,12 +308,12 @@ export class IpcModel {
     return o;
   }
 
-  private bindAssignment(a: Node): void {
-    const left = a.childForFieldName('left');
-    const right = a.childForFieldName('right');
-    if (!left || !right) return;
-    const scope = scopeOf(a);
-    if (right.type === 'call') {
+  private bindAssignment(a: Node, left: Node, right: Node): void {
+    const rightType = right.type;
+    if (rightType !== 'call' && rightType !== 'list_comprehension' && rightType !== 'list') return;
+    if (rightType === 'call' && !this.mayQualify(right)) return;
+    const scope = this.scopeOf(a);
+    if (rightType === 'call') {
       const c = this.constructorOf(right);
       if (!c) return;
       if (c.kind === 'Pipe' && (left.type === 'pattern_list' || left.type === 'tuple_pattern') && left.namedChildCount === 2) {
@@ -311,17 +351,15 @@ export class IpcModel {
       const target = value.childForFieldName('alias')?.namedChildren[0];
       if (call?.type !== 'call' || target?.type !== 'identifier') continue;
       const c = this.constructorOf(call);
-      if (c) this.add({ ...c, name: target.text, call, binding: w, scope: scopeOf(w), many: false, managed: true, end: null, peer: null });
+      if (c) this.add({ ...c, name: target.text, call, binding: w, scope: this.scopeOf(w), many: false, managed: true, end: null, peer: null });
     }
   }
 
   /** `for p in procs:` — p is each of the processes in `procs`. */
-  private bindLoopVariable(f: Node): void {
-    const left = f.childForFieldName('left');
-    const right = f.childForFieldName('right');
-    if (left?.type !== 'identifier' || right?.type !== 'identifier') return;
+  private bindLoopVariable(f: Node, left: Node, right: Node): void {
+    if (left.type !== 'identifier' || right.type !== 'identifier') return;
     const obj = this.resolve(right);
-    if (obj?.many) this.locals.set(`${scopeOf(f).id}:${left.text}`, obj);
+    if (obj?.many) this.locals.set(`${this.scopeOf(f).id}:${left.text}`, obj);
   }
 
   /** `Process(target=worker, args=(q, v))`: inside `worker`, its parameters are q and v. */
@@ -332,34 +370,31 @@ export class IpcModel {
     const fn = this.functions.get(target.text);
     if (!fn) return;
     const names = parameterNames(fn);
+    const given: Array<{ obj: IpcObject; fn: Node; name: string }> = [];
     args.namedChildren.forEach((arg, i) => {
       if (arg?.type !== 'identifier' || !names[i]) return;
       const obj = this.resolve(arg);
+      if (!obj) return;
+      given.push({ obj, fn, name: names[i] });
       const key = `${fn.id}:${names[i]}`;
-      if (obj && !this.params.has(key)) this.params.set(key, obj);
+      if (!this.params.has(key)) this.params.set(key, obj);
     });
+    this.processArguments.set(p, given);
   }
 
   /** How many processes are given `obj` as an argument (a list of processes counts as two). */
   sharers(obj: IpcObject): number {
-    let n = 0;
-    for (const p of this.objects) {
-      if (p.kind !== 'Process') continue;
-      const args = keywordArgument(p.call, 'args');
-      if (args?.namedChildren.some((a) => a?.type === 'identifier' && this.resolve(a) === obj)) n += p.many ? 2 : 1;
+    let n = this.sharersCache.get(obj);
+    if (n === undefined) {
+      n = 0;
+      for (const [p, given] of this.processArguments) if (given.some((g) => g.obj === obj)) n += p.many ? 2 : 1;
+      this.sharersCache.set(obj, n);
     }
     return n;
   }
 
   /** The function a Process runs and the parameter that receives `obj`, when known. */
   targetParameter(p: IpcObject, obj: IpcObject): { fn: Node; name: string } | null {
-    const target = keywordArgument(p.call, 'target');
-    const args = keywordArgument(p.call, 'args');
-    if (target?.type !== 'identifier' || !args) return null;
-    const fn = this.functions.get(target.text);
-    if (!fn) return null;
-    const names = parameterNames(fn);
-    const i = args.namedChildren.findIndex((a) => a?.type === 'identifier' && this.resolve(a) === obj);
-    return i >= 0 && names[i] ? { fn, name: names[i] } : null;
+    return this.processArguments.get(p)?.find((g) => g.obj === obj) ?? null;
   }
 }

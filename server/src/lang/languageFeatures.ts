@@ -21,11 +21,10 @@ import {
   ServerCapabilities,
   SymbolKind,
   TextDocumentSyncKind,
-  TextDocuments,
 } from 'vscode-languageserver';
-import { TextDocument } from 'vscode-languageserver-textdocument';
+import { TextDocument, TextDocumentContentChangeEvent } from 'vscode-languageserver-textdocument';
 import { ChannelInfo, ChannelsUpdate, LanguageCommands, LanguageMethods, LanguageRule, LanguageRules, LanguageSettings, RuleLevel } from '../../../protocol/protocol';
-import { PythonAnalysis } from './analysis';
+import { PythonAnalysis, treeEdit } from './analysis';
 import { IpcObject, isMainGuard } from './ipcModel';
 import { LiveChannels, escapeMarkdown, liveLabel, liveMarkdown } from './liveChannels';
 import { PythonParser } from './pythonParser';
@@ -79,8 +78,8 @@ const DIAGNOSTIC_DELAY_MS = 120;
 const LIVE_REFRESH_MS = 1000;
 
 export class LanguageFeatures {
-  private readonly documents = new TextDocuments(TextDocument);
-  private readonly analyses = new Map<string, { version: number; analysis: PythonAnalysis }>();
+  /** Open Python documents, each with its newest analysis (whose tree is edited as changes come). */
+  private readonly documents = new Map<string, { doc: TextDocument; analysis: PythonAnalysis | null; analysedVersion: number }>();
   private readonly pending = new Map<string, NodeJS.Timeout>();
   private levels = { ...RULE_DEFAULTS };
   private parser: PythonParser | null = null;
@@ -93,14 +92,21 @@ export class LanguageFeatures {
   /** Wires the handlers; call before `connection.listen()`. */
   register(): void {
     const c = this.connection;
-    const d = this.documents;
-    d.onDidOpen((e) => this.schedule(e.document, 0));
-    d.onDidChangeContent((e) => this.schedule(e.document, DIAGNOSTIC_DELAY_MS));
-    d.onDidClose((e) => {
-      this.drop(e.document.uri);
-      void c.sendDiagnostics({ uri: e.document.uri, diagnostics: [] });
+    c.onDidOpenTextDocument(({ textDocument: t }) => {
+      this.drop(t.uri);
+      this.documents.set(t.uri, { doc: TextDocument.create(t.uri, t.languageId, t.version, t.text), analysis: null, analysedVersion: -1 });
+      this.schedule(t.uri, 0);
     });
-    d.listen(c);
+    c.onDidChangeTextDocument(({ textDocument: t, contentChanges }) => {
+      const state = this.documents.get(t.uri);
+      if (!state) return;
+      for (const change of contentChanges) state.doc = this.applyChange(state, change, t.version);
+      this.schedule(t.uri, DIAGNOSTIC_DELAY_MS);
+    });
+    c.onDidCloseTextDocument(({ textDocument: t }) => {
+      this.drop(t.uri);
+      void c.sendDiagnostics({ uri: t.uri, diagnostics: [] });
+    });
     c.onNotification(LanguageMethods.configure, (p: LanguageSettings) => this.configure(p));
     c.onDidChangeConfiguration((p) => {
       const s = (p?.settings as { ipcScope?: { diagnostics?: unknown } } | undefined)?.ipcScope?.diagnostics;
@@ -121,7 +127,7 @@ export class LanguageFeatures {
   /** A channels update the server sent: hovers, hints and lenses follow it. */
   channelsChanged(u: ChannelsUpdate): void {
     this.live.apply(u);
-    if (this.refreshTimer || !this.documents.all().length) return;
+    if (this.refreshTimer || !this.documents.size) return;
     this.refreshTimer = setTimeout(() => {
       this.refreshTimer = null;
       if (this.clientRefresh.inlayHints) void this.connection.languages.inlayHint.refresh().catch(() => undefined);
@@ -132,12 +138,12 @@ export class LanguageFeatures {
   dispose(): void {
     for (const t of this.pending.values()) clearTimeout(t);
     if (this.refreshTimer) clearTimeout(this.refreshTimer);
-    for (const uri of [...this.analyses.keys()]) this.drop(uri);
+    for (const uri of [...this.documents.keys()]) this.drop(uri);
   }
 
   configure(p: LanguageSettings): void {
     this.levels = ruleLevels(p);
-    for (const doc of this.documents.all()) this.schedule(doc, 0);
+    for (const uri of this.documents.keys()) this.schedule(uri, 0);
   }
 
   /** True once the parser is loaded (false, and logged, if it cannot be). */
@@ -168,18 +174,31 @@ export class LanguageFeatures {
     const t = this.pending.get(uri);
     if (t) clearTimeout(t);
     this.pending.delete(uri);
-    this.analyses.get(uri)?.analysis.dispose();
-    this.analyses.delete(uri);
+    this.documents.get(uri)?.analysis?.dispose();
+    this.documents.delete(uri);
   }
 
-  private schedule(doc: TextDocument, delay: number): void {
-    const old = this.pending.get(doc.uri);
+  /** One change of the text; the syntax tree is edited to match, so the next parse reuses what did not change. */
+  private applyChange(state: { doc: TextDocument; analysis: PythonAnalysis | null }, change: TextDocumentContentChangeEvent, version: number): TextDocument {
+    const doc = state.doc;
+    if (!('range' in change)) {
+      // The whole text: nothing to reuse.
+      state.analysis?.dispose();
+      state.analysis = null;
+      return TextDocument.update(doc, [change], version);
+    }
+    state.analysis?.tree.edit(treeEdit(doc, change));
+    return TextDocument.update(doc, [change], version);
+  }
+
+  private schedule(uri: string, delay: number): void {
+    const old = this.pending.get(uri);
     if (old) clearTimeout(old);
     this.pending.set(
-      doc.uri,
+      uri,
       setTimeout(() => {
-        this.pending.delete(doc.uri);
-        void this.publish(doc.uri);
+        this.pending.delete(uri);
+        void this.publish(uri);
       }, delay),
     );
   }
@@ -189,7 +208,7 @@ export class LanguageFeatures {
     try {
       const a = this.analysisOf(uri);
       if (!a) return;
-      await this.connection.sendDiagnostics({ uri, version: this.documents.get(uri)?.version, diagnostics: this.diagnostics(a) });
+      await this.connection.sendDiagnostics({ uri, version: this.documents.get(uri)?.doc.version, diagnostics: this.diagnostics(a) });
     } catch (e) {
       this.connection.console.error(`IPC Scope: diagnostics of ${uri} failed: ${(e as Error).stack ?? e}`);
     }
@@ -197,13 +216,14 @@ export class LanguageFeatures {
 
   /** The analysis of the document's current text (made now if the text changed). */
   private analysisOf(uri: string): PythonAnalysis | null {
-    const doc = this.documents.get(uri);
-    if (!doc || !this.parser) return null;
-    const cached = this.analyses.get(uri);
-    if (cached && cached.version === doc.version) return cached.analysis;
-    const analysis = PythonAnalysis.run(this.parser, doc.getText());
-    cached?.analysis.dispose();
-    this.analyses.set(uri, { version: doc.version, analysis });
+    const state = this.documents.get(uri);
+    if (!state || !this.parser) return null;
+    if (state.analysis && state.analysedVersion === state.doc.version) return state.analysis;
+    const old = state.analysis;
+    const analysis = PythonAnalysis.run(this.parser, state.doc.getText(), old?.tree);
+    old?.dispose();
+    state.analysis = analysis;
+    state.analysedVersion = state.doc.version;
     return analysis;
   }
 

@@ -5,8 +5,9 @@
  */
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { Language, Node, Parser, Query, Tree } from 'web-tree-sitter';
+import { Edit, Language, Node, Parser, Query, Tree } from 'web-tree-sitter';
 
+export { Edit };
 export type { Node, Tree };
 
 export const PARSER_WASM = 'web-tree-sitter.wasm';
@@ -18,8 +19,29 @@ export function wasmDir(): string {
   throw new Error(`IPC Scope: ${PYTHON_WASM} is missing next to ${__dirname}; rebuild with scripts/build.mjs`);
 }
 
-/** Node types the analysis looks at, found in one pass by a query run inside the wasm. */
-const INTERESTING = ['call', 'assignment', 'augmented_assignment', 'import_statement', 'import_from_statement', 'if_statement', 'with_statement', 'for_statement'];
+/**
+ * What the analysis looks at, found in one pass by a query run inside the wasm: each pattern's
+ * first capture names the match, the others are its parts (fewer calls into the wasm later).
+ */
+const PATTERNS = `
+(function_definition) @function
+(lambda) @function
+(call) @call
+(call function: (attribute object: (identifier) @receiver attribute: (identifier) @method)) @methodCall
+(assignment left: (_) @left right: (_) @right) @assignment
+(augmented_assignment left: (_) @left) @augmented
+(import_statement) @import
+(import_from_statement) @import
+(with_statement) @with
+(for_statement left: (_) @left right: (_) @right) @for
+`;
+
+/** One match: its kind (the pattern's first capture) and its captured nodes by name. */
+export interface Found {
+  kind: string;
+  node: Node;
+  parts: Record<string, Node>;
+}
 
 export class PythonParser {
   private constructor(
@@ -35,22 +57,33 @@ export class PythonParser {
       const language = await Language.load(join(dir, PYTHON_WASM));
       const parser = new Parser();
       parser.setLanguage(language);
-      const query = new Query(language, INTERESTING.map((t) => `(${t}) @${t}`).join('\n'));
+      const query = new Query(language, PATTERNS);
       return new PythonParser(parser, query);
     })();
     return loading;
   }
 
-  /** A syntax tree; the caller must `delete()` it (trees live in wasm memory). */
-  parse(text: string): Tree {
-    const tree = this.parser.parse(text);
+  /**
+   * A syntax tree; the caller must `delete()` it (trees live in wasm memory). With `old` (a tree of
+   * the previous text, `edit()`ed for each change since) only the changed parts are parsed again.
+   */
+  parse(text: string, old?: Tree | null): Tree {
+    const tree = this.parser.parse(text, old ?? null);
     if (!tree) throw new Error('tree-sitter returned no tree');
     return tree;
   }
 
-  /** Every interesting node of the tree, in document order. */
-  interesting(root: Node): Node[] {
-    return this.query.captures(root).map((c) => c.node);
+  /** Every match of the patterns in the tree, in document order. */
+  find(root: Node): Found[] {
+    const out: Found[] = [];
+    for (const m of this.query.matches(root)) {
+      const [first, ...rest] = m.captures;
+      if (!first) continue;
+      const parts: Record<string, Node> = {};
+      for (const c of rest) parts[c.name] = c.node;
+      out.push({ kind: first.name, node: first.node, parts });
+    }
+    return out;
   }
 }
 

@@ -4,7 +4,7 @@
  * carries a fix when one can be made without guessing the program's intent.
  */
 import type { LanguageRule, RuleLevel } from '../../../protocol/protocol';
-import { IpcModel, IpcObject, isFunctionScope, isMainGuard, keywordArgument, positionalArguments, scopeOf } from './ipcModel';
+import { IpcModel, IpcObject, isFunctionScope, isMainGuard, keywordArgument, positionalArguments } from './ipcModel';
 import type { Node } from './pythonParser';
 
 export interface Pos {
@@ -176,11 +176,11 @@ function unjoinedProcess(m: IpcModel, src: SourceLines, out: Finding[]): void {
   for (const o of m.objects) {
     if ((o.kind !== 'Process' && o.kind !== 'Pool') || o.managed) continue;
     if (o.kind === 'Process' && keywordArgument(o.call, 'daemon')?.type === 'true') continue;
-    if (escapes(m, o)) continue;
     const used = m.callsOn(o);
     const done = used.filter((u) => (o.kind === 'Process' ? u.method === 'join' : ['close', 'terminate', 'join', '__exit__'].includes(u.method)));
     if (done.length) continue;
     if (o.kind === 'Process' && !used.some((u) => u.method === 'start')) continue;
+    if (escapes(m, o)) continue;
     // The fix goes after the last statement, in the binding's block, that uses the object.
     const bindingStatement = statementOf(o.binding);
     const block = bindingStatement.parent;
@@ -274,7 +274,7 @@ function unlockedSharedUpdate(m: IpcModel, src: SourceLines, out: Finding[]): vo
     if (obj.ctor.startsWith('Raw') || keywordArgument(obj.call, 'lock')?.type === 'false') return; // no lock to take
     if (underLock(node)) return;
     // A race needs two writers: the processes given the object, and the parent if it writes here.
-    const inParent = scopeOf(node).id === obj.scope.id;
+    const inParent = m.scopeOf(node).id === obj.scope.id;
     if (m.sharers(obj) + (inParent ? 1 : 0) < 2) return;
     const stmt = statementOf(node);
     let fix: Finding['fix'] = null;
@@ -295,15 +295,11 @@ function unlockedSharedUpdate(m: IpcModel, src: SourceLines, out: Finding[]): vo
       ),
     );
   };
-  for (const a of m.augmented) {
-    const left = a.childForFieldName('left');
-    if (left) check(a, left);
-  }
-  for (const a of m.assignments) {
-    // v.value = v.value + 1
-    const left = a.childForFieldName('left');
-    const right = a.childForFieldName('right');
-    if (left && right && (left.type === 'attribute' || left.type === 'subscript') && right.descendantsOfType(left.type).some((d) => d?.text === left.text)) check(a, left);
+  for (const a of m.augmented) check(a.node, a.left);
+  for (const { node, left, right } of m.assignments) {
+    // v.value = v.value + 1 (the right side reads what the left side writes)
+    const type = left.type;
+    if ((type === 'attribute' || type === 'subscript') && right.text.includes(left.text) && right.descendantsOfType(type).some((d) => d?.text === left.text)) check(node, left);
   }
 }
 
@@ -321,20 +317,19 @@ function resourceNeverUnlinked(m: IpcModel, out: Finding[]): void {
       ),
     );
   }
-  const removes = m.calls.some((c) => {
-    const q = m.callee(c) ?? '';
-    const method = c.childForFieldName('function')?.childForFieldName('attribute')?.text;
-    return ['os.unlink', 'os.remove', 'shutil.rmtree'].includes(q) || method === 'unlink' || method === 'cleanup';
-  });
+  const removes = m.methodCalls.some((c) => c.method === 'unlink' || c.method === 'cleanup') || m.calls.some((c) => ['os.unlink', 'os.remove', 'shutil.rmtree'].includes(m.callee(c) ?? ''));
+  const isTempDir = (call: Node) => m.callee(call) === 'tempfile.TemporaryDirectory';
   for (const c of m.calls) {
-    const q = m.callee(c) ?? '';
+    const q = m.callee(c);
+    if (!q) continue;
     if (q === 'os.mkfifo' && !removes) {
-      const inTempDir = ancestors(c, false).some((a) => a.type === 'with_statement' && /TemporaryDirectory\s*\(/.test(a.namedChildren.find((x) => x?.type === 'with_clause')?.text ?? ''));
+      const inTempDir = ancestors(c, false).some((a) => a.type === 'with_statement' && a.descendantsOfType('call').some((x) => !!x && x.startIndex < (a.childForFieldName('body')?.startIndex ?? 0) && isTempDir(x)));
       if (!inTempDir) out.push(finding('resourceNeverUnlinked', c, 'os.mkfifo() makes a file that stays after the program ends: nothing here removes it. Call os.unlink(path) when both ends are done, or create it in a tempfile.TemporaryDirectory().'));
     }
     // posix_ipc / sysv_ipc objects created with O_CREAT / IPC_CREAT outlive the program.
     const m2 = /^(posix_ipc|sysv_ipc)\.(Semaphore|SharedMemory|MessageQueue)$/.exec(q);
-    if (m2 && /(O_CREAT|IPC_CREAT)/.test(c.childForFieldName('arguments')?.text ?? '')) {
+    const creates = () => (c.childForFieldName('arguments')?.descendantsOfType(['attribute', 'identifier']) ?? []).some((x) => !!x && /\.(O_CREAT|O_CREX|IPC_CREAT|IPC_CREX)$/.test(m.qualify(x) ?? ''));
+    if (m2 && creates()) {
       const bound = c.parent?.type === 'assignment' && c.parent.childForFieldName('left')?.type === 'identifier' ? c.parent.childForFieldName('left')!.text : null;
       const freeing = m2[1] === 'posix_ipc' ? `unlink_${m2[2].replace(/([a-z])([A-Z])/g, '$1_$2').toLowerCase()}` : '';
       const freed = (bound && unlinkedNames.has(bound)) || (freeing && m.calls.some((x) => m.callee(x) === `posix_ipc.${freeing}`));
@@ -375,7 +370,7 @@ function blockingReceiveLoop(m: IpcModel, out: Finding[]): void {
     const pos = positionalArguments(mc.call);
     if (keywordArgument(mc.call, 'timeout') || keywordArgument(mc.call, 'block')) continue;
     if (mc.method === 'get' ? pos.length > 1 || (pos.length === 1 && pos[0].type !== 'true') : pos.length > 0) continue;
-    const obj = m.resolve(mc.receiver);
+    const obj = mc.obj;
     if (obj && obj.kind !== 'Queue' && obj.kind !== 'Pipe') continue;
     const loop = ancestors(mc.call).find((a) => a.type === 'while_statement' || a.type === 'for_statement');
     if (!loop || loop.type !== 'while_statement' || !loopWithoutExit(m, loop)) continue;
@@ -399,16 +394,16 @@ function joinBeforeDrain(m: IpcModel, out: Finding[]): void {
       if (q.kind !== 'Queue' || q.ctor === 'SimpleQueue') continue;
       const param = m.targetParameter(p, q);
       if (!param) continue;
-      const childPuts = m.methodCalls.some((c) => c.method === 'put' && c.receiver.text === param.name && scopeOf(c.call).id === param.fn.id);
+      const childPuts = m.methodCalls.some((c) => c.method === 'put' && c.receiver.text === param.name && m.scopeOf(c.call).id === param.fn.id);
       if (!childPuts) continue;
       const drainedByAnother = m.objects.some((other) => {
         if (other === p || other.kind !== 'Process') return false;
         const t = m.targetParameter(other, q);
-        return !!t && m.methodCalls.some((c) => c.method === 'get' && c.receiver.text === t.name && scopeOf(c.call).id === t.fn.id);
+        return !!t && m.methodCalls.some((c) => c.method === 'get' && c.receiver.text === t.name && m.scopeOf(c.call).id === t.fn.id);
       });
       if (drainedByAnother) continue;
-      const gets = m.callsOn(q, ['get']).filter((c) => scopeOf(c.call).id === p.scope.id);
-      const joins = m.callsOn(p, ['join']).filter((c) => scopeOf(c.call).id === p.scope.id);
+      const gets = m.callsOn(q, ['get']).filter((c) => m.scopeOf(c.call).id === p.scope.id);
+      const joins = m.callsOn(p, ['join']).filter((c) => m.scopeOf(c.call).id === p.scope.id);
       const firstGet = Math.min(...gets.map((g) => g.call.startIndex));
       const early = joins.find((j) => j.call.startIndex < firstGet && gets.length > 0);
       if (!early) continue;
@@ -426,7 +421,7 @@ function joinBeforeDrain(m: IpcModel, out: Finding[]): void {
 /** 7: Pipe(duplex=False) returns (receive end, send end). */
 function wrongPipeEnd(m: IpcModel, out: Finding[]): void {
   for (const mc of m.methodCalls) {
-    const obj = m.resolve(mc.receiver);
+    const obj = mc.obj;
     if (!obj?.end) continue;
     const wrong = obj.end === 'recv' ? ['send', 'send_bytes'].includes(mc.method) : ['recv', 'recv_bytes', 'recv_bytes_into', 'poll'].includes(mc.method);
     if (!wrong) continue;
@@ -455,5 +450,5 @@ export function runRules(m: IpcModel, text: string): Finding[] {
   blockingReceiveLoop(m, out);
   joinBeforeDrain(m, out);
   wrongPipeEnd(m, out);
-  return out;
+  return out.sort((a, b) => a.start.line - b.start.line || a.start.character - b.start.character);
 }
