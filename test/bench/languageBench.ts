@@ -35,7 +35,8 @@ export interface LanguageBench {
   ratio: number;
 }
 
-export async function benchLanguage(root: string, lines = 5000, rounds = 21): Promise<LanguageBench> {
+/** `root`: the repository (out/bench.js sits in out/). */
+export async function benchLanguage(root = path.resolve(__dirname, '..'), lines = 5000, rounds = 21): Promise<LanguageBench> {
   const text = largePythonFile(root, lines);
   const parser = await PythonParser.load();
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];

@@ -21,7 +21,7 @@ export class PythonAnalysis {
   static run(parser: PythonParser, text: string, old?: Tree | null): PythonAnalysis {
     const tree = parser.parse(text, old);
     try {
-      const model = new IpcModel(tree.rootNode, parser.find(tree.rootNode));
+      const model = new IpcModel(tree.rootNode, parser.find(tree.rootNode), text);
       return new PythonAnalysis(text, tree, model, runRules(model, text), tree.rootNode.hasError);
     } catch (e) {
       tree.delete();

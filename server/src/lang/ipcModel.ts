@@ -103,6 +103,9 @@ export function parameterNames(fn: Node): string[] {
   return out;
 }
 
+/** A Python identifier (ASCII letters, digits, _, and any non-ASCII letter), matched where it starts. */
+const NAME = /[A-Za-z_\u0080-\uffff][\w\u0080-\uffff]*/y;
+
 export class IpcModel {
   /** Local name → fully qualified name, from the imports ("mp" → "multiprocessing"). */
   readonly imports = new Map<string, string>();
@@ -126,9 +129,14 @@ export class IpcModel {
   /** Per Process: the objects it is given and the target parameter receiving each. */
   readonly processArguments = new Map<IpcObject, Array<{ obj: IpcObject; fn: Node; name: string }>>();
 
+  /**
+   * `source`: the parsed text. A name's text is read from it at the node's start (a field of the
+   * node) rather than through the node (a call into the wasm per name): it is the hot path.
+   */
   constructor(
     readonly root: Node,
     found: Found[],
+    private readonly source: string,
   ) {
     const loops: Array<{ node: Node; left: Node; right: Node }> = [];
     const open: number[] = [];
@@ -145,7 +153,7 @@ export class IpcModel {
           this.calls.push(n);
           break;
         case 'methodCall':
-          this.methodCalls.push({ call: n, receiver: parts.receiver, method: parts.method.text, obj: null });
+          this.methodCalls.push({ call: n, receiver: parts.receiver, method: this.nameAt(parts.method.startIndex), obj: null });
           break;
         case 'assignment':
           this.assignments.push({ node: n, left: parts.left, right: parts.right });
@@ -179,7 +187,11 @@ export class IpcModel {
     for (const w of this.withStatements) this.bindWith(w);
     for (const f of loops) this.bindLoopVariable(f.node, f.left, f.right);
     for (const o of [...this.objects]) if (o.kind === 'Process') this.bindTargetParameters(o);
+    const names = new Set<string>();
+    for (const key of [...this.locals.keys(), ...this.params.keys()]) names.add(key.slice(key.indexOf(':') + 1));
     for (const mc of this.methodCalls) {
+      // Most receivers name no object at all: a set lookup rules them out.
+      if (!names.has(this.nameAt(mc.receiver.startIndex))) continue;
       mc.obj = this.resolve(mc.receiver);
       if (mc.obj) this.callsByObject.set(mc.obj, [...(this.callsByObject.get(mc.obj) ?? []), mc]);
     }
@@ -215,8 +227,14 @@ export class IpcModel {
    */
   /** Whether an expression's first name is imported or a context (what qualify() needs), read from its text alone. */
   private mayQualify(expr: Node): boolean {
-    const first = /^[^\s.(\[]*/.exec(expr.text)![0];
-    return this.imports.has(first) || this.contexts.has(first);
+    const first = this.nameAt(expr.startIndex);
+    return first !== '' && (this.imports.has(first) || this.contexts.has(first));
+  }
+
+  /** The Python name that starts at `index` of the source ("" if none does). */
+  nameAt(index: number): string {
+    NAME.lastIndex = index;
+    return NAME.exec(this.source)?.[0] ?? '';
   }
 
   qualify(expr: Node | null): string | null {
@@ -262,7 +280,8 @@ export class IpcModel {
   resolve(id: Node): IpcObject | null {
     if (id.type !== 'identifier') return null;
     const scope = this.scopeOf(id);
-    return this.locals.get(`${scope.id}:${id.text}`) ?? this.params.get(`${scope.id}:${id.text}`) ?? this.locals.get(`${this.root.id}:${id.text}`) ?? null;
+    const name = this.nameAt(id.startIndex);
+    return this.locals.get(`${scope.id}:${name}`) ?? this.params.get(`${scope.id}:${name}`) ?? this.locals.get(`${this.root.id}:${name}`) ?? null;
   }
 
   /** Method calls on an object (through every name it is known by). */
@@ -309,6 +328,8 @@ export class IpcModel {
   }
 
   private bindAssignment(a: Node, left: Node, right: Node): void {
+    // Only `name = mp.X(...)` and `[...]` can bind an object: most assignments stop here.
+    if (this.source[right.startIndex] !== '[' && !this.mayQualify(right)) return;
     const rightType = right.type;
     if (rightType !== 'call' && rightType !== 'list_comprehension' && rightType !== 'list') return;
     if (rightType === 'call' && !this.mayQualify(right)) return;
