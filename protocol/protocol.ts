@@ -421,7 +421,8 @@ export type HostToWebview =
   | { type: 'delta'; delta: ProcessDelta }
   | { type: 'status'; status: StatusInfo }
   | { type: 'channels'; update: ChannelsUpdate }
-  | { type: 'error'; message: string };
+  | { type: 'error'; message: string }
+  | { type: 'revealChannel'; id: string };
 
 export type WebviewToHost =
   | { type: 'ready' }
@@ -430,7 +431,8 @@ export type WebviewToHost =
   | { type: 'watchProcess' }
   | { type: 'stopWatching' }
   | { type: 'copySnapshot' }
-  | { type: 'setScope'; scope: Scope };
+  | { type: 'setScope'; scope: Scope }
+  | { type: 'openLocation'; loc: string };
 
 // ---- language features (diagnostics, quick fixes, code lenses, live hovers) ----------------
 
@@ -466,12 +468,8 @@ export const LanguageCommands = {
   run: 'ipcScope.runPythonFile',
   /** args: [file URI string] */
   debug: 'ipcScope.debugPythonFile',
-  /** args: [channel id]: reveals the channel in the panel. */
+  /** args: [channel id]: reveals the channel in the panel (HostToWebview 'revealChannel'). */
   revealChannel: 'ipcScope.revealChannel',
-  /** args: ["file:line" as a channel's createdAt]: opens the file at that line. */
+  /** args: ["file:line", a channel's createdAt]: opens the file at that line (the panel asks with WebviewToHost 'openLocation'). */
   openLocation: 'ipcScope.openLocation',
 } as const;
-
-/** Panel ↔ host messages of the go-to links (handled beside HostToWebview / WebviewToHost). */
-export type LanguageHostToWebview = { type: 'revealChannel'; id: string };
-export type LanguageWebviewToHost = { type: 'openLocation'; loc: string };

@@ -14,6 +14,7 @@ import { after, before, describe, test } from 'node:test';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import type { CodeAction, CodeLens, Diagnostic, DocumentSymbol, Hover, InlayHint, PublishDiagnosticsParams } from 'vscode-languageserver-protocol';
 import { ChannelsUpdate, LanguageCommands, LanguageMethods, LanguageRule, LanguageRules, LspMethods, MessageChannelInfo, RuntimeEnvResult, WatchResult } from '../../protocol/protocol';
+import { RULE_DEFAULTS } from '../../server/src/lang/rules';
 import { examplesDir, killAll, python, repoRoot, until } from './helpers';
 import { LspServer, startLspServer } from './lspClient';
 
@@ -181,6 +182,16 @@ describe('language features over LSP (stdio)', () => {
     assert.deepEqual(found(after), ['6:unlockedSharedUpdate', '17:unlockedSharedUpdate']);
     await close(uri);
     await close(fresh.uri);
+  });
+
+  test('package.json has a setting for every rule, defaulting to the server\'s level', () => {
+    const props = JSON.parse(fs.readFileSync(path.join(repoRoot, 'package.json'), 'utf8')).contributes.configuration.properties as Record<string, { default: string; enum: string[] }>;
+    for (const r of LanguageRules) {
+      const p = props[`ipcScope.diagnostics.${r}`];
+      assert.ok(p, r);
+      assert.equal(p.default, RULE_DEFAULTS[r]);
+      assert.deepEqual(p.enum, ['off', 'error', 'warning', 'information', 'hint']);
+    }
   });
 
   test('settings turn a rule off and change its severity', async () => {

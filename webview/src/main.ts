@@ -158,6 +158,7 @@ channels.id = 'channels';
 channels.className = 'channels';
 channels.setAttribute('aria-label', 'Channels');
 const channelsView = new ChannelsView(channels);
+channelsView.onOpenSource = (loc) => post({ type: 'openLocation', loc });
 
 const endedBox = document.createElement('details');
 endedBox.className = 'ended';
@@ -362,6 +363,9 @@ function apply(msg: HostToWebview): void {
     case 'error':
       banner.textContent = msg.message;
       banner.hidden = false;
+      break;
+    case 'revealChannel':
+      channelsView.reveal(msg.id);
       break;
   }
 }
