@@ -1,0 +1,113 @@
+// The language features in a real VS Code (code-server 4.100.3 driven by Chromium): opens
+// examples/value_race.py, finds the unlocked `money.value += 1` race in the Problems view, applies
+// the quick fix from the editor (and undoes it), sees the Run/Debug lenses above the main guard,
+// runs the example with IPC Scope and hovers the shared Value for its live value.
+// Screenshots go to test-results/e2e/language-*.png.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { extensionHostLogs } from '../../scripts/code-server.mjs';
+import { openVsCode, root } from './lib/harness.mjs';
+
+let vscode;
+let page;
+const shot = (name) => vscode.shot(`language-${name}`);
+const source = readFileSync(join(root, 'examples', 'value_race.py'), 'utf8').split('\n');
+const raceLine = source.findIndex((l) => l.trim() === 'money.value += 1  # read, then write: another process may write in between') + 1;
+const valueLine = source.findIndex((l) => l.includes('money = ctx.Value(')) + 1;
+const guardLine = source.findIndex((l) => l.startsWith('if __name__ == "__main__":')) + 1;
+
+before(async () => {
+  assert.ok(raceLine > 0 && valueLine > 0 && guardLine > 0, 'value_race.py has the race and the Value');
+  vscode = await openVsCode();
+  page = vscode.page;
+}, { timeout: 600_000 });
+
+after(async () => {
+  await vscode?.close();
+});
+
+/** Puts the cursor at line:column (1-based) with Go to Line. */
+async function goTo(line, column) {
+  await page.keyboard.press('Control+G');
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor({ state: 'visible' });
+  await input.fill(`${line}:${column}`);
+  await page.keyboard.press('Enter');
+  await input.waitFor({ state: 'hidden' });
+}
+
+const editorText = () => page.locator('.editor-instance .view-lines').first().innerText();
+
+test('the race is in the Problems view, its quick fix wraps it in the lock, and a hover during a run shows the live Value', { timeout: 300_000 }, async () => {
+  try {
+    await page.goto(vscode.server.url);
+    await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+    await vscode.openFile('value_race.py');
+    await page.locator('.monaco-editor .view-lines', { hasText: 'money.value += 1' }).first().waitFor({ timeout: 20_000 });
+
+    // The diagnostic, in the Problems view (the language server starts with the Python file).
+    await vscode.runCommand('View: Focus Problems');
+    const problem = page.locator('.markers-panel .monaco-list-row', { hasText: 'is read and then written' }).first();
+    await problem.waitFor({ timeout: 60_000 });
+    const label = (await problem.getAttribute('aria-label')) ?? (await problem.innerText());
+    assert.match(label, /money\.value/);
+    assert.match(await problem.innerText(), new RegExp(`\\[Ln ${raceLine}, Col \\d+\\]`));
+    assert.equal(await page.locator('.markers-panel .monaco-list-row', { hasText: 'IPC Scope' }).count() >= 1, true);
+    await shot('01-problems.png');
+
+    // The code lenses above the main guard (rendered once it is in view).
+    await goTo(guardLine, 1);
+    await page.locator('.codelens-decoration', { hasText: 'Run with IPC Scope' }).first().waitFor({ timeout: 30_000 });
+    await page.locator('.codelens-decoration', { hasText: 'Debug with IPC Scope' }).first().waitFor({ timeout: 30_000 });
+    await shot('02-code-lenses.png');
+
+    // The quick fix, from the editor: Ctrl+. on the race.
+    await problem.click();
+    await goTo(raceLine, 20);
+    await page.keyboard.press('Control+.');
+    const fix = page.locator('.action-widget .monaco-list-row', { hasText: 'Hold money.get_lock() around it' }).first();
+    await fix.waitFor({ timeout: 20_000 });
+    await shot('03-quick-fix.png');
+    await fix.click();
+    await page.locator('.monaco-editor .view-lines', { hasText: 'with money.get_lock():' }).first().waitFor({ timeout: 10_000 });
+    const fixedText = await editorText();
+    assert.equal(fixedText.split('with money.get_lock():').length - 1, 2, 'the example now holds the lock in both branches');
+    await page.locator('.markers-panel .monaco-list-row', { hasText: 'is read and then written' }).first().waitFor({ state: 'detached', timeout: 30_000 });
+    await shot('04-fixed.png');
+    // Back to the example as it is on disk (the run below runs it without the lock).
+    await page.keyboard.press('Control+Z');
+    await problem.waitFor({ timeout: 30_000 });
+
+    // Run it with IPC Scope; hover the Value while its channel is live.
+    await vscode.runCommand('IPC Scope: Run Python File with IPC Scope');
+    const frame = await vscode.panelFrame();
+    await frame.locator('#channels .channel-shared', { has: frame.locator('.channel-type', { hasText: "Value('i')" }) }).first().waitFor({ timeout: 60_000 });
+    await page.locator('.tab', { hasText: 'value_race.py' }).first().click();
+    await goTo(valueLine, 6);
+    const hover = page.locator('.monaco-hover', { hasText: 'Live' }).first();
+    let text = '';
+    for (let attempt = 0; attempt < 20 && !text; attempt++) {
+      await vscode.runCommand('Show or Focus Hover');
+      try {
+        await hover.waitFor({ state: 'visible', timeout: 3_000 });
+        text = await hover.innerText();
+      } catch {
+        await page.keyboard.press('Escape');
+      }
+    }
+    assert.match(text, /Value\('i'\) `money` — created at line \d+|Value `money` — created at line \d+/);
+    assert.match(text, /Live Value\('i'\) — = \d+ · \d+ writes — used by pids? [\d, ]+/);
+    await shot('05-hover-live-value.png');
+    // The inlay hint after the creation line shows the value too.
+    await page.locator('.monaco-editor .view-lines', { hasText: /writes/ }).first().waitFor({ timeout: 20_000 }).catch(() => {});
+    await shot('06-inlay-hint.png');
+  } catch (e) {
+    await shot('failure.png').catch(() => {});
+    for (const log of extensionHostLogs(vscode.server.userDataDir)) {
+      console.log(`--- ${log}\n${readFileSync(log, 'utf8').split('\n').slice(-40).join('\n')}`);
+    }
+    throw e;
+  }
+});
