@@ -3,6 +3,7 @@
  * (updates merged by id, as the panel does), matched to source lines by where each was created,
  * and told as Markdown for hovers and as short labels for inlay hints.
  */
+import { realpathSync } from 'node:fs';
 import { basename, isAbsolute } from 'node:path';
 import type { ChannelInfo, ChannelsUpdate, MessageInfo } from '../../../protocol/protocol';
 
@@ -37,11 +38,19 @@ export function parseLoc(loc: string): { file: string; line: number } | null {
   return Number.isInteger(line) && line > 0 ? { file: loc.slice(0, i), line } : null;
 }
 
-/** The runtime reports the path Python ran (absolute, or relative to its cwd). */
+/** The runtime reports the path Python ran (absolute, or relative to its cwd); links may differ. */
 function sameFile(reported: string, file: string): boolean {
   if (reported === file) return true;
   if (!isAbsolute(reported)) return file.endsWith(`/${reported.replace(/^\.\//, '')}`);
-  return basename(reported) === basename(file);
+  return basename(reported) === basename(file) && realPath(reported) === realPath(file);
+}
+
+function realPath(p: string): string {
+  try {
+    return realpathSync(p);
+  } catch {
+    return p;
+  }
 }
 
 /** Text shown as itself in Markdown (no emphasis, links, code or HTML). */
