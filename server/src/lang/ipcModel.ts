@@ -105,6 +105,8 @@ export function parameterNames(fn: Node): string[] {
 
 /** A Python identifier (ASCII letters, digits, _, and any non-ASCII letter), matched where it starts. */
 const NAME = /[A-Za-z_\u0080-\uffff][\w\u0080-\uffff]*/y;
+/** The keywords a function_definition node starts with, up to its name. */
+const DEF = /(?:async\s+)?def\s+/y;
 
 export class IpcModel {
   /** Local name → fully qualified name, from the imports ("mp" → "multiprocessing"). */
@@ -117,8 +119,10 @@ export class IpcModel {
   readonly augmented: Array<{ node: Node; left: Node }> = [];
   readonly assignments: Array<{ node: Node; left: Node; right: Node }> = [];
   readonly withStatements: Node[] = [];
-  /** Module-level functions by name (a Process's target). */
-  readonly functions = new Map<string, Node>();
+  /** Functions outside any other function, by name (a Process's target); made on first use. */
+  private functionsByName: Map<string, Node> | null = null;
+  /** Every name something is bound to (in any scope): most identifiers are ruled out by it. */
+  private boundNames = new Set<string>();
   private readonly locals = new Map<string, IpcObject>();
   private readonly params = new Map<string, IpcObject>();
   /** Functions and lambdas by start, each with the index of the one it is nested in (-1: none). */
@@ -172,13 +176,6 @@ export class IpcModel {
           break;
       }
     }
-    for (const child of root.namedChildren) {
-      const fn = child?.type === 'decorated_definition' ? child.childForFieldName('definition') : child;
-      if (fn?.type === 'function_definition') {
-        const name = fn.childForFieldName('name')?.text;
-        if (name && !this.functions.has(name)) this.functions.set(name, fn);
-      }
-    }
     // Contexts first: `ctx = mp.get_context(m)` makes `ctx.Queue()` a multiprocessing Queue.
     for (const { left, right } of this.assignments) {
       if (this.mayQualify(right) && left.type === 'identifier' && right.type === 'call' && this.qualify(right) === 'multiprocessing') this.contexts.add(left.text);
@@ -187,14 +184,34 @@ export class IpcModel {
     for (const w of this.withStatements) this.bindWith(w);
     for (const f of loops) this.bindLoopVariable(f.node, f.left, f.right);
     for (const o of [...this.objects]) if (o.kind === 'Process') this.bindTargetParameters(o);
-    const names = new Set<string>();
-    for (const key of [...this.locals.keys(), ...this.params.keys()]) names.add(key.slice(key.indexOf(':') + 1));
+    for (const key of [...this.locals.keys(), ...this.params.keys()]) this.boundNames.add(key.slice(key.indexOf(':') + 1));
     for (const mc of this.methodCalls) {
       // Most receivers name no object at all: a set lookup rules them out.
-      if (!names.has(this.nameAt(mc.receiver.startIndex))) continue;
+      if (!this.isBound(this.nameAt(mc.receiver.startIndex))) continue;
       mc.obj = this.resolve(mc.receiver);
       if (mc.obj) this.callsByObject.set(mc.obj, [...(this.callsByObject.get(mc.obj) ?? []), mc]);
     }
+  }
+
+  /** Whether some object is known by this name somewhere (a cheap test before resolve()). */
+  isBound(name: string): boolean {
+    return this.boundNames.has(name);
+  }
+
+  /** A top-level function (or method) by name: its name is read after `def` in the source. */
+  functionNamed(name: string): Node | undefined {
+    if (!this.functionsByName) {
+      this.functionsByName = new Map();
+      for (const s of this.scopes) {
+        if (s.outer !== -1) continue;
+        DEF.lastIndex = s.start;
+        const def = DEF.exec(this.source);
+        if (!def) continue; // a lambda
+        const fnName = this.nameAt(s.start + def[0].length);
+        if (fnName && !this.functionsByName.has(fnName)) this.functionsByName.set(fnName, s.node);
+      }
+    }
+    return this.functionsByName.get(name);
   }
 
   /** The function (or the module) whose local names `node` uses, from the functions' extents. */
@@ -388,7 +405,7 @@ export class IpcModel {
     const target = keywordArgument(p.call, 'target');
     const args = keywordArgument(p.call, 'args');
     if (target?.type !== 'identifier' || !args || (args.type !== 'tuple' && args.type !== 'list')) return;
-    const fn = this.functions.get(target.text);
+    const fn = this.functionNamed(target.text);
     if (!fn) return;
     const names = parameterNames(fn);
     const given: Array<{ obj: IpcObject; fn: Node; name: string }> = [];

@@ -260,6 +260,8 @@ function underLock(n: Node): boolean {
 /** 4: `v.value += 1` on a shared Value: a read and a write, with a gap another process can use. */
 function unlockedSharedUpdate(m: IpcModel, src: SourceLines, out: Finding[]): void {
   const check = (node: Node, target: Node) => {
+    // `money.value` and `counts[0]` start with the object's name: most targets are ruled out by it.
+    if (!m.isBound(m.nameAt(target.startIndex))) return;
     let base: Node | null = null;
     let isValue = false;
     if (target.type === 'attribute' && target.childForFieldName('attribute')?.text === 'value') {
@@ -298,6 +300,7 @@ function unlockedSharedUpdate(m: IpcModel, src: SourceLines, out: Finding[]): vo
   for (const a of m.augmented) check(a.node, a.left);
   for (const { node, left, right } of m.assignments) {
     // v.value = v.value + 1 (the right side reads what the left side writes)
+    if (!m.isBound(m.nameAt(left.startIndex))) continue;
     const type = left.type;
     if ((type === 'attribute' || type === 'subscript') && right.text.includes(left.text) && right.descendantsOfType(type).some((d) => d?.text === left.text)) check(node, left);
   }
