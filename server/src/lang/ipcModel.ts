@@ -57,8 +57,8 @@ export interface IpcObject {
 
 export interface MethodCall {
   call: Node;
-  /** The identifier the method is called on. */
-  receiver: Node;
+  /** The name the method is called on (`q` in `q.get()`). */
+  receiver: string;
   method: string;
   /** What the receiver refers to, when known. */
   obj: IpcObject | null;
@@ -105,6 +105,8 @@ export function parameterNames(fn: Node): string[] {
 
 /** A Python identifier (ASCII letters, digits, _, and any non-ASCII letter), matched where it starts. */
 const NAME = /[A-Za-z_\u0080-\uffff][\w\u0080-\uffff]*/y;
+/** The modules the rules look at: names from any other module are never followed. */
+const RULE_MODULES = new Set(['multiprocessing', 'os', 'signal', 'sys', 'tempfile', 'shutil', 'posix_ipc', 'sysv_ipc']);
 /** The keywords a function_definition node starts with, up to its name. */
 const DEF = /(?:async\s+)?def\s+/y;
 
@@ -153,12 +155,18 @@ export class IpcModel {
           open.push(this.scopes.length - 1);
           break;
         }
-        case 'call':
+        case 'call': {
           this.calls.push(n);
+          // `name.method(…)`, read at the call's start: a query pattern for it costs more than the
+          // whole parse. Spaced-out forms (`q . get ()`) are left out, so rules stay quiet on them.
+          const receiver = this.nameAt(n.startIndex);
+          const dot = n.startIndex + receiver.length;
+          if (receiver && this.source[dot] === '.') {
+            const method = this.nameAt(dot + 1);
+            if (method && this.source[dot + 1 + method.length] === '(') this.methodCalls.push({ call: n, receiver, method, obj: null });
+          }
           break;
-        case 'methodCall':
-          this.methodCalls.push({ call: n, receiver: parts.receiver, method: this.nameAt(parts.method.startIndex), obj: null });
-          break;
+        }
         case 'assignment':
           this.assignments.push({ node: n, left: parts.left, right: parts.right });
           break;
@@ -187,8 +195,8 @@ export class IpcModel {
     for (const key of [...this.locals.keys(), ...this.params.keys()]) this.boundNames.add(key.slice(key.indexOf(':') + 1));
     for (const mc of this.methodCalls) {
       // Most receivers name no object at all: a set lookup rules them out.
-      if (!this.isBound(this.nameAt(mc.receiver.startIndex))) continue;
-      mc.obj = this.resolve(mc.receiver);
+      if (!this.isBound(mc.receiver)) continue;
+      mc.obj = this.resolveName(mc.receiver, mc.call);
       if (mc.obj) this.callsByObject.set(mc.obj, [...(this.callsByObject.get(mc.obj) ?? []), mc]);
     }
   }
@@ -245,7 +253,9 @@ export class IpcModel {
   /** Whether an expression's first name is imported or a context (what qualify() needs), read from its text alone. */
   private mayQualify(expr: Node): boolean {
     const first = this.nameAt(expr.startIndex);
-    return first !== '' && (this.imports.has(first) || this.contexts.has(first));
+    if (first === '' || this.contexts.has(first)) return first !== '';
+    const module = this.imports.get(first);
+    return module !== undefined && RULE_MODULES.has(module.split('.')[0]);
   }
 
   /** The Python name that starts at `index` of the source ("" if none does). */
@@ -296,8 +306,12 @@ export class IpcModel {
   /** The object an identifier refers to at its place, or null. */
   resolve(id: Node): IpcObject | null {
     if (id.type !== 'identifier') return null;
-    const scope = this.scopeOf(id);
-    const name = this.nameAt(id.startIndex);
+    return this.resolveName(this.nameAt(id.startIndex), id);
+  }
+
+  /** The object `name` refers to where `at` is. */
+  resolveName(name: string, at: Node): IpcObject | null {
+    const scope = this.scopeOf(at);
     return this.locals.get(`${scope.id}:${name}`) ?? this.params.get(`${scope.id}:${name}`) ?? this.locals.get(`${this.root.id}:${name}`) ?? null;
   }
 

@@ -27,7 +27,6 @@ const PATTERNS = `
 (function_definition) @function
 (lambda) @function
 (call) @call
-(call function: (attribute object: (identifier) @receiver attribute: (identifier) @method)) @methodCall
 (assignment left: (_) @left right: (_) @right) @assignment
 (augmented_assignment left: (_) @left) @augmented
 (import_statement) @import

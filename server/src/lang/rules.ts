@@ -308,7 +308,7 @@ function unlockedSharedUpdate(m: IpcModel, src: SourceLines, out: Finding[]): vo
 
 /** 5: named resources that outlive the program unless unlinked. */
 function resourceNeverUnlinked(m: IpcModel, out: Finding[]): void {
-  const unlinkedNames = new Set(m.methodCalls.filter((c) => c.method === 'unlink' || c.method === 'remove').map((c) => c.receiver.text));
+  const unlinkedNames = new Set(m.methodCalls.filter((c) => c.method === 'unlink' || c.method === 'remove').map((c) => c.receiver));
   for (const o of m.objects) {
     if (o.kind !== 'SharedMemory' || o.ctor !== 'SharedMemory' || keywordArgument(o.call, 'create')?.type !== 'true') continue;
     if (unlinkedNames.has(o.name) || o.managed) continue;
@@ -397,12 +397,12 @@ function joinBeforeDrain(m: IpcModel, out: Finding[]): void {
       if (q.kind !== 'Queue' || q.ctor === 'SimpleQueue') continue;
       const param = m.targetParameter(p, q);
       if (!param) continue;
-      const childPuts = m.methodCalls.some((c) => c.method === 'put' && c.receiver.text === param.name && m.scopeOf(c.call).id === param.fn.id);
+      const childPuts = m.methodCalls.some((c) => c.method === 'put' && c.receiver === param.name && m.scopeOf(c.call).id === param.fn.id);
       if (!childPuts) continue;
       const drainedByAnother = m.objects.some((other) => {
         if (other === p || other.kind !== 'Process') return false;
         const t = m.targetParameter(other, q);
-        return !!t && m.methodCalls.some((c) => c.method === 'get' && c.receiver.text === t.name && m.scopeOf(c.call).id === t.fn.id);
+        return !!t && m.methodCalls.some((c) => c.method === 'get' && c.receiver === t.name && m.scopeOf(c.call).id === t.fn.id);
       });
       if (drainedByAnother) continue;
       const gets = m.callsOn(q, ['get']).filter((c) => m.scopeOf(c.call).id === p.scope.id);
@@ -434,8 +434,8 @@ function wrongPipeEnd(m: IpcModel, out: Finding[]): void {
         'wrongPipeEnd',
         mc.call,
         obj.end === 'recv'
-          ? `\`${mc.receiver.text}\` is the receiving end of Pipe(duplex=False) (line ${line1(obj.call)}): it cannot ${mc.method}() (OSError: connection is read-only). Pipe(duplex=False) returns (receive end, send end): send on \`${other}\`.`
-          : `\`${mc.receiver.text}\` is the sending end of Pipe(duplex=False) (line ${line1(obj.call)}): it cannot ${mc.method}() (OSError: connection is write-only). Pipe(duplex=False) returns (receive end, send end): receive on \`${other}\`.`,
+          ? `\`${mc.receiver}\` is the receiving end of Pipe(duplex=False) (line ${line1(obj.call)}): it cannot ${mc.method}() (OSError: connection is read-only). Pipe(duplex=False) returns (receive end, send end): send on \`${other}\`.`
+          : `\`${mc.receiver}\` is the sending end of Pipe(duplex=False) (line ${line1(obj.call)}): it cannot ${mc.method}() (OSError: connection is write-only). Pipe(duplex=False) returns (receive end, send end): receive on \`${other}\`.`,
       ),
     );
   }
