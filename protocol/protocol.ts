@@ -425,7 +425,8 @@ export type HostToWebview =
   | { type: 'channels'; update: ChannelsUpdate }
   /** Processes the debugger stopped (protocol/debug.ts), [] when none. */
   | { type: 'paused'; paused: PausedProcess[] }
-  | { type: 'error'; message: string };
+  | { type: 'error'; message: string }
+  | { type: 'revealChannel'; id: string };
 
 export type WebviewToHost =
   | { type: 'ready' }
@@ -435,7 +436,8 @@ export type WebviewToHost =
   | { type: 'stopWatching' }
   | { type: 'copySnapshot' }
   | { type: 'setScope'; scope: Scope }
-  | { type: 'continueProcess'; pid: number };
+  | { type: 'continueProcess'; pid: number }
+  | { type: 'openLocation'; loc: string };
 
 // ---- run records: the leak report at a program's end, saved runs -------------------------------
 
@@ -546,3 +548,43 @@ export type RunRecordToWebview =
   | { type: 'live' };
 
 export type RunRecordFromWebview = { type: 'closeSavedRun' } | { type: 'exportRun'; format: ExportFormat };
+
+// ---- language features (diagnostics, quick fixes, code lenses, live hovers) ----------------
+
+/** The diagnostics the language server gives on Python source; each has a setting `ipcScope.diagnostics.<id>`. */
+export const LanguageRules = [
+  'unguardedProcess',
+  'unjoinedProcess',
+  'forkWithoutWait',
+  'unlockedSharedUpdate',
+  'resourceNeverUnlinked',
+  'blockingReceiveLoop',
+  'joinBeforeDrain',
+  'wrongPipeEnd',
+] as const;
+export type LanguageRule = (typeof LanguageRules)[number];
+
+/** A rule's setting: off, or the severity its diagnostics get. */
+export type RuleLevel = 'off' | 'error' | 'warning' | 'information' | 'hint';
+
+export interface LanguageSettings {
+  /** Rules not listed keep their default level. */
+  rules: Partial<Record<LanguageRule, RuleLevel>>;
+}
+
+export const LanguageMethods = {
+  /** notification, client → server: LanguageSettings (diagnostics are recomputed). */
+  configure: 'ipcScope/configureLanguage',
+} as const;
+
+/** Commands the language server's code lenses and hovers name (the extension implements them). */
+export const LanguageCommands = {
+  /** args: [file URI string] */
+  run: 'ipcScope.runPythonFile',
+  /** args: [file URI string] */
+  debug: 'ipcScope.debugPythonFile',
+  /** args: [channel id]: reveals the channel in the panel (HostToWebview 'revealChannel'). */
+  revealChannel: 'ipcScope.revealChannel',
+  /** args: ["file:line", a channel's createdAt]: opens the file at that line (the panel asks with WebviewToHost 'openLocation'). */
+  openLocation: 'ipcScope.openLocation',
+} as const;

@@ -60,6 +60,10 @@ if (!production) {
 process.chdir(root);
 mkdirSync(out, { recursive: true });
 if (existsSync('webview/src/panel.css')) copyFileSync('webview/src/panel.css', join(out, 'webview.css'));
+// The Python parser's wasm (web-tree-sitter's runtime and the grammar) loads from the bundle's directory.
+for (const wasm of ['node_modules/web-tree-sitter/web-tree-sitter.wasm', 'node_modules/tree-sitter-python/tree-sitter-python.wasm']) {
+  copyFileSync(wasm, join(out, wasm.slice(wasm.lastIndexOf('/') + 1)));
+}
 if (watch) {
   for (const b of builds) await (await esbuild.context(b)).watch();
 } else {

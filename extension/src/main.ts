@@ -1,7 +1,7 @@
 /** IPC Scope extension entry: a thin client of the language server. */
 import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
-import { ChannelsUpdate, LspMethods, ProcessDelta, Snapshot, StatusInfo, WebviewToHost } from '../../protocol/protocol';
+import { ChannelsUpdate, LanguageMethods, LspMethods, ProcessDelta, Snapshot, StatusInfo, WebviewToHost } from '../../protocol/protocol';
 import type { PausedProcess } from '../../protocol/debug';
 import { createClient } from './client';
 import { registerCommands } from './commands';
@@ -10,6 +10,7 @@ import { RunRecords } from './runRecords';
 import { readConfig } from './config';
 import { ProcessTreeView } from './processTreeView';
 import { StatusBar } from './statusBar';
+import { openLocation, readLanguageSettings, registerLanguageFeatures } from './language';
 
 let client: LanguageClient | undefined;
 
@@ -62,6 +63,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
         case 'setScope':
           void vscode.workspace.getConfiguration('ipcScope').update('scope', m.scope, vscode.ConfigurationTarget.Global);
           break;
+        case 'openLocation':
+          void openLocation(m.loc);
+          break;
       }
     },
   });
@@ -85,6 +89,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
         void vscode.commands.executeCommand('ipcScope.processTree.focus');
       },
     }),
+    ...registerLanguageFeatures(lc, (id) => view.post({ type: 'revealChannel', id })),
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (e.affectsConfiguration('ipcScope')) void lc.sendNotification(LspMethods.configure, readConfig());
     }),
@@ -101,6 +106,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   await lc.start();
   await lc.sendNotification(LspMethods.configure, readConfig());
   await lc.sendNotification(LspMethods.setVisible, { visible: view.visible });
+  await lc.sendNotification(LanguageMethods.configure, readLanguageSettings());
 }
 
 export async function deactivate(): Promise<void> {

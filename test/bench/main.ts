@@ -85,6 +85,15 @@ async function main(): Promise<void> {
       console.log(`debugger benchmark could not run: ${(e as Error).message}`);
     }
   }
+  if (part('language')) {
+    const { benchLanguage } = await import('./languageBench');
+    const l = await benchLanguage();
+    console.log(`\n## Language server: diagnostics on a ${l.lines}-line Python file (${(l.bytes / 1024).toFixed(0)} KiB, ${l.findings} findings; parser warm, medians)`);
+    console.log(`after a one-line edit (tree edit, incremental parse, model, every rule): ${fmt(l.editDiagnosticsMs)} (goal ≤ 50 ms, ${verdict(l.editDiagnosticsMs <= 50)})`);
+    console.log(`from scratch (whole parse, model, every rule): ${fmt(l.diagnosticsMs)}; plain tree-sitter parse: ${fmt(l.parseMs)}`);
+    console.log(`RATIO diagnostics from scratch ÷ plain parse = ${l.ratio.toFixed(2)}`);
+    console.log(`CPU time (what a busy machine's wall time hides): after an edit ${fmt(l.cpu.editDiagnosticsMs)}, from scratch ${fmt(l.cpu.diagnosticsMs)}, plain parse ${fmt(l.cpu.parseMs)} (ratio ${(l.cpu.diagnosticsMs / l.cpu.parseMs).toFixed(2)})`);
+  }
 }
 
 async function benchSnapshot(): Promise<void> {

@@ -202,7 +202,22 @@ export class ChannelsView {
           break;
       }
     box.replaceChildren(summary, ...body);
+    this.linkCreation(box, c);
     if (hadFocus) summary.focus();
+  }
+
+  /** Called with a channel's createdAt ("file:line") when its "created at" is activated: the host opens that line. */
+  onOpenSource: ((loc: string) => void) | null = null;
+
+  private linkCreation(box: HTMLElement, c: ChannelInfo): void {
+    const open = this.onOpenSource;
+    if (!open || !c.createdAt) return;
+    for (const label of box.querySelectorAll('.fact-label')) {
+      const value = label.nextElementSibling as HTMLElement | null;
+      if (!value || (label.textContent !== 'created at ' && label.textContent !== 'first call at ')) continue;
+      value.classList.add('source-link', 'link-button');
+      actionable(value, `Open ${c.createdAt} in the editor`, () => open(c.createdAt));
+    }
   }
 
   private removeBlock(id: string): void {

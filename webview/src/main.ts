@@ -160,6 +160,7 @@ channels.id = 'channels';
 channels.className = 'channels';
 channels.setAttribute('aria-label', 'Channels');
 const channelsView = new ChannelsView(channels);
+channelsView.onOpenSource = (loc) => post({ type: 'openLocation', loc });
 
 const pausedView = new PausedView((pid) => post({ type: 'continueProcess', pid }));
 
@@ -370,6 +371,9 @@ function apply(msg: HostToWebview): void {
     case 'error':
       banner.textContent = msg.message;
       banner.hidden = false;
+      break;
+    case 'revealChannel':
+      channelsView.reveal(msg.id);
       break;
   }
 }

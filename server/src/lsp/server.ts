@@ -27,6 +27,7 @@ import { EventKinds } from '../../../protocol/runtime';
 import { PortableScanner } from '../inspect/portable';
 import { procAvailable } from '../inspect/procfs';
 import { ProcScanner } from '../inspect/scanner';
+import { LanguageFeatures, languageCapabilities } from '../lang/languageFeatures';
 
 const newScanner = () => (procAvailable() ? new ProcScanner() : new PortableScanner());
 
@@ -47,8 +48,12 @@ export class IpcScopeServer {
   private hubStarting: Promise<Hub> | null = null;
   /** Leak report at the program's end, export and load of runs. */
   readonly records = new RunRecords(this);
+  /** Diagnostics, quick fixes, lenses and live hovers on Python files (server/src/lang). */
+  readonly language: LanguageFeatures;
 
-  constructor(private readonly connection: Connection) {}
+  constructor(private readonly connection: Connection) {
+    this.language = new LanguageFeatures(connection);
+  }
 
   /** The hub programs report to; started on first use, stopped with the server. */
   private ensureHub(): Promise<Hub> {
@@ -82,10 +87,13 @@ export class IpcScopeServer {
 
   register(): void {
     const c = this.connection;
-    c.onInitialize((): InitializeResult => ({
-      capabilities: { experimental: { ipcScopeProtocol: PROTOCOL_VERSION } },
-      serverInfo: { name: 'ipc-scope', version: String(PROTOCOL_VERSION) },
-    }));
+    c.onInitialize((params): InitializeResult => {
+      this.language.noteClientCapabilities(params.capabilities);
+      return {
+        capabilities: { ...languageCapabilities, experimental: { ipcScopeProtocol: PROTOCOL_VERSION } },
+        serverInfo: { name: 'ipc-scope', version: String(PROTOCOL_VERSION) },
+      };
+    });
     c.onRequest(LspMethods.snapshot, (p: SnapshotParams | undefined) => this.snapshot(p ?? {}));
     c.onRequest(LspMethods.watch, (p: WatchParams) => this.watch(p));
     c.onRequest(LspMethods.stopWatching, () => this.stopWatching());
@@ -100,11 +108,13 @@ export class IpcScopeServer {
     });
     this.records.register(c);
     c.onShutdown(() => this.dispose());
+    this.language.register();
   }
 
   dispose(): void {
     this.disposed = true;
     void this.hub?.stop();
+    this.language.dispose();
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
   }
@@ -181,11 +191,14 @@ export class IpcScopeServer {
     if (!this.hub) return;
     const update = this.channels.update(this.hubStats());
     if (update) void this.connection.sendNotification(LspMethods.channels, update);
+    if (update) this.language.channelsChanged(update);
   }
 
   /** Every channel shown (a panel that loads again has nothing). */
   channelsSnapshot(): ChannelsUpdate {
-    return this.channels.update(this.hubStats(), true)!;
+    const update = this.channels.update(this.hubStats(), true)!;
+    this.language.channelsChanged(update);
+    return update;
   }
 
   private configure(p: ConfigureParams): void {

@@ -1,0 +1,452 @@
+/**
+ * What a Python file does with processes and IPC, read from its tree-sitter syntax tree: which
+ * names are bound to which multiprocessing objects (queues, pipe ends, shared values, processes,
+ * pools…), where each was created, and which functions receive them as a Process's arguments.
+ *
+ * Resolution is by name and scope (a function's locals, the parameters a Process target receives,
+ * then the module's globals), the way a reader follows the code; anything it cannot follow is
+ * left unresolved, so the rules built on it stay quiet rather than guess.
+ */
+import type { Found, Node } from './pythonParser';
+
+export type IpcKind = 'Process' | 'Pool' | 'Queue' | 'Pipe' | 'Value' | 'Array' | 'SharedMemory' | 'Lock' | 'Semaphore' | 'Event' | 'Barrier' | 'Manager';
+
+/** multiprocessing constructors by the name they are called with. */
+const MP_KINDS: Record<string, IpcKind> = {
+  Process: 'Process',
+  Pool: 'Pool',
+  Queue: 'Queue',
+  JoinableQueue: 'Queue',
+  SimpleQueue: 'Queue',
+  Pipe: 'Pipe',
+  Value: 'Value',
+  RawValue: 'Value',
+  Array: 'Array',
+  RawArray: 'Array',
+  SharedMemory: 'SharedMemory',
+  ShareableList: 'SharedMemory',
+  Lock: 'Lock',
+  RLock: 'Lock',
+  Semaphore: 'Semaphore',
+  BoundedSemaphore: 'Semaphore',
+  Condition: 'Lock',
+  Event: 'Event',
+  Barrier: 'Barrier',
+  Manager: 'Manager',
+};
+
+export interface IpcObject {
+  kind: IpcKind;
+  /** The constructor's own name: Queue, JoinableQueue, RawValue, SharedMemory, … */
+  ctor: string;
+  /** The variable it is bound to (for a Pipe, each end is an object of its own). */
+  name: string;
+  call: Node;
+  /** The statement that binds it (assignment or with). */
+  binding: Node;
+  /** function_definition or module whose name it is. */
+  scope: Node;
+  /** A list of them, e.g. `[ctx.Process(...) for i in range(n)]`. */
+  many: boolean;
+  /** With `with … as name:` (closed by the with). */
+  managed: boolean;
+  /** For Pipe(duplex=False): the first end only receives, the second only sends. */
+  end: 'recv' | 'send' | null;
+  peer: IpcObject | null;
+}
+
+export interface MethodCall {
+  call: Node;
+  /** The name the method is called on (`q` in `q.get()`). */
+  receiver: string;
+  method: string;
+  /** What the receiver refers to, when known. */
+  obj: IpcObject | null;
+}
+
+export const isFunctionScope = (n: Node) => n.type === 'function_definition' || n.type === 'lambda';
+
+export function keywordArgument(call: Node, name: string): Node | null {
+  const args = call.childForFieldName('arguments');
+  if (!args) return null;
+  for (const a of args.namedChildren) if (a?.type === 'keyword_argument' && a.childForFieldName('name')?.text === name) return a.childForFieldName('value');
+  return null;
+}
+
+export function positionalArguments(call: Node): Node[] {
+  const args = call.childForFieldName('arguments');
+  if (!args || args.type !== 'argument_list') return [];
+  return args.namedChildren.filter((a): a is Node => !!a && a.type !== 'keyword_argument' && a.type !== 'comment' && a.type !== 'list_splat' && a.type !== 'dictionary_splat');
+}
+
+/** `__name__ == "__main__"` (either way round). */
+export function isMainGuard(ifStatement: Node): boolean {
+  const c = ifStatement.childForFieldName('condition');
+  if (!c || c.type !== 'comparison_operator' || c.namedChildCount !== 2 || !c.children.some((t) => t?.type === '==')) return false;
+  const [a, b] = c.namedChildren;
+  const isName = (n: Node | null) => n?.type === 'identifier' && n.text === '__name__';
+  const isMain = (n: Node | null) => n?.type === 'string' && /^[rbuf]*(['"]{1,3})__main__\1$/i.test(n.text);
+  return (isName(a) && isMain(b)) || (isMain(a) && isName(b));
+}
+
+/** Names bound by a function's parameters, in order. */
+export function parameterNames(fn: Node): string[] {
+  const params = fn.childForFieldName('parameters');
+  const out: string[] = [];
+  for (const p of params?.namedChildren ?? []) {
+    if (!p) continue;
+    if (p.type === 'identifier') out.push(p.text);
+    else if (p.type === 'typed_parameter') out.push(p.namedChildren[0]?.type === 'identifier' ? p.namedChildren[0].text : '');
+    else if (p.type === 'default_parameter' || p.type === 'typed_default_parameter') out.push(p.childForFieldName('name')?.text ?? '');
+    else if (p.type === 'list_splat_pattern' || p.type === 'dictionary_splat_pattern' || p.type === 'keyword_separator' || p.type === 'positional_separator') break;
+  }
+  return out;
+}
+
+/** A Python identifier (ASCII letters, digits, _, and any non-ASCII letter), matched where it starts. */
+const NAME = /[A-Za-z_\u0080-\uffff][\w\u0080-\uffff]*/y;
+/** The modules the rules look at: names from any other module are never followed. */
+const RULE_MODULES = new Set(['multiprocessing', 'os', 'signal', 'sys', 'tempfile', 'shutil', 'posix_ipc', 'sysv_ipc']);
+/** The keywords a function_definition node starts with, up to its name. */
+const DEF = /(?:async\s+)?def\s+/y;
+
+export class IpcModel {
+  /** Local name → fully qualified name, from the imports ("mp" → "multiprocessing"). */
+  readonly imports = new Map<string, string>();
+  /** Names bound to `multiprocessing.get_context(...)`: they create objects like the module does. */
+  readonly contexts = new Set<string>();
+  readonly objects: IpcObject[] = [];
+  readonly methodCalls: MethodCall[] = [];
+  readonly calls: Node[] = [];
+  readonly augmented: Array<{ node: Node; left: Node }> = [];
+  readonly assignments: Array<{ node: Node; left: Node; right: Node }> = [];
+  readonly withStatements: Node[] = [];
+  /** Functions outside any other function, by name (a Process's target); made on first use. */
+  private functionsByName: Map<string, Node> | null = null;
+  /** Every name something is bound to (in any scope): most identifiers are ruled out by it. */
+  private boundNames = new Set<string>();
+  private readonly locals = new Map<string, IpcObject>();
+  private readonly params = new Map<string, IpcObject>();
+  /** Functions and lambdas by start, each with the index of the one it is nested in (-1: none). */
+  private readonly scopes: Array<{ node: Node; start: number; end: number; outer: number }> = [];
+  private readonly calleeCache = new Map<number, string | null>();
+  private readonly callsByObject = new Map<IpcObject, MethodCall[]>();
+  private readonly sharersCache = new Map<IpcObject, number>();
+  /** Per Process: the objects it is given and the target parameter receiving each. */
+  readonly processArguments = new Map<IpcObject, Array<{ obj: IpcObject; fn: Node; name: string }>>();
+
+  /**
+   * `source`: the parsed text. A name's text is read from it at the node's start (a field of the
+   * node) rather than through the node (a call into the wasm per name): it is the hot path.
+   */
+  constructor(
+    readonly root: Node,
+    found: Found[],
+    private readonly source: string,
+  ) {
+    const loops: Array<{ node: Node; left: Node; right: Node }> = [];
+    const open: number[] = [];
+    for (const { kind, node: n, parts } of found) {
+      switch (kind) {
+        case 'function': {
+          // Matches come in document order, so the enclosing function is on the stack.
+          while (open.length && this.scopes[open[open.length - 1]].end <= n.startIndex) open.pop();
+          this.scopes.push({ node: n, start: n.startIndex, end: n.endIndex, outer: open.length ? open[open.length - 1] : -1 });
+          open.push(this.scopes.length - 1);
+          break;
+        }
+        case 'call': {
+          this.calls.push(n);
+          // `name.method(…)`, read at the call's start: a query pattern for it costs more than the
+          // whole parse. Spaced-out forms (`q . get ()`) are left out, so rules stay quiet on them.
+          const receiver = this.nameAt(n.startIndex);
+          const dot = n.startIndex + receiver.length;
+          if (receiver && this.source[dot] === '.') {
+            const method = this.nameAt(dot + 1);
+            if (method && this.source[dot + 1 + method.length] === '(') this.methodCalls.push({ call: n, receiver, method, obj: null });
+          }
+          break;
+        }
+        case 'assignment':
+          this.assignments.push({ node: n, left: parts.left, right: parts.right });
+          break;
+        case 'augmented':
+          this.augmented.push({ node: n, left: parts.left });
+          break;
+        case 'import':
+          this.readImport(n);
+          break;
+        case 'with':
+          this.withStatements.push(n);
+          break;
+        case 'for':
+          loops.push({ node: n, left: parts.left, right: parts.right });
+          break;
+      }
+    }
+    // Contexts first: `ctx = mp.get_context(m)` makes `ctx.Queue()` a multiprocessing Queue.
+    for (const { left, right } of this.assignments) {
+      if (this.mayQualify(right) && left.type === 'identifier' && right.type === 'call' && this.qualify(right) === 'multiprocessing') this.contexts.add(left.text);
+    }
+    for (const a of this.assignments) this.bindAssignment(a.node, a.left, a.right);
+    for (const w of this.withStatements) this.bindWith(w);
+    for (const f of loops) this.bindLoopVariable(f.node, f.left, f.right);
+    for (const o of [...this.objects]) if (o.kind === 'Process') this.bindTargetParameters(o);
+    for (const key of [...this.locals.keys(), ...this.params.keys()]) this.boundNames.add(key.slice(key.indexOf(':') + 1));
+    for (const mc of this.methodCalls) {
+      // Most receivers name no object at all: a set lookup rules them out.
+      if (!this.isBound(mc.receiver)) continue;
+      mc.obj = this.resolveName(mc.receiver, mc.call);
+      if (mc.obj) this.callsByObject.set(mc.obj, [...(this.callsByObject.get(mc.obj) ?? []), mc]);
+    }
+  }
+
+  /** Whether some object is known by this name somewhere (a cheap test before resolve()). */
+  isBound(name: string): boolean {
+    return this.boundNames.has(name);
+  }
+
+  /** A top-level function (or method) by name: its name is read after `def` in the source. */
+  functionNamed(name: string): Node | undefined {
+    if (!this.functionsByName) {
+      this.functionsByName = new Map();
+      for (const s of this.scopes) {
+        if (s.outer !== -1) continue;
+        DEF.lastIndex = s.start;
+        const def = DEF.exec(this.source);
+        if (!def) continue; // a lambda
+        const fnName = this.nameAt(s.start + def[0].length);
+        if (fnName && !this.functionsByName.has(fnName)) this.functionsByName.set(fnName, s.node);
+      }
+    }
+    return this.functionsByName.get(name);
+  }
+
+  /** The function (or the module) whose local names `node` uses, from the functions' extents. */
+  scopeOf(node: Node): Node {
+    const at = node.startIndex;
+    // The last function starting at or before `at`, then out through its enclosing ones.
+    let lo = 0;
+    let hi = this.scopes.length - 1;
+    let i = -1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.scopes[mid].start <= at) {
+        i = mid;
+        lo = mid + 1;
+      } else hi = mid - 1;
+    }
+    while (i >= 0) {
+      const s = this.scopes[i];
+      // A def's own name and decorators belong outside it; its parameters and body inside.
+      if (at < s.end && (at > s.start || node.id !== s.node.id)) return s.node;
+      i = s.outer;
+    }
+    return this.root;
+  }
+
+  /**
+   * The dotted name an expression stands for, following imports and contexts: `mp.Queue` →
+   * "multiprocessing.Queue", `ctx.Process` → "multiprocessing.Process", `fork` → "os.fork";
+   * `mp.get_context("spawn")` → "multiprocessing". Null for anything else.
+   */
+  /** Whether an expression's first name is imported or a context (what qualify() needs), read from its text alone. */
+  private mayQualify(expr: Node): boolean {
+    const first = this.nameAt(expr.startIndex);
+    if (first === '' || this.contexts.has(first)) return first !== '';
+    const module = this.imports.get(first);
+    return module !== undefined && RULE_MODULES.has(module.split('.')[0]);
+  }
+
+  /** The Python name that starts at `index` of the source ("" if none does). */
+  nameAt(index: number): string {
+    NAME.lastIndex = index;
+    return NAME.exec(this.source)?.[0] ?? '';
+  }
+
+  qualify(expr: Node | null): string | null {
+    if (!expr) return null;
+    switch (expr.type) {
+      case 'identifier':
+        return this.imports.get(expr.text) ?? (this.contexts.has(expr.text) ? 'multiprocessing' : null);
+      case 'attribute': {
+        const base = this.qualify(expr.childForFieldName('object'));
+        const attr = expr.childForFieldName('attribute')?.text;
+        return base && attr ? `${base}.${attr}` : null;
+      }
+      case 'call': {
+        const fn = this.qualify(expr.childForFieldName('function'));
+        return fn === 'multiprocessing.get_context' || fn === 'multiprocessing.context.get_context' ? 'multiprocessing' : null;
+      }
+      default:
+        return null;
+    }
+  }
+
+  /** The name of the function a call calls, qualified ("os.waitpid"), or null. */
+  callee(call: Node): string | null {
+    let q = this.calleeCache.get(call.id);
+    if (q === undefined) {
+      // A call's text starts with its function's: most calls are ruled out without looking further.
+      q = this.mayQualify(call) ? this.qualify(call.childForFieldName('function')) : null;
+      this.calleeCache.set(call.id, q);
+    }
+    return q;
+  }
+
+  /** The multiprocessing constructor a call is, with its kind, or null. */
+  constructorOf(call: Node): { kind: IpcKind; ctor: string } | null {
+    const q = this.callee(call);
+    if (!q || !q.startsWith('multiprocessing.')) return null;
+    const ctor = q.slice(q.lastIndexOf('.') + 1);
+    const kind = Object.prototype.hasOwnProperty.call(MP_KINDS, ctor) ? MP_KINDS[ctor] : undefined;
+    return kind ? { kind, ctor } : null;
+  }
+
+  /** The object an identifier refers to at its place, or null. */
+  resolve(id: Node): IpcObject | null {
+    if (id.type !== 'identifier') return null;
+    return this.resolveName(this.nameAt(id.startIndex), id);
+  }
+
+  /** The object `name` refers to where `at` is. */
+  resolveName(name: string, at: Node): IpcObject | null {
+    const scope = this.scopeOf(at);
+    return this.locals.get(`${scope.id}:${name}`) ?? this.params.get(`${scope.id}:${name}`) ?? this.locals.get(`${this.root.id}:${name}`) ?? null;
+  }
+
+  /** Method calls on an object (through every name it is known by). */
+  callsOn(obj: IpcObject, methods?: string[]): MethodCall[] {
+    const all = this.callsByObject.get(obj) ?? [];
+    return methods ? all.filter((m) => methods.includes(m.method)) : all;
+  }
+
+  private readImport(n: Node): void {
+    if (n.type === 'import_statement') {
+      for (const name of n.childrenForFieldName('name')) {
+        if (!name) continue;
+        if (name.type === 'aliased_import') {
+          const alias = name.childForFieldName('alias')?.text;
+          const full = name.childForFieldName('name')?.text;
+          if (alias && full) this.imports.set(alias, full);
+        } else {
+          // `import a.b` binds `a`.
+          const first = name.text.split('.')[0];
+          this.imports.set(first, first);
+        }
+      }
+      return;
+    }
+    const module = n.childForFieldName('module_name');
+    if (!module || module.type !== 'dotted_name') return; // relative imports are the user's own modules
+    for (const name of n.childrenForFieldName('name')) {
+      if (!name) continue;
+      if (name.type === 'aliased_import') {
+        const alias = name.childForFieldName('alias')?.text;
+        const orig = name.childForFieldName('name')?.text;
+        if (alias && orig) this.imports.set(alias, `${module.text}.${orig}`);
+      } else {
+        this.imports.set(name.text, `${module.text}.${name.text}`);
+      }
+    }
+  }
+
+  private add(o: IpcObject): IpcObject {
+    this.objects.push(o);
+    const key = `${o.scope.id}:${o.name}`;
+    if (!this.locals.has(key)) this.locals.set(key, o);
+    return o;
+  }
+
+  private bindAssignment(a: Node, left: Node, right: Node): void {
+    // Only `name = mp.X(...)` and `[...]` can bind an object: most assignments stop here.
+    if (this.source[right.startIndex] !== '[' && !this.mayQualify(right)) return;
+    const rightType = right.type;
+    if (rightType !== 'call' && rightType !== 'list_comprehension' && rightType !== 'list') return;
+    if (rightType === 'call' && !this.mayQualify(right)) return;
+    const scope = this.scopeOf(a);
+    if (rightType === 'call') {
+      const c = this.constructorOf(right);
+      if (!c) return;
+      if (c.kind === 'Pipe' && (left.type === 'pattern_list' || left.type === 'tuple_pattern') && left.namedChildCount === 2) {
+        const [first, second] = left.namedChildren;
+        const duplexArg = keywordArgument(right, 'duplex') ?? positionalArguments(right)[0] ?? null;
+        const oneWay = duplexArg?.type === 'false';
+        if (first?.type !== 'identifier' || second?.type !== 'identifier') return;
+        const common = { kind: 'Pipe' as const, ctor: c.ctor, call: right, binding: a, scope, many: false, managed: false };
+        const r = this.add({ ...common, name: first.text, end: oneWay ? 'recv' : null, peer: null });
+        const s = this.add({ ...common, name: second.text, end: oneWay ? 'send' : null, peer: r });
+        r.peer = s;
+        return;
+      }
+      if (left.type === 'identifier') this.add({ ...c, name: left.text, call: right, binding: a, scope, many: false, managed: false, end: null, peer: null });
+      return;
+    }
+    if (left.type !== 'identifier') return;
+    // `[ctx.Process(...) for …]` or `[ctx.Process(...), ctx.Process(...)]`
+    let calls: Node[] = [];
+    if (right.type === 'list_comprehension') calls = [right.childForFieldName('body')].filter((b): b is Node => b?.type === 'call');
+    else if (right.type === 'list') calls = right.namedChildren.filter((x): x is Node => x?.type === 'call');
+    if (!calls.length || (right.type === 'list' && calls.length !== right.namedChildCount)) return;
+    const kinds = calls.map((x) => this.constructorOf(x));
+    const first = kinds[0];
+    if (!first || kinds.some((k) => !k || k.kind !== first.kind)) return;
+    this.add({ ...first, name: left.text, call: calls[0], binding: a, scope, many: true, managed: false, end: null, peer: null });
+  }
+
+  private bindWith(w: Node): void {
+    const clause = w.namedChildren.find((c) => c?.type === 'with_clause');
+    for (const item of clause?.namedChildren ?? []) {
+      const value = item?.childForFieldName('value');
+      if (value?.type !== 'as_pattern') continue;
+      const call = value.namedChildren[0];
+      const target = value.childForFieldName('alias')?.namedChildren[0];
+      if (call?.type !== 'call' || target?.type !== 'identifier') continue;
+      const c = this.constructorOf(call);
+      if (c) this.add({ ...c, name: target.text, call, binding: w, scope: this.scopeOf(w), many: false, managed: true, end: null, peer: null });
+    }
+  }
+
+  /** `for p in procs:` — p is each of the processes in `procs`. */
+  private bindLoopVariable(f: Node, left: Node, right: Node): void {
+    if (left.type !== 'identifier' || right.type !== 'identifier') return;
+    const obj = this.resolve(right);
+    if (obj?.many) this.locals.set(`${this.scopeOf(f).id}:${left.text}`, obj);
+  }
+
+  /** `Process(target=worker, args=(q, v))`: inside `worker`, its parameters are q and v. */
+  private bindTargetParameters(p: IpcObject): void {
+    const target = keywordArgument(p.call, 'target');
+    const args = keywordArgument(p.call, 'args');
+    if (target?.type !== 'identifier' || !args || (args.type !== 'tuple' && args.type !== 'list')) return;
+    const fn = this.functionNamed(target.text);
+    if (!fn) return;
+    const names = parameterNames(fn);
+    const given: Array<{ obj: IpcObject; fn: Node; name: string }> = [];
+    args.namedChildren.forEach((arg, i) => {
+      if (arg?.type !== 'identifier' || !names[i]) return;
+      const obj = this.resolve(arg);
+      if (!obj) return;
+      given.push({ obj, fn, name: names[i] });
+      const key = `${fn.id}:${names[i]}`;
+      if (!this.params.has(key)) this.params.set(key, obj);
+    });
+    this.processArguments.set(p, given);
+  }
+
+  /** How many processes are given `obj` as an argument (a list of processes counts as two). */
+  sharers(obj: IpcObject): number {
+    let n = this.sharersCache.get(obj);
+    if (n === undefined) {
+      n = 0;
+      for (const [p, given] of this.processArguments) if (given.some((g) => g.obj === obj)) n += p.many ? 2 : 1;
+      this.sharersCache.set(obj, n);
+    }
+    return n;
+  }
+
+  /** The function a Process runs and the parameter that receives `obj`, when known. */
+  targetParameter(p: IpcObject, obj: IpcObject): { fn: Node; name: string } | null {
+    return this.processArguments.get(p)?.find((g) => g.obj === obj) ?? null;
+  }
+}
