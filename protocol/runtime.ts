@@ -44,6 +44,9 @@ export const IMAGE_BYTES = 4096;
 /** How often (ms) the runtime samples shared memory and mmap contents it cannot see written (buf[i] = …). */
 export const SAMPLE_MS = 100;
 
+/** The runtime's sender thread names itself this (its thread comm), so the server's deadlock detection can tell it only waits on its own buffer. */
+export const SENDER_THREAD_NAME = 'ipcscope-send';
+
 /**
  * Event kinds the runtime reports, with their channel id form and extras (`x`). A channel id is the
  * same in every process that holds the object. Payload previews (`pv`) are bounded (PREVIEW_BYTES,

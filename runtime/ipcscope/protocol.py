@@ -11,6 +11,8 @@ MAX_FRAME_BYTES = 1 << 20
 PREVIEW_BYTES = 256
 IMAGE_BYTES = 4096
 SAMPLE_MS = 100
+# The runtime's sender thread is named this (thread comm): the server knows it never blocks the program.
+SENDER_THREAD_NAME = "ipcscope-send"
 
 # An event on the wire is a tuple with these fields, in this order (loc is (file, line) or None).
 EVENT_FIELDS = ["k", "ch", "ts", "loc", "size", "pv", "pf", "x"]
@@ -64,6 +66,7 @@ def describe() -> dict:
         "PREVIEW_BYTES": PREVIEW_BYTES,
         "IMAGE_BYTES": IMAGE_BYTES,
         "SAMPLE_MS": SAMPLE_MS,
+        "SENDER_THREAD_NAME": SENDER_THREAD_NAME,
         "EVENT_FIELDS": EVENT_FIELDS,
         "RuntimeEnv": {"hub": ENV_HUB, "token": ENV_TOKEN, "runtimeDir": ENV_RUNTIME_DIR, "statusFd": ENV_STATUS_FD},
         "FrameTypes": {"hello": FRAME_HELLO, "welcome": FRAME_WELCOME, "error": FRAME_ERROR, "events": FRAME_EVENTS},
