@@ -260,7 +260,7 @@ export class DeadlockDetector {
       const pids = [...c.pids, ...c.waiting];
       const first = pids.map((pid) => this.scanner.resample(pid));
       // Still the syscall the gather saw.
-      const same = pids.every((pid, i) => (g.procs.get(pid)?.sleeping ?? []).every((s) => first[i].get(s.tid)?.startsWith(`${s.raw}|`)));
+      const same = pids.every((pid, i) => (g.procs.get(pid)?.sleeping ?? []).every((s) => s.comm === RUNTIME_THREAD_NAME || first[i].get(s.tid)?.startsWith(`${s.raw}|`)));
       if (!same) continue;
       await new Promise((r) => setTimeout(r, this.confirmMs));
       const second = pids.map((pid) => this.scanner.resample(pid));

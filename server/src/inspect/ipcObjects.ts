@@ -13,6 +13,7 @@ import * as fs from 'node:fs';
 import type { OsIpcHolder, OsIpcKind, OsIpcObject } from '../../../protocol/protocol';
 import { DEFAULT_PROC_ROOT, ProcFileReader, listPids, parseStat } from './procfs';
 import { DecodedSyscall, decodeSyscall } from './syscalls';
+import { SENDER_THREAD_NAME } from '../../../protocol/runtime';
 
 /** Longest synchronous stretch before yielding, ms. */
 const SLICE_MS = 4;
@@ -193,7 +194,10 @@ export class IpcObjectScanner {
     return { takenAt, procs, objects, notes, gatherMs: performance.now() - t0, longestSliceMs: longest };
   }
 
-  /** Each sleeping thread's syscall now, with its context-switch count: a thread that did not move between two samples was stuck all along. */
+  /**
+   * Each thread's syscall now, with its context-switch count: a thread that did not move between two
+   * samples was stuck all along. The runtime's sender thread wakes on its own timer and is left out.
+   */
   resample(pid: number): Map<number, string> {
     const out = new Map<number, string>();
     let tids: string[];
@@ -203,6 +207,8 @@ export class IpcObjectScanner {
       return out;
     }
     for (const tid of tids) {
+      const comm = this.reader.readText(`${this.procRoot}/${pid}/task/${tid}/comm`);
+      if (typeof comm === 'string' && comm.trim() === SENDER_THREAD_NAME) continue;
       const sc = this.reader.readText(`${this.procRoot}/${pid}/task/${tid}/syscall`);
       const status = this.reader.readText(`${this.procRoot}/${pid}/task/${tid}/status`);
       if (typeof sc !== 'string' || typeof status !== 'string') continue;
