@@ -5,6 +5,7 @@ import { renderDetails } from './details';
 import { renderLegend } from './legend';
 import { ClientModel } from './model';
 import { ProcessTree } from './tree';
+import { OsIpcView } from './osIpc';
 import { button, dropdown, registerToolkit, spinner, textField } from './toolkit';
 
 interface VsCodeApi {
@@ -137,6 +138,11 @@ const tree = new ProcessTree(model, {
     saveState();
     refreshRows();
   },
+  rowIpc: (pid) => osIpcView.row(pid),
+});
+const osIpcView = new OsIpcView((pid) => {
+  const p = [...model.byKey.values()].find((x) => x.pid === pid);
+  if (p) tree.select(p.key);
 });
 tree.selected = saved.selected;
 
@@ -166,7 +172,7 @@ const endedSummary = document.createElement('summary');
 const endedList = document.createElement('ul');
 endedBox.append(endedSummary, endedList);
 
-root.append(header, toolbar, banner, loading, empty, noMatch, tree.element, sash, details, channels, endedBox, renderLegend());
+root.append(header, toolbar, banner, osIpcView.element, loading, empty, noMatch, tree.element, sash, details, channels, endedBox, renderLegend());
 
 function applyDetailsHeight(): void {
   if (detailsHeight === undefined) details.style.removeProperty('height');
@@ -226,14 +232,14 @@ function showDetails(): void {
   const ended = !!key && !!p && !model.byKey.has(key);
   // A delta replaces every record; re-render only when something shown changed (keeps text selection).
   const held = p ? channelsView.heldBy(p.pid) : [];
-  const json = p ? JSON.stringify(p) + held.map((c) => c.id).join(',') : '';
+  const json = p ? JSON.stringify(p) + held.map((c) => c.id).join(',') + osIpcView.signature(p.pid) : '';
   if (shownDetails && shownDetails.ended === ended && shownDetails.json === json) {
     shownDetails.p = p;
     return;
   }
   shownDetails = { p, ended, json };
   const scroll = details.scrollTop;
-  renderDetails(details, p, { ended, now: Date.now(), channels: held, onChannel: (id) => channelsView.reveal(id) });
+  renderDetails(details, p, { ended, now: Date.now(), channels: held, onChannel: (id) => channelsView.reveal(id), osIpc: p ? osIpcView.details(p.pid) : null });
   details.scrollTop = scroll;
 }
 
@@ -358,6 +364,11 @@ function apply(msg: HostToWebview): void {
       channelsView.apply(msg.update);
       showDetails(); // the selected process may hold new channels
       root.classList.toggle('has-channels', !channels.hidden);
+      break;
+    case 'osIpc':
+      osIpcView.apply(msg.update);
+      tree.invalidate();
+      showDetails();
       break;
     case 'error':
       banner.textContent = msg.message;

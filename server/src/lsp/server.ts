@@ -17,7 +17,10 @@ import {
   VisibilityParams,
   WatchParams,
   WatchResult,
+  OsIpcUpdate,
 } from '../../../protocol/protocol';
+import { OsIpcMonitor } from '../core/osIpc';
+import { runtimeKnowledge } from '../core/osIpcJoin';
 import { ChannelModel } from '../core/channels';
 import { ProcessModel } from '../core/model';
 import { findRuntimeDir, runtimeEnv } from '../hub/env';
@@ -43,6 +46,10 @@ export class IpcScopeServer {
   readonly channels = new ChannelModel();
   private hub: Hub | null = null;
   private hubStarting: Promise<Hub> | null = null;
+  /** The kernel's view of IPC (edges, blocked-on, deadlocks), refreshed with the process model. */
+  readonly osIpc = procAvailable() ? new OsIpcMonitor() : null;
+  private lastOsIpc: OsIpcUpdate | null = null;
+  private lastOsIpcSent = '';
 
   constructor(private readonly connection: Connection) {}
 
@@ -85,6 +92,7 @@ export class IpcScopeServer {
     c.onRequest(LspMethods.listProcesses, () => this.listProcesses());
     c.onRequest(LspMethods.runtimeEnv, () => this.runtimeEnv());
     c.onRequest(LspMethods.channelsSnapshot, () => this.channelsSnapshot());
+    c.onRequest(LspMethods.osIpcSnapshot, () => this.lastOsIpc);
     c.onNotification(LspMethods.configure, (p: ConfigureParams) => this.configure(p));
     c.onNotification(LspMethods.setVisible, (p: VisibilityParams) => {
       this.visible = !!p?.visible;
@@ -140,6 +148,7 @@ export class IpcScopeServer {
       }
       this.sendStatus();
       this.sendChannels();
+      await this.sendOsIpc();
     } catch (e) {
       this.connection.console.error(`IPC Scope: refresh failed: ${(e as Error).stack ?? e}`);
     }
@@ -172,6 +181,22 @@ export class IpcScopeServer {
     if (!this.hub) return;
     const update = this.channels.update(this.hubStats());
     if (update) void this.connection.sendNotification(LspMethods.channels, update);
+  }
+
+  /** The kernel's view of IPC for the processes shown; sent when it changed. */
+  private async sendOsIpc(): Promise<void> {
+    if (!this.osIpc) return;
+    const snap = this.model.snapshot();
+    const pids = new Set(snap.processes.map((p) => p.pid));
+    const wchan = new Map(snap.processes.map((p) => [p.pid, p.wchan]));
+    // Nothing watched: nothing to look at (the whole-system scope looks at everyone).
+    if (this.model.scope === 'program' && pids.size === 0 && !this.lastOsIpc?.objects.length && !this.lastOsIpc?.deadlocks.length) return;
+    const u = await this.osIpc.update(this.model.scope === 'system' ? null : (pid) => pids.has(pid), runtimeKnowledge(this.channels), (pid) => wchan.get(pid) ?? '');
+    this.lastOsIpc = u;
+    const text = JSON.stringify({ ...u, takenAt: 0, gatherMs: 0 });
+    if (text === this.lastOsIpcSent) return;
+    this.lastOsIpcSent = text;
+    void this.connection.sendNotification(LspMethods.osIpc, u);
   }
 
   /** Every channel shown (a panel that loads again has nothing). */
