@@ -20,9 +20,10 @@ export class OsIpcMonitor {
 
   /** `inView`: the processes shown (null: all). */
   async update(inView: ((pid: number) => boolean) | null, knows?: RuntimeKnowledge, wchanOf?: (pid: number) => string): Promise<OsIpcUpdate> {
-    const g = await this.scanner.gather();
-    this.lastGather = g;
     const view = inView ?? (() => true);
+    // Syscalls of the processes in view only: one outside is never part of a reported deadlock.
+    const g = await this.scanner.gather({ syscallsFor: inView ?? undefined });
+    this.lastGather = g;
     const analysis = analyseWaits(g, view, knows, wchanOf);
     // Deadlocks that touch the view (a stuck program may be waited on by processes outside it).
     const relevant = analysis.candidates.filter((d) => d.pids.some(view) || d.waiting.some(view));

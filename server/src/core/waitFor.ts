@@ -251,6 +251,7 @@ export class DeadlockDetector {
 
   async check(g: IpcGather, candidates: DeadlockInfo[]): Promise<DeadlockInfo[]> {
     const next = new Map<string, DeadlockInfo>();
+    const fresh: Array<{ c: DeadlockInfo; pids: number[]; first: Array<Map<number, string>> }> = [];
     for (const c of candidates) {
       const known = this.confirmed.get(c.id);
       if (known) {
@@ -259,13 +260,18 @@ export class DeadlockDetector {
       }
       const pids = [...c.pids, ...c.waiting];
       const first = pids.map((pid) => this.scanner.resample(pid));
-      // Still the syscall the gather saw.
+      // Still in the syscall the gathering saw.
       const same = pids.every((pid, i) => (g.procs.get(pid)?.sleeping ?? []).every((s) => s.comm === RUNTIME_THREAD_NAME || first[i].get(s.tid)?.startsWith(`${s.raw}|`)));
-      if (!same) continue;
+      if (same) fresh.push({ c, pids, first });
+    }
+    if (fresh.length) {
+      // One wait for all of them.
       await new Promise((r) => setTimeout(r, this.confirmMs));
-      const second = pids.map((pid) => this.scanner.resample(pid));
-      const still = pids.every((_, i) => first[i].size === second[i].size && [...first[i]].every(([tid, sig]) => second[i].get(tid) === sig));
-      if (still) next.set(c.id, { ...c, since: Date.now() });
+      for (const { c, pids, first } of fresh) {
+        const second = pids.map((pid) => this.scanner.resample(pid));
+        const still = pids.every((_, i) => first[i].size === second[i].size && [...first[i]].every(([tid, sig]) => second[i].get(tid) === sig));
+        if (still) next.set(c.id, { ...c, since: Date.now() });
+      }
     }
     this.confirmed = next;
     return [...next.values()];

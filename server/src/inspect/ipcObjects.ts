@@ -56,6 +56,8 @@ export interface GatherOptions {
   socketPeers?: boolean;
   /** Read sleeping threads' syscalls (default true). */
   syscalls?: boolean;
+  /** Only for these processes (default: all); the others' fds are still read, for the other ends. */
+  syscallsFor?: (pid: number) => boolean;
 }
 
 const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -153,8 +155,9 @@ export class IpcObjectScanner {
     const procs = new Map<number, ProcIpc>();
     const nextCache = new Map<string, RawIpc>();
     const pids = opts.pids ?? listPids(this.procRoot);
-    const syscalls = opts.syscalls !== false;
+    const anySyscalls = opts.syscalls !== false;
     for (const pid of pids) {
+      const syscalls = anySyscalls && (!opts.syscallsFor || opts.syscallsFor(pid));
       const statBytes = this.reader.readBytes(`${this.procRoot}/${pid}/stat`);
       await tick();
       if (typeof statBytes === 'string') continue; // gone
