@@ -138,6 +138,8 @@ describe('blocked-on and deadlocks', () => {
     assert.match(d.title, expectTitle);
     console.log(`# ${path.basename(args.find((a) => a.endsWith('.py')) ?? cmd)}${cmd === process.execPath ? ' (under ipc-scope run)' : ''}: flagged in ${ms} ms: ${d.title}`);
     assert.ok(ms <= 2000, `flagged within 2 s (took ${ms} ms)`);
+    // It stays flagged, look after look (no flicker while, say, the runtime's sender thread runs).
+    for (let i = 0; i < 5; i++) assert.deepEqual((await look(child.pid!, monitor)).deadlocks.map((x) => x.id), [d.id], `look ${i + 2}`);
     return { u, d, child };
   };
 

@@ -127,9 +127,10 @@ export function analyseWaits(g: IpcGather, inView: (pid: number) => boolean, kno
   const blocked: BlockedInfo[] = [];
   for (const [pid, ws] of waits) {
     if (!inView(pid)) continue;
-    const threads: BlockedThread[] = ws.map((w) => ({ tid: w.sample.tid, syscall: w.sample.syscall?.name ?? '', fd: w.sample.syscall?.fd ?? null, object: w.object?.id ?? null, timed: !!w.sample.syscall?.timed, text: w.text }));
+    const threads: BlockedThread[] = ws.filter((w) => w.sample.raw !== 'running').map((w) => ({ tid: w.sample.tid, syscall: w.sample.syscall?.name ?? '', fd: w.sample.syscall?.fd ?? null, object: w.object?.id ?? null, timed: !!w.sample.syscall?.timed, text: w.text }));
     const own = ws.filter((w) => w.sample.comm !== RUNTIME_THREAD_NAME);
-    const main = own.find((w) => w.sample.tid === pid) ?? own[0] ?? ws[0];
+    if (!own.length) continue;
+    const main = own.find((w) => w.sample.tid === pid) ?? own[0];
     const op = knows.blockedOp(pid);
     const others = own.length - 1;
     blocked.push({ pid, wchan: wchanOf(pid), threads, text: `${main.text}${others > 0 ? `; ${others} other thread${others > 1 ? 's' : ''} blocked too` : ''}`, python: op ? op.text : '' });

@@ -236,7 +236,8 @@ export class IpcObjectScanner {
     };
     const sample = (tid: number, base: string, comm: string): ThreadSample | null => {
       const raw = read(`${base}/syscall`);
-      if (raw === null || raw === 'running') return null;
+      // The runtime's sender thread counts even while it runs: it never unblocks the program.
+      if (raw === null || (raw === 'running' && comm !== SENDER_THREAD_NAME)) return null;
       return { tid, raw, syscall: decodeSyscall(raw), comm };
     };
     if (threads <= 1) {
