@@ -108,6 +108,14 @@ export const EventKinds = {
   /** pv bytes, x: {peer?} */
   socketSend: 'socket.send',
   socketRecv: 'socket.recv',
+  /**
+   * A Queue.get / Connection.recv / Process.join that has been blocked for a while (reported by the
+   * sender thread after 0.2 s; ts = when the call began): ch = its channel ("" for join), loc = the
+   * user's line, x: {op: get|recv|recv_bytes|join, pid? (join: the child)}. Then op.unblock when it returns.
+   */
+  opBlock: 'op.block',
+  /** x: {op} */
+  opUnblock: 'op.unblock',
 } as const;
 
 export type EventKind = (typeof EventKinds)[keyof typeof EventKinds];

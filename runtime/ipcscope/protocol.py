@@ -54,6 +54,8 @@ EV_PIPE_READ = "pipe.read"
 EV_SOCKET_NEW = "socket.new"
 EV_SOCKET_SEND = "socket.send"
 EV_SOCKET_RECV = "socket.recv"
+EV_OP_BLOCK = "op.block"
+EV_OP_UNBLOCK = "op.unblock"
 
 
 def describe() -> dict:
@@ -80,6 +82,7 @@ def describe() -> dict:
             "managerCall": EV_MANAGER_CALL, "managerState": EV_MANAGER_STATE, "poolNew": EV_POOL_NEW,
             "osPipe": EV_OS_PIPE, "osMkfifo": EV_OS_MKFIFO, "pipeWrite": EV_PIPE_WRITE, "pipeRead": EV_PIPE_READ,
             "socketNew": EV_SOCKET_NEW, "socketSend": EV_SOCKET_SEND, "socketRecv": EV_SOCKET_RECV,
+            "opBlock": EV_OP_BLOCK, "opUnblock": EV_OP_UNBLOCK,
         },
     }
 

@@ -36,7 +36,7 @@ test('join_deadlock.py: the panel and a notification flag the deadlock, with the
     await page.locator('.activitybar [aria-label^="IPC Scope"]').first().waitFor({ timeout: 60_000 });
     await vscode.openFile('join_deadlock.py');
     await vscode.runCommand('IPC Scope: Run Python File with IPC Scope');
-    const frame = await vscode.panelFrame();
+    const frame = await vscode.panelFrame(120_000);
 
     // The alert in the panel: both processes, the pipe, the fix.
     const alert = frame.locator('#os-ipc .deadlock').first();

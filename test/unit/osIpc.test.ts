@@ -7,7 +7,9 @@ import { after, describe, test } from 'node:test';
 import type { OsIpcUpdate } from '../../protocol/protocol';
 import { OsIpcMonitor } from '../../server/src/core/osIpc';
 import { IpcObjectScanner } from '../../server/src/inspect/ipcObjects';
-import { descendantNamed, examplesDir, killAll, python, repoRoot, start, startPython, until, waitForOutput } from './helpers';
+import { descendantNamed, examplesDir, killAll, python, repoRoot, runJson, start, startPython, until, waitForOutput } from './helpers';
+import { BlockedOps, describeOp } from '../../server/src/core/blockedOps';
+import { EventKinds } from '../../protocol/runtime';
 
 after(killAll);
 
@@ -188,6 +190,38 @@ for i in range(40):
       blockedSeen ||= u.blocked.some((b) => b.text.startsWith('read('));
     }
     assert.ok(blockedSeen, 'the reader was seen blocked in read');
+  });
+});
+
+describe('Python calls the runtime reports blocked', () => {
+  test('a Queue.get and a Connection.recv that wait 0.5 s are reported with their lines, then their ends; quick ones are not', () => {
+    const code = [
+      'import multiprocessing as mp, time',
+      'def late(q): time.sleep(0.6); q.put("late")',
+      'def send(c): time.sleep(0.6); c.send(1)',
+      'if __name__ == "__main__":',
+      '    q = mp.Queue(); p = mp.Process(target=late, args=(q,)); p.start()',
+      '    print(q.get())',
+      '    p.join()',
+      '    a, b = mp.Pipe(); c = mp.Process(target=send, args=(b,)); c.start()',
+      '    print(a.recv())',
+      '    c.join()',
+      '    q.put(1); q.get()',
+    ].join('\n');
+    const r = runJson([python, '-c', code]);
+    assert.equal(r.status, 0, r.programOut);
+    const ops = r.events.filter((e) => e.k === EventKinds.opBlock || e.k === EventKinds.opUnblock);
+    const blocks = ops.filter((e) => e.k === EventKinds.opBlock);
+    assert.deepEqual(blocks.map((e) => [e.x?.op, e.loc.replace(/^.*:/, 'line ')]), [['get', 'line 6'], ['recv', 'line 9']], JSON.stringify(ops));
+    assert.match(blocks[0].ch, /^queue:\d+$/);
+    assert.match(blocks[1].ch, /^conn:\d+$/);
+    assert.equal(ops.filter((e) => e.k === EventKinds.opUnblock).length, 2, 'each ends');
+    // The server's record: blocked while in the call, not after.
+    const b = new BlockedOps();
+    b.ingest(r.events.slice(0, r.events.indexOf(blocks[0]) + 1));
+    assert.equal(describeOp(b.of(blocks[0].pid)[0]), 'Queue.get()');
+    b.ingest(r.events);
+    assert.deepEqual(b.of(blocks[0].pid), []);
   });
 });
 

@@ -254,7 +254,7 @@ export class ProcessTree {
     r.ipc.replaceChildren();
     if (!ipc) return;
     if (ipc.deadlock) r.ipc.appendChild(rowBadge('deadlock', 'badge-deadlock', ipc.deadlock.title));
-    if (untimed) r.ipc.appendChild(rowBadge(`⏸ ${untimed.syscall}`, 'badge-blocked', `Blocked in ${ipc.blocked!.text}${ipc.blocked!.python ? `\nPython: ${ipc.blocked!.python}` : ''}`));
+    if (untimed) r.ipc.appendChild(rowBadge(`in ${untimed.syscall}`, 'badge-blocked', `Blocked in ${ipc.blocked!.text}${ipc.blocked!.python ? `\nPython: ${ipc.blocked!.python}` : ''}`));
     if (ipc.edges) r.ipc.appendChild(rowBadge(ipc.edges, 'badge-edges', ipc.edgesTitle));
   }
 

@@ -5,6 +5,7 @@
  */
 import type { OsIpcObject } from '../../../protocol/protocol';
 import type { ChannelModel } from './channels';
+import { BlockedOps, describeOp } from './blockedOps';
 import type { RuntimeKnowledge } from './waitFor';
 
 /** Runtime channel ids that would be this OS object, most specific first. */
@@ -27,7 +28,11 @@ export function channelIdsFor(o: OsIpcObject): string[] {
   }
 }
 
-export function runtimeKnowledge(channels: ChannelModel): RuntimeKnowledge {
+export function runtimeKnowledge(channels: ChannelModel, ops?: BlockedOps): RuntimeKnowledge {
+  const channelText = (id: string) => {
+    const c = id ? channels.describe(id) : null;
+    return c ? ` on ${c.label ? `${c.type} "${c.label}"` : c.type}${c.createdAt ? ` (created at ${c.createdAt})` : ''}` : '';
+  };
   return {
     channelFor(o) {
       for (const id of channelIdsFor(o)) {
@@ -37,6 +42,8 @@ export function runtimeKnowledge(channels: ChannelModel): RuntimeKnowledge {
       return null;
     },
     blockedOp(pid) {
+      const op = ops?.of(pid).at(-1);
+      if (op) return { text: `${describeOp(op)}${channelText(op.ch)}${op.loc ? ` at ${op.loc}` : ''}`, loc: op.loc };
       const w = channels.waitingIn(pid)[0];
       if (!w) return null;
       const owners = w.owners.filter((o) => o !== pid);

@@ -21,6 +21,7 @@ import {
 } from '../../../protocol/protocol';
 import { OsIpcMonitor } from '../core/osIpc';
 import { runtimeKnowledge } from '../core/osIpcJoin';
+import { BlockedOps } from '../core/blockedOps';
 import { ChannelModel } from '../core/channels';
 import { ProcessModel } from '../core/model';
 import { findRuntimeDir, runtimeEnv } from '../hub/env';
@@ -50,6 +51,8 @@ export class IpcScopeServer {
   readonly osIpc = procAvailable() ? new OsIpcMonitor() : null;
   private lastOsIpc: OsIpcUpdate | null = null;
   private lastOsIpcSent = '';
+  /** Python calls the runtime reports blocked (Queue.get, recv, join), for blocked-on and deadlocks. */
+  private readonly blockedOps = new BlockedOps();
 
   constructor(private readonly connection: Connection) {}
 
@@ -60,6 +63,7 @@ export class IpcScopeServer {
       await hub.start();
       hub.on('events', (batch: HubEvent[]) => {
         this.channels.ingest(batch);
+        this.blockedOps.ingest(batch);
         // Exit statuses the processes' parents collected: the model tells how each one ended.
         for (const e of batch) if (e.k === EventKinds.wait && typeof e.x?.child === 'number' && typeof e.x.status === 'number') this.model.noteExit(e.x.child, e.x.status);
       });
@@ -191,7 +195,7 @@ export class IpcScopeServer {
     const wchan = new Map(snap.processes.map((p) => [p.pid, p.wchan]));
     // Nothing watched: nothing to look at (the whole-system scope looks at everyone).
     if (this.model.scope === 'program' && pids.size === 0 && !this.lastOsIpc?.objects.length && !this.lastOsIpc?.deadlocks.length) return;
-    const u = await this.osIpc.update(this.model.scope === 'system' ? null : (pid) => pids.has(pid), runtimeKnowledge(this.channels), (pid) => wchan.get(pid) ?? '');
+    const u = await this.osIpc.update(this.model.scope === 'system' ? null : (pid) => pids.has(pid), runtimeKnowledge(this.channels, this.blockedOps), (pid) => wchan.get(pid) ?? '');
     this.lastOsIpc = u;
     const text = JSON.stringify({ ...u, takenAt: 0, gatherMs: 0 });
     if (text === this.lastOsIpcSent) return;
