@@ -48,6 +48,9 @@ test('join_deadlock.py: the panel and a notification flag the deadlock, with the
     const explanation = await alert.locator('.deadlock-explanation').textContent();
     assert.match(explanation, new RegExp(`wait4\\(pid ${child}\\)`));
     assert.match(explanation, /write\(fd \d+ → pipe:\[\d+\]/);
+    // The runtime's word on the parent: the Python call and its line.
+    await alert.locator('.deadlock-explanation', { hasText: /in Process\.join\(\) of pid \d+ at \S*join_deadlock\.py:\d+/ }).waitFor({ timeout: 30_000 });
+    assert.match(await alert.locator('.deadlock-lines').textContent(), /join_deadlock\.py:\d+/);
     assert.match(await alert.locator('.deadlock-fix').textContent(), /get\(\).*then p\.join\(\)/);
     assert.match(await alert.locator('.deadlock-objects').textContent(), /pipe:\[\d+\]/);
     await vscode.shot('deadlock-01-alert.png');
