@@ -3,7 +3,8 @@
 // between the processes, the row badges, the Kernel IPC details of the child, and VS Code's
 // warning notification. Screenshots go to test-results/e2e/.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { after, before, test } from 'node:test';
 import { extensionHostLogs } from '../../scripts/code-server.mjs';
 import { openVsCode } from './lib/harness.mjs';
@@ -19,6 +20,19 @@ before(async () => {
 }, { timeout: 600_000 });
 
 after(async () => {
+  // The program runs in code-server's terminal (its own session): end every process that inherited
+  // this code-server's throwaway home (XDG_DATA_HOME), i.e. the program and its launcher.
+  const home = vscode ? dirname(vscode.server.userDataDir) : null;
+  for (const e of home ? readdirSync('/proc') : []) {
+    if (!/^\d+$/.test(e) || Number(e) === process.pid) continue;
+    try {
+      const env = readFileSync(`/proc/${e}/environ`, 'latin1');
+      const cmd = readFileSync(`/proc/${e}/cmdline`, 'latin1');
+      if (env.includes(`XDG_DATA_HOME=${home}/data\0`) && cmd.includes('join_deadlock.py')) stuck.add(Number(e));
+    } catch {
+      /* gone or not ours */
+    }
+  }
   for (const pid of stuck) {
     try {
       if (readFileSync(`/proc/${pid}/cmdline`, 'latin1').includes('join_deadlock.py')) process.kill(pid, 'SIGKILL');

@@ -188,9 +188,14 @@ export class IpcObjectScanner {
     }
     if (!opts.pids) this.cache = nextCache;
 
-    const peers = await peersP;
+    const remember = (peers: Map<number, number> | null) => {
+      if (peers && peers !== this.peerCache) for (const [inode, peer] of peers) if (unix.get(inode)?.state === 'connected') this.peerCache.set(inode, peer);
+      return peers;
+    };
+    // Wait for ss only when a socket some process holds needs its peer (new sockets nobody holds, e.g. another user's, can wait for the next look).
+    const held = [...objects.values()].some((o) => o.kind === 'unix' && o.holders.length && unix.get(o.inode)?.state === 'connected' && !this.peerCache.has(o.inode));
+    const peers = held ? remember(await peersP) : (void peersP.then(remember), this.peerCache);
     if (peers === null && opts.socketPeers !== false) notes.push(`${this.ssCommand} (iproute2) not found: Unix socket peers are not known`);
-    if (peers && peers !== this.peerCache) for (const [inode, peer] of peers) if (unix.get(inode)?.state === 'connected') this.peerCache.set(inode, peer);
     for (const o of objects.values()) {
       if (o.kind === 'unix' && peers) {
         const peer = peers.get(o.inode);
