@@ -21,8 +21,9 @@ export class OsIpcMonitor {
   /** `inView`: the processes shown (null: all). */
   async update(inView: ((pid: number) => boolean) | null, knows?: RuntimeKnowledge, wchanOf?: (pid: number) => string): Promise<OsIpcUpdate> {
     const view = inView ?? (() => true);
-    // Syscalls of the processes in view only: one outside is never part of a reported deadlock.
-    const g = await this.scanner.gather({ syscallsFor: inView ?? undefined });
+    // Syscalls and mappings of the processes in view only (one outside is never part of a reported deadlock);
+    // every process's fds, so the other end of a pipe is known wherever it is.
+    const g = await this.scanner.gather({ detailsFor: inView ?? undefined });
     this.lastGather = g;
     const analysis = analyseWaits(g, view, knows, wchanOf);
     // Deadlocks that touch the view (a stuck program may be waited on by processes outside it).

@@ -56,8 +56,8 @@ export interface GatherOptions {
   socketPeers?: boolean;
   /** Read sleeping threads' syscalls (default true). */
   syscalls?: boolean;
-  /** Only for these processes (default: all); the others' fds are still read, for the other ends. */
-  syscallsFor?: (pid: number) => boolean;
+  /** Syscalls and memory mappings only for these processes (default: all); every process's fds are still read, for the other ends. */
+  detailsFor?: (pid: number) => boolean;
 }
 
 const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -157,7 +157,8 @@ export class IpcObjectScanner {
     const pids = opts.pids ?? listPids(this.procRoot);
     const anySyscalls = opts.syscalls !== false;
     for (const pid of pids) {
-      const syscalls = anySyscalls && (!opts.syscallsFor || opts.syscallsFor(pid));
+      const detailed = !opts.detailsFor || opts.detailsFor(pid);
+      const syscalls = anySyscalls && detailed;
       const statBytes = this.reader.readBytes(`${this.procRoot}/${pid}/stat`);
       await tick();
       if (typeof statBytes === 'string') continue; // gone
@@ -168,10 +169,10 @@ export class IpcObjectScanner {
       if (st.state === 'Z' || st.state === 'X') continue;
       // A process that has not run since the last look cannot have changed its fds, maps or syscall.
       const key = `${pid}@${st.startTicks}`;
-      const ran = `${st.state}|${syscalls}|${this.runCount(pid, st.threads)}`;
+      const ran = `${st.state}|${syscalls}|${detailed}|${this.runCount(pid, st.threads)}`;
       let raw = this.cache.get(key);
       if (!raw || raw.ran !== ran || ran.endsWith('|')) {
-        raw = await this.readRaw(pid, st.state, st.threads, syscalls, tick);
+        raw = await this.readRaw(pid, st.state, st.threads, syscalls, detailed, tick);
         raw.ran = ran;
       }
       nextCache.set(key, raw);
@@ -314,7 +315,7 @@ export class IpcObjectScanner {
   }
 
   /** Everything read for one process: its fds (with open mode), its /dev/shm and SysV mappings, its sleeping threads. */
-  private async readRaw(pid: number, state: string, threads: number, syscalls: boolean, tick: () => Promise<void>): Promise<RawIpc> {
+  private async readRaw(pid: number, state: string, threads: number, syscalls: boolean, maps: boolean, tick: () => Promise<void>): Promise<RawIpc> {
     const problems: string[] = [];
     const fds: RawIpc['fds'] = [];
     // Read the fd directory in batches (a 10k-fd table takes ~60 ms to list in one call).
@@ -355,10 +356,11 @@ export class IpcObjectScanner {
     } catch {
       // already closed
     }
-    const maps = this.mapLines(pid);
+    // Large processes (browsers, editors) have thousands of mappings: read them only for processes in view.
+    const mapped = maps ? this.mapLines(pid) : [];
     await tick();
     const sleeping = syscalls && (state === 'S' || state === 'D') ? this.sleepingThreads(pid, threads, problems) : [];
-    return { ran: '', fds, maps, sleeping, restricted: problems.length ? explain(problems) : null };
+    return { ran: '', fds, maps: mapped, sleeping, restricted: problems.length ? explain(problems) : null };
   }
 
   /** How often each thread has been on a CPU (schedstat): unchanged means it has not run. "" when unknown. */
