@@ -1,10 +1,11 @@
 /** The OS view of IPC with real processes: edges and directions, shared memory owners, blocked-on, deadlocks, and bad input. */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, describe, test } from 'node:test';
-import type { OsIpcUpdate } from '../../protocol/protocol';
+import { LspMethods, OsIpcUpdate, WatchResult } from '../../protocol/protocol';
+import { StreamMessageReader, StreamMessageWriter, createProtocolConnection } from 'vscode-languageserver-protocol/node';
 import { OsIpcMonitor } from '../../server/src/core/osIpc';
 import { IpcObjectScanner } from '../../server/src/inspect/ipcObjects';
 import { descendantNamed, examplesDir, killAll, python, repoRoot, runJson, start, startPython, until, waitForOutput } from './helpers';
@@ -190,6 +191,41 @@ for i in range(40):
       blockedSeen ||= u.blocked.some((b) => b.text.startsWith('read('));
     }
     assert.ok(blockedSeen, 'the reader was seen blocked in read');
+  });
+});
+
+describe('the language server', () => {
+  test('watching pipe_cycle.py sends ipcScope/osIpc with the edges and the deadlock; osIpcSnapshot returns the latest', async () => {
+    const server = spawn(process.execPath, [path.join(repoRoot, 'out', 'server.js'), '--stdio'], { stdio: ['pipe', 'pipe', 'ignore'] });
+    const conn = createProtocolConnection(new StreamMessageReader(server.stdout!), new StreamMessageWriter(server.stdin!));
+    const updates: OsIpcUpdate[] = [];
+    conn.onNotification(LspMethods.osIpc, (u: OsIpcUpdate) => void updates.push(u));
+    conn.listen();
+    try {
+      await conn.sendRequest('initialize', { processId: process.pid, rootUri: null, capabilities: {} });
+      await conn.sendNotification('initialized', {});
+      await conn.sendNotification(LspMethods.configure, { refreshIntervalMs: 250, scope: 'program' });
+      const child = start(python, [path.join(examplesDir, 'pipe_cycle.py')]);
+      const [, parent, kid] = (await waitForOutput(child, /parent (\d+) and child (\d+)/)).map(Number);
+      const r = await conn.sendRequest<WatchResult>(LspMethods.watch, { pid: child.pid, label: 'pipe_cycle.py', launched: false });
+      assert.equal(r.ok, true, r.message);
+      const u = await until('an osIpc update with the deadlock', () => updates.find((x) => x.deadlocks.length), 30_000);
+      assert.deepEqual(u.deadlocks[0].pids, [parent, kid].sort((a, b) => a - b));
+      assert.ok(u.edges.some((e) => e.from === parent && e.to === kid && e.kind === 'pipe'));
+      assert.ok(u.edges.some((e) => e.from === kid && e.to === parent && e.kind === 'pipe'));
+      assert.ok(u.blocked.some((b) => b.pid === parent && b.text.startsWith('read(')));
+      const snap = await conn.sendRequest<OsIpcUpdate | null>(LspMethods.osIpcSnapshot, {});
+      assert.equal(snap?.deadlocks[0]?.id, u.deadlocks[0].id);
+    } finally {
+      try {
+        await conn.sendRequest('shutdown');
+        await conn.sendNotification('exit');
+      } catch {
+        /* gone */
+      }
+      conn.dispose();
+      server.kill();
+    }
   });
 });
 
