@@ -65,6 +65,8 @@ const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 interface RawIpc {
   /** The run counts it was read at. */
   ran: string;
+  /** From /proc/PID/stat when it was read. */
+  st: { ppid: number; comm: string; state: string; threads: number; startTicks: number };
   fds: Array<{ fd: number; target: string; mode: OsIpcHolder['mode'] }>;
   maps: string[];
   sleeping: ThreadSample[];
@@ -94,8 +96,8 @@ const UNIX_TYPES: Record<string, string> = { '0001': 'stream', '0002': 'dgram', 
 
 export class IpcObjectScanner {
   private readonly reader = new ProcFileReader();
-  /** What was read per process (pid@start), reused while the process has not run. */
-  private cache = new Map<string, RawIpc>();
+  /** What was read per process, by pid (with its start time), reused while the process has not run. */
+  private cache = new Map<number, RawIpc>();
   private readonly shmNeedle: string;
   /** Unix socket inode → its peer's inode (from ss), kept while the socket lives. */
   private readonly peerCache = new Map<number, number>();
@@ -153,29 +155,37 @@ export class IpcObjectScanner {
 
     const pathFacts = new Map<string, PathFacts | null>();
     const procs = new Map<number, ProcIpc>();
-    const nextCache = new Map<string, RawIpc>();
+    const nextCache = new Map<number, RawIpc>();
     const pids = opts.pids ?? listPids(this.procRoot);
     const anySyscalls = opts.syscalls !== false;
     for (const pid of pids) {
       const detailed = !opts.detailsFor || opts.detailsFor(pid);
       const syscalls = anySyscalls && detailed;
-      const statBytes = this.reader.readBytes(`${this.procRoot}/${pid}/stat`);
-      await tick();
-      if (typeof statBytes === 'string') continue; // gone
-      const st = parseStat(statBytes);
-      if (!st) continue;
+      // A process that has not run since the last look cannot have changed its fds, maps, syscall or
+      // stat. A single-threaded one tells by its schedstat alone (run time, wait time and runs: a
+      // reused pid does not repeat all three): one read instead of several.
+      let raw = this.cache.get(pid);
+      if (!raw || raw.st.threads > 1 || raw.ran !== `${raw.st.state}|${syscalls}|${detailed}|${this.runCount(pid, 1)}`) {
+        const statBytes = this.reader.readBytes(`${this.procRoot}/${pid}/stat`);
+        await tick();
+        if (typeof statBytes === 'string') continue; // gone
+        const st = parseStat(statBytes);
+        if (!st) continue;
+        if (st.state === 'Z' || st.state === 'X') {
+          procs.set(pid, { pid, ppid: st.ppid, name: st.comm, state: st.state, threads: st.threads, fds: new Map(), sleeping: [], restricted: null });
+          continue;
+        }
+        const ran = `${st.state}|${syscalls}|${detailed}|${this.runCount(pid, st.threads)}`;
+        if (!raw || raw.st.startTicks !== st.startTicks || raw.ran !== ran || ran.endsWith('|')) {
+          raw = await this.readRaw(pid, st.state, st.threads, syscalls, detailed, tick);
+          raw.ran = ran;
+        }
+        raw.st = { ppid: st.ppid, comm: st.comm, state: st.state, threads: st.threads, startTicks: st.startTicks };
+      }
+      nextCache.set(pid, raw);
+      const st = raw.st;
       const p: ProcIpc = { pid, ppid: st.ppid, name: st.comm, state: st.state, threads: st.threads, fds: new Map(), sleeping: [], restricted: null };
       procs.set(pid, p);
-      if (st.state === 'Z' || st.state === 'X') continue;
-      // A process that has not run since the last look cannot have changed its fds, maps or syscall.
-      const key = `${pid}@${st.startTicks}`;
-      const ran = `${st.state}|${syscalls}|${detailed}|${this.runCount(pid, st.threads)}`;
-      let raw = this.cache.get(key);
-      if (!raw || raw.ran !== ran || ran.endsWith('|')) {
-        raw = await this.readRaw(pid, st.state, st.threads, syscalls, detailed, tick);
-        raw.ran = ran;
-      }
-      nextCache.set(key, raw);
       for (const f of raw.fds) {
         const id = this.classifyFd(pid, f.fd, f.target, pathFacts, shmDev, mqDev, unix, tcp, obj);
         if (!id) continue;
@@ -360,16 +370,14 @@ export class IpcObjectScanner {
     const mapped = maps ? this.mapLines(pid) : [];
     await tick();
     const sleeping = syscalls && (state === 'S' || state === 'D') ? this.sleepingThreads(pid, threads, problems) : [];
-    return { ran: '', fds, maps: mapped, sleeping, restricted: problems.length ? explain(problems) : null };
+    return { ran: '', st: { ppid: 0, comm: '', state, threads, startTicks: 0 }, fds, maps: mapped, sleeping, restricted: problems.length ? explain(problems) : null };
   }
 
-  /** How often each thread has been on a CPU (schedstat): unchanged means it has not run. "" when unknown. */
+  /** Each thread's schedstat (time on a CPU, time waiting for one, times run): unchanged means it has not run. "" when unknown. */
   private runCount(pid: number, threads: number): string {
     const one = (path: string) => {
       const t = this.reader.readBytes(path);
-      if (typeof t === 'string') return '';
-      const sp = t.lastIndexOf(0x20);
-      return sp < 0 ? '' : t.toString('latin1', sp + 1).trim();
+      return typeof t === 'string' ? '' : t.toString('latin1').trim();
     };
     if (threads <= 1) return one(`${this.procRoot}/${pid}/schedstat`);
     let tids: string[];
