@@ -16,7 +16,7 @@ import { DecodedSyscall, decodeSyscall } from './syscalls';
 import { SENDER_THREAD_NAME } from '../../../protocol/runtime';
 
 /** Longest synchronous stretch before yielding, ms. */
-const SLICE_MS = 4;
+const SLICE_MS = 2;
 
 export interface ThreadSample {
   tid: number;
@@ -122,7 +122,7 @@ export class IpcObjectScanner {
     let longest = 0;
     let ops = 0;
     const tick = async () => {
-      if (++ops % 8 !== 0) return;
+      if (++ops % 4 !== 0) return;
       const now = performance.now();
       if (now - sliceStart < SLICE_MS) return;
       longest = Math.max(longest, now - sliceStart);
