@@ -8,6 +8,7 @@ import { LspMethods, OsIpcUpdate, WatchResult } from '../../protocol/protocol';
 import { StreamMessageReader, StreamMessageWriter, createProtocolConnection } from 'vscode-languageserver-protocol/node';
 import { OsIpcMonitor } from '../../server/src/core/osIpc';
 import { IpcObjectScanner } from '../../server/src/inspect/ipcObjects';
+import { decodeSyscall } from '../../server/src/inspect/syscalls';
 import { descendantNamed, examplesDir, killAll, python, repoRoot, runJson, start, startPython, until, waitForOutput } from './helpers';
 import { BlockedOps, describeOp } from '../../server/src/core/blockedOps';
 import { EventKinds } from '../../protocol/runtime';
@@ -37,6 +38,22 @@ async function look(root: number, monitor = new OsIpcMonitor()): Promise<OsIpcUp
   const pids = family(root);
   return monitor.update((pid) => pids.has(pid));
 }
+
+test('syscall lines decoded (x86-64): int arguments, timeouts, private futexes', { skip: process.arch !== 'x64' ? 'x86-64 syscall numbers' : false }, () => {
+  const line = (nr: number, ...args: string[]) => [nr, ...args, ...Array(6 - args.length).fill('0x0'), '0x7ffe0', '0x7f00'].join(' ');
+  assert.equal(decodeSyscall(line(61, '0xffffffff', '0x7ffe372b2fcc'))?.waitPid, -1, 'wait4(-1) shown as a 32-bit 0xffffffff');
+  assert.equal(decodeSyscall(line(61, '0x3e3e'))?.waitPid, 0x3e3e);
+  assert.deepEqual(pick(decodeSyscall(line(0, '0x5', '0x7f00', '0x100'))), { name: 'read', fd: 5, timed: false });
+  assert.deepEqual(pick(decodeSyscall(line(1, '0x4', '0x7f00', '0x100009'))), { name: 'write', fd: 4, timed: false });
+  assert.equal(decodeSyscall(line(202, '0x7f00', '0x189', '0x0', '0x0'))?.timed, false, 'FUTEX_WAIT_BITSET|PRIVATE, no timeout');
+  assert.equal(decodeSyscall(line(202, '0x7f00', '0x89', '0x0', '0x7f5b60'))?.timed, true, 'with a timeout');
+  assert.equal(decodeSyscall(line(7, '0x7f00', '0x1', '0xffffffff'))?.timed, false, 'poll(-1)');
+  assert.equal(decodeSyscall(line(7, '0x7f00', '0x1', '0x64'))?.timed, true, 'poll(100 ms)');
+  assert.equal(decodeSyscall(line(230, '0x1', '0x0', '0x7ffe'))?.timed, true, 'a sleep');
+  assert.equal(decodeSyscall('running'), null);
+  assert.equal(decodeSyscall('-1 0x7ffe 0x7f00'), null);
+});
+const pick = (d: ReturnType<typeof decodeSyscall>) => d && { name: d.name, fd: d.fd, timed: d.timed };
 
 describe('IPC objects and edges from /proc', () => {
   test('an os.pipe and a socketpair between parent and child: a one-way pipe edge parent → child and a two-way socket edge', async () => {

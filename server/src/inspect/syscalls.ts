@@ -132,13 +132,15 @@ export function decodeSyscall(text: string): DecodedSyscall | null {
     timed = !FUTEX_SLEEPING_OPS.has(op) || arg(3) !== 0n;
   }
   let waitPid: number | null = null;
+  // pid_t and idtype are C ints: the kernel may show -1 as 0xffffffff.
+  const int = (i: number) => Number(BigInt.asIntN(32, arg(i)));
   if (shape.waitPid === 'wait4') {
-    const p = Number(arg(0));
+    const p = int(0);
     waitPid = p > 0 ? p : -1;
   } else if (shape.waitPid === 'waitid') {
-    waitPid = Number(arg(0)) === 1 ? Number(arg(1)) : -1; // P_PID = 1; P_ALL/P_PGID: any child
+    waitPid = int(0) === 1 ? int(1) : -1; // P_PID = 1; P_ALL/P_PGID: any child
   }
-  return { name: shape.name, nr, fd: shape.fd !== undefined ? Number(arg(shape.fd)) : null, waitPid, timed, multi: !!shape.multi };
+  return { name: shape.name, nr, fd: shape.fd !== undefined ? int(shape.fd) : null, waitPid, timed, multi: !!shape.multi };
 }
 
 /** Whether this syscall moves data towards the fd (a writer waiting for a reader). */
