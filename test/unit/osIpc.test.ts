@@ -352,8 +352,9 @@ time.sleep(120)
     // Its 5000 pipes, each held by both ends (stdout and stderr are pipes too, write end only).
     const pipes = [...g.objects.values()].filter((o) => o.kind === 'pipe' && o.holders.filter((h) => h.pid === pid).map((h) => h.mode).sort().join() === 'r,w');
     assert.equal(pipes.length, 5000);
-    console.log(`# 10k fds gathered in ${g.gatherMs.toFixed(1)} ms, longest slice ${g.longestSliceMs.toFixed(1)} ms`);
-    // Cut into slices of a few ms (the benchmark measures the event-loop stall; a loaded CI machine may preempt one syscall for tens of ms).
-    assert.ok(g.longestSliceMs < 100, `longest slice ${g.longestSliceMs} ms`);
+    console.log(`# 10k fds gathered in ${g.gatherMs.toFixed(1)} ms in ${g.yields + 1} slices, longest ${g.longestSliceMs.toFixed(1)} ms`);
+    // Cut into slices of ~2 ms (20k reads: tens of them), not read in one go. (How long a slice really
+    // lasts depends on the machine's load: the benchmark measures the event-loop stall.)
+    assert.ok(g.yields >= 10, `${g.yields} yields`);
   });
 });

@@ -47,6 +47,8 @@ export interface IpcGather {
   notes: string[];
   gatherMs: number;
   longestSliceMs: number;
+  /** Times it gave the event loop a turn. */
+  yields: number;
 }
 
 export interface GatherOptions {
@@ -121,11 +123,13 @@ export class IpcObjectScanner {
     let sliceStart = performance.now();
     let longest = 0;
     let ops = 0;
+    let yields = 0;
     const tick = async () => {
       if (++ops % 4 !== 0) return;
       const now = performance.now();
       if (now - sliceStart < SLICE_MS) return;
       longest = Math.max(longest, now - sliceStart);
+      yields++;
       await yieldToLoop();
       sliceStart = performance.now();
     };
@@ -216,7 +220,7 @@ export class IpcObjectScanner {
     this.pairTcp(objects, tcp);
     longest = Math.max(longest, performance.now() - sliceStart);
     this.lastLongestSliceMs = longest;
-    return { takenAt, procs, objects, notes, gatherMs: performance.now() - t0, longestSliceMs: longest };
+    return { takenAt, procs, objects, notes, gatherMs: performance.now() - t0, longestSliceMs: longest, yields };
   }
 
   /**
