@@ -144,11 +144,14 @@ export class IpcObjectScanner {
       return o;
     };
 
-    const unix = this.readUnixTable(notes);
-    // A connected socket's peer never changes: ask ss (in its own process, while we read /proc) only about new ones.
+    const unix = await this.readUnixTable(notes, tick, () => (sliceStart = performance.now()));
+    // A connected socket's peer never changes: ask ss only about new ones. On a first look it runs in its
+    // own process while we read /proc; later only if a socket some process holds is new (starting a
+    // process costs the event loop ~10 ms).
     for (const inode of this.peerCache.keys()) if (!unix.has(inode)) this.peerCache.delete(inode);
-    const needPeers = opts.socketPeers !== false && [...unix].some(([inode, u]) => u.state === 'connected' && !this.peerCache.has(inode));
-    const peersP = needPeers ? this.unixPeers() : Promise.resolve(this.peerCache);
+    const wantPeers = opts.socketPeers !== false;
+    const early = wantPeers && this.peerCache.size === 0 && [...unix.values()].some((u) => u.state === 'connected');
+    const earlyPeers = early ? this.unixPeers() : null;
     const tcp = this.readTcpTables();
     const shmDev = this.devOf(this.shmDir);
     const mqDev = this.devOf(this.mqueueDir);
@@ -208,9 +211,10 @@ export class IpcObjectScanner {
       return peers;
     };
     // Wait for ss only when a socket some process holds needs its peer (new sockets nobody holds, e.g. another user's, can wait for the next look).
-    const held = [...objects.values()].some((o) => o.kind === 'unix' && o.holders.length && unix.get(o.inode)?.state === 'connected' && !this.peerCache.has(o.inode));
-    const peers = held ? remember(await peersP) : (void peersP.then(remember), this.peerCache);
-    if (peers === null && opts.socketPeers !== false) notes.push(`${this.ssCommand} (iproute2) not found: Unix socket peers are not known`);
+    const held = wantPeers && [...objects.values()].some((o) => o.kind === 'unix' && o.holders.length && unix.get(o.inode)?.state === 'connected' && !this.peerCache.has(o.inode));
+    const peers = held ? remember(await (earlyPeers ?? this.unixPeers())) : this.peerCache;
+    if (!held) void earlyPeers?.then(remember);
+    if (peers === null && wantPeers) notes.push(`${this.ssCommand} (iproute2) not found: Unix socket peers are not known`);
     for (const o of objects.values()) {
       if (o.kind === 'unix' && peers) {
         const peer = peers.get(o.inode);
@@ -496,15 +500,21 @@ export class IpcObjectScanner {
     }
   }
 
-  private readUnixTable(notes: string[]): Map<number, UnixSock> {
+  /** /proc/net/unix, read off the event loop (thousands of sockets take the kernel ~10 ms to list) and parsed in slices. */
+  private async readUnixTable(notes: string[], tick: () => Promise<void>, resumed: () => void): Promise<Map<number, UnixSock>> {
     const out = new Map<number, UnixSock>();
-    const t = this.reader.readText(`${this.procRoot}/net/unix`);
-    if (typeof t !== 'string') {
+    let t: string;
+    try {
+      t = await fs.promises.readFile(`${this.procRoot}/net/unix`, 'latin1');
+    } catch {
       notes.push('/proc/net/unix is unreadable: Unix sockets are not listed');
       return out;
+    } finally {
+      resumed(); // the read ran off the loop: a slice starts now
     }
     const lines = t.split('\n');
     for (let i = 1; i < lines.length; i++) {
+      if (i % 64 === 0) await tick();
       const c = lines[i].trim().split(/\s+/);
       if (c.length < 7) continue;
       const listening = (parseInt(c[3], 16) & 0x10000) !== 0;
