@@ -87,7 +87,7 @@ test('join_deadlock.py: the panel and a notification flag the deadlock, with the
     assert.match(await childRow.locator('.badge-edges').textContent(), new RegExp(`${parent}`));
     await childRow.click();
     const details = frame.locator('#details .details-os-ipc');
-    await details.waitFor({ timeout: 10_000 });
+    await details.waitFor({ state: 'attached', timeout: 10_000 });
     const d = await details.textContent();
     assert.match(d, /Deadlocked: /);
     assert.match(d, /Blocked in: futex/);
