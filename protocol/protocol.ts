@@ -414,6 +414,10 @@ export const LspMethods = {
   channels: 'ipcScope/channels',
   /** request: {} → ChannelsUpdate with every channel (full: true), e.g. when the panel (re)loads */
   channelsSnapshot: 'ipcScope/channelsSnapshot',
+  /** notification, server → client: OsIpcUpdate (the kernel's view of IPC, blocked-on, deadlocks) after each refresh */
+  osIpc: 'ipcScope/osIpc',
+  /** request: {} → OsIpcUpdate, the latest (a panel that (re)loads) */
+  osIpcSnapshot: 'ipcScope/osIpcSnapshot',
 } as const;
 
 // ---- webview messages ------------------------------------------------------------
@@ -425,6 +429,7 @@ export type HostToWebview =
   | { type: 'channels'; update: ChannelsUpdate }
   /** Processes the debugger stopped (protocol/debug.ts), [] when none. */
   | { type: 'paused'; paused: PausedProcess[] }
+  | { type: 'osIpc'; update: OsIpcUpdate }
   | { type: 'error'; message: string }
   | { type: 'revealChannel'; id: string };
 
@@ -588,3 +593,114 @@ export const LanguageCommands = {
   /** args: ["file:line", a channel's createdAt]: opens the file at that line (the panel asks with WebviewToHost 'openLocation'). */
   openLocation: 'ipcScope.openLocation',
 } as const;
+
+// ---- the OS view of IPC: what the kernel knows, for any process ---------------------------------
+
+/** pipe, FIFO, Unix or TCP socket, POSIX shm / named semaphore / message queue, System V shm / msg / sem. */
+export type OsIpcKind = 'pipe' | 'fifo' | 'unix' | 'tcp' | 'shm' | 'sem' | 'mqueue' | 'sysv-shm' | 'sysv-msg' | 'sysv-sem';
+
+export interface OsIpcHolder {
+  pid: number;
+  /** The fd it holds the object by; null when it only maps it or the kernel names it (SysV). */
+  fd: number | null;
+  /** r/w/rw from the fd's open flags (fdinfo); map: mapped (maps); created/sent/received: SysV cpid/lspid/lrpid. */
+  mode: 'r' | 'w' | 'rw' | 'map' | 'created' | 'sent' | 'received';
+}
+
+export interface OsIpcObject {
+  /** As /proc shows it: "pipe:[4711]", "socket:[88]", "shm:/psm_1", "sysv-shm:32769". */
+  id: string;
+  kind: OsIpcKind;
+  /** Inode (pipes, FIFOs, sockets, files) or SysV id; 0 when none. */
+  inode: number;
+  /** For people: a FIFO's or socket's path, a segment's name, TCP addresses. */
+  label: string;
+  /** One line of kernel facts: size, state, queued bytes. */
+  detail: string;
+  /** Bytes (shm, SysV shm), queued bytes (mqueue, SysV msg); null when not known. */
+  size: number | null;
+  holders: OsIpcHolder[];
+  /** The other end of a connected socket (its id), when known. */
+  peer: string | null;
+  /** The runtime channel that is this object ("queue:4711"), when the program runs under the runtime. */
+  channel: string | null;
+  /** That channel's type and name ("Queue", "Pool tasks"), "" when none. */
+  channelLabel: string;
+}
+
+export interface OsIpcEdge {
+  /** Writer (or one side) → reader (or the other side). */
+  from: number;
+  to: number;
+  object: string;
+  kind: OsIpcKind;
+  /** one-way: a pipe/FIFO; both: a connected socket pair; shared: both map the same memory. */
+  direction: 'one-way' | 'both' | 'shared';
+  /** "pid 12 writes → pid 13 reads, pipe:[4711]" */
+  text: string;
+}
+
+export interface BlockedThread {
+  tid: number;
+  /** Syscall name ("read", "wait4", "futex") or "" when not in a syscall. */
+  syscall: string;
+  /** The fd it is blocked on (read/write/recv/send/accept…), and the object behind it. */
+  fd: number | null;
+  object: string | null;
+  /** It will wake up by itself (a sleep, a timeout). */
+  timed: boolean;
+  /** "read(fd 5 → pipe:[4711])", "wait4(pid 13)", "futex (untimed)" */
+  text: string;
+}
+
+export interface BlockedInfo {
+  pid: number;
+  /** The kernel wait channel of the process (its main thread). */
+  wchan: string;
+  /** Its sleeping threads (a thread that runs is not listed). */
+  threads: BlockedThread[];
+  /** One line: what the process waits for, in words. */
+  text: string;
+  /** The Python operation the runtime reports it blocked in ("q.get() on Queue 'results' at prog.py:42"), "" when none. */
+  python: string;
+}
+
+export interface DeadlockInfo {
+  /** Stable while the same processes stay stuck. */
+  id: string;
+  /** "Deadlock: pid 12 and pid 13 wait on each other" */
+  title: string;
+  /** The processes in the cycle (or waiting on a pipe/queue nobody can write). */
+  pids: number[];
+  /** Processes not in the cycle but waiting on it (a parent join()ing, a shell). */
+  waiting: number[];
+  /** Objects on the cycle (ids). */
+  objects: string[];
+  /** One line per stuck process: what it waits for and why nobody can give it. */
+  explanation: string[];
+  /** Source lines involved (file:line), when the runtime reported them. */
+  lines: string[];
+  fix: string;
+  /** Wall-clock ms when first confirmed. */
+  since: number;
+}
+
+export interface OsIpcUpdate {
+  takenAt: number;
+  /** Objects held by at least one process in view (≤ OsIpcLimits.objects). */
+  objects: OsIpcObject[];
+  edges: OsIpcEdge[];
+  /** Processes in view that are sleeping in a syscall. */
+  blocked: BlockedInfo[];
+  deadlocks: DeadlockInfo[];
+  /** Processes whose fds or syscall could not be read (another user's, or vanished), with why. */
+  restricted: Array<{ pid: number; reason: string }>;
+  /** Objects and edges not sent (over the limits). */
+  omitted: number;
+  /** Time the last gathering took, ms. */
+  gatherMs: number;
+  /** What could not be looked at on this machine ("no /dev/mqueue", "ss missing: no socket peers"). */
+  notes: string[];
+}
+
+export const OsIpcLimits = { objects: 2000, edges: 2000 } as const;

@@ -50,6 +50,9 @@ export const IMAGE_BYTES = 4096;
 /** How often (ms) the runtime samples shared memory and mmap contents it cannot see written (buf[i] = …). */
 export const SAMPLE_MS = 100;
 
+/** The runtime's sender thread names itself this (its thread comm), so the server's deadlock detection can tell it only waits on its own buffer. */
+export const SENDER_THREAD_NAME = 'ipcscope-send';
+
 /**
  * Event kinds the runtime reports, with their channel id form and extras (`x`). A channel id is the
  * same in every process that holds the object. Payload previews (`pv`) are bounded (PREVIEW_BYTES,
@@ -128,6 +131,14 @@ export const EventKinds = {
   shmUnlink: 'shm.unlink',
   /** os.unlink / os.remove of a FIFO by the user's code: ch "fifo:<inode>", x: {path} */
   fifoUnlink: 'fifo.unlink',
+  /**
+   * A Queue.get / Connection.recv / Process.join that has been blocked for a while (reported by the
+   * sender thread after 0.2 s; ts = when the call began): ch = its channel ("" for join), loc = the
+   * user's line, x: {op: get|recv|recv_bytes|join, pid? (join: the child)}. Then op.unblock when it returns.
+   */
+  opBlock: 'op.block',
+  /** x: {op} */
+  opUnblock: 'op.unblock',
 } as const;
 
 /**

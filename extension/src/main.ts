@@ -1,8 +1,9 @@
 /** IPC Scope extension entry: a thin client of the language server. */
 import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
-import { ChannelsUpdate, LanguageMethods, LspMethods, ProcessDelta, Snapshot, StatusInfo, WebviewToHost } from '../../protocol/protocol';
+import { ChannelsUpdate, LanguageMethods, LspMethods, OsIpcUpdate, ProcessDelta, Snapshot, StatusInfo, WebviewToHost } from '../../protocol/protocol';
 import type { PausedProcess } from '../../protocol/debug';
+import { DeadlockNotifier } from './deadlockNotifier';
 import { createClient } from './client';
 import { registerCommands } from './commands';
 import { continueProcess, registerDebugger } from './debug';
@@ -31,6 +32,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       // Channels come as changes: a panel that (re)loads gets them all once.
       const update = await lc.sendRequest<ChannelsUpdate>(LspMethods.channelsSnapshot, {});
       view.post({ type: 'channels', update });
+      const osIpc = await lc.sendRequest<OsIpcUpdate | null>(LspMethods.osIpcSnapshot, {});
+      if (osIpc) view.post({ type: 'osIpc', update: osIpc });
     } catch (e) {
       view.post({ type: 'error', message: `Could not get the process tree: ${(e as Error).message}` });
     }
@@ -98,6 +101,11 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   lc.onNotification(LspMethods.reset, (snapshot: Snapshot) => view.post({ type: 'reset', snapshot }));
   lc.onNotification(LspMethods.delta, (delta: ProcessDelta) => view.post({ type: 'delta', delta }));
   lc.onNotification(LspMethods.channels, (update: ChannelsUpdate) => view.post({ type: 'channels', update }));
+  const deadlocks = new DeadlockNotifier(() => void vscode.commands.executeCommand('ipcScope.showProcessTree'));
+  lc.onNotification(LspMethods.osIpc, (update: OsIpcUpdate) => {
+    view.post({ type: 'osIpc', update });
+    deadlocks.update(update);
+  });
   lc.onNotification(LspMethods.status, (status: StatusInfo) => {
     statusBar.update(status);
     records.onStatus(status);

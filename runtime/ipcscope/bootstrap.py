@@ -39,6 +39,10 @@ def install():
         when_imported("multiprocessing.synchronize", lambda: _lazy("sync", t))  # Lock/Semaphore/Condition/Event/Barrier
         when_imported("multiprocessing.managers", lambda: _lazy("managers", t))  # Manager proxies
         when_imported("multiprocessing.pool", lambda: _lazy("pool", t))  # Pool
+        # Blocking calls (after mp's hooks, which they wrap): reported only when they last.
+        when_imported("multiprocessing.process", lambda: _lazy("blocking", t))  # Process.join
+        when_imported("multiprocessing.connection", lambda: _lazy("blocking", t, "install_connection"))
+        when_imported("multiprocessing.queues", lambda: _lazy("blocking", t, "install_queues"))
         atexit.register(t.flush)
         _transport = t
         method = os.environ.get(protocol.ENV_START_METHOD)

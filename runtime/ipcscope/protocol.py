@@ -11,6 +11,8 @@ MAX_FRAME_BYTES = 1 << 20
 PREVIEW_BYTES = 256
 IMAGE_BYTES = 4096
 SAMPLE_MS = 100
+# The runtime's sender thread is named this (thread comm): the server knows it never blocks the program.
+SENDER_THREAD_NAME = "ipcscope-send"
 
 # An event on the wire is a tuple with these fields, in this order (loc is (file, line) or None).
 EVENT_FIELDS = ["k", "ch", "ts", "loc", "size", "pv", "pf", "x"]
@@ -69,6 +71,8 @@ CMD_VARIABLES = "variables"
 CMD_EVALUATE = "evaluate"
 EV_SHM_UNLINK = "shm.unlink"
 EV_FIFO_UNLINK = "fifo.unlink"
+EV_OP_BLOCK = "op.block"
+EV_OP_UNBLOCK = "op.unblock"
 
 
 def describe() -> dict:
@@ -81,6 +85,7 @@ def describe() -> dict:
         "PREVIEW_BYTES": PREVIEW_BYTES,
         "IMAGE_BYTES": IMAGE_BYTES,
         "SAMPLE_MS": SAMPLE_MS,
+        "SENDER_THREAD_NAME": SENDER_THREAD_NAME,
         "EVENT_FIELDS": EVENT_FIELDS,
         "RuntimeEnv": {"hub": ENV_HUB, "token": ENV_TOKEN, "runtimeDir": ENV_RUNTIME_DIR, "statusFd": ENV_STATUS_FD,
                        "debug": ENV_DEBUG, "stopOnEntry": ENV_STOP_ON_ENTRY, "startMethod": ENV_START_METHOD},
@@ -99,6 +104,7 @@ def describe() -> dict:
             "socketNew": EV_SOCKET_NEW, "socketSend": EV_SOCKET_SEND, "socketRecv": EV_SOCKET_RECV,
             "debugStop": EV_DEBUG_STOP, "debugLog": EV_DEBUG_LOG, "debugError": EV_DEBUG_ERROR, "debugReply": EV_DEBUG_REPLY,
             "shmUnlink": EV_SHM_UNLINK, "fifoUnlink": EV_FIFO_UNLINK,
+            "opBlock": EV_OP_BLOCK, "opUnblock": EV_OP_UNBLOCK,
         },
     }
 

@@ -188,6 +188,7 @@ class Transport:
             debug.release_all()  # the hub or the debugger went away: nobody stays stopped (fail-open)
 
     def _run(self) -> None:
+        _name_this_thread(protocol.SENDER_THREAD_NAME)
         try:
             self._connect()
             while True:
@@ -233,6 +234,15 @@ class Transport:
                     self.dropped += 1
             body = marshal.dumps([self.dropped, good], protocol.MARSHAL_VERSION)
         self.sock.sendall(struct.pack(">IB", len(body) + 1, protocol.EVENTS_TAG) + body)
+
+
+def _name_this_thread(name: str) -> None:
+    """Names the calling thread (its comm) so /proc readers can tell the sender from the program's threads."""
+    try:
+        with open("/proc/self/task/%d/comm" % _thread.get_native_id(), "w") as f:
+            f.write(name)
+    except (OSError, AttributeError):
+        pass
 
 
 # JSON for the hello frame, by hand: importing json would cost the program's start-up, and importing

@@ -94,6 +94,11 @@ async function main(): Promise<void> {
     console.log(`RATIO diagnostics from scratch ÷ plain parse = ${l.ratio.toFixed(2)}`);
     console.log(`CPU time (what a busy machine's wall time hides): after an edit ${fmt(l.cpu.editDiagnosticsMs)}, from scratch ${fmt(l.cpu.diagnosticsMs)}, plain parse ${fmt(l.cpu.parseMs)} (ratio ${(l.cpu.diagnosticsMs / l.cpu.parseMs).toFixed(2)})`);
   }
+  if (part('osipc')) {
+    console.log(`\n## OS view of IPC: ~${TARGET} processes holding pipes and sockets, ${ROUNDS} interleaved rounds (medians)`);
+    const { benchOsIpc } = await import('./osIpcBench');
+    for (const line of await benchOsIpc({ processes: TARGET, rounds: ROUNDS })) console.log(line);
+  }
 }
 
 async function benchSnapshot(): Promise<void> {

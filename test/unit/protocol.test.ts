@@ -17,8 +17,8 @@ test('custom LSP methods are namespaced and unique', () => {
 test('the server handles every client→server method and the extension every server→client one', () => {
   const server = read('server/src/lsp/server.ts');
   const extension = fs.readdirSync(path.join(repoRoot, 'extension/src')).map((f) => read('extension/src', f)).join('\n');
-  const toServer = ['snapshot', 'watch', 'stopWatching', 'listProcesses', 'configure', 'setVisible', 'runtimeEnv', 'channelsSnapshot'] as const;
-  const toClient = ['reset', 'delta', 'status', 'channels'] as const;
+  const toServer = ['snapshot', 'watch', 'stopWatching', 'listProcesses', 'configure', 'setVisible', 'runtimeEnv', 'channelsSnapshot', 'osIpcSnapshot'] as const;
+  const toClient = ['reset', 'delta', 'status', 'channels', 'osIpc'] as const;
   assert.deepEqual([...toServer, ...toClient].sort(), Object.keys(LspMethods).sort(), 'every method is classified here');
   for (const m of toServer) {
     assert.match(server, new RegExp(`on(Request|Notification)\\(LspMethods\\.${m}\\b`), `server handles ${m}`);

@@ -33,6 +33,8 @@ export interface DetailsOptions {
   channels?: ChannelInfo[];
   /** Shows a channel's block in the Channels section. */
   onChannel?: (id: string) => void;
+  /** The kernel's view of its IPC (osIpc.ts), shown after "Blocked on". */
+  osIpc?: HTMLElement | null;
 }
 
 /** One line per channel the process used: kind, name, and a link to its block. */
@@ -103,6 +105,7 @@ export function renderDetails(host: HTMLElement, p: ProcessInfo | null, opts: De
     if (p.wchan) b.appendChild(el('span', 'muted', ` (kernel wait channel ${p.wchan})`));
     host.appendChild(b);
   }
+  if (opts.osIpc && !ended) host.appendChild(opts.osIpc);
   if (opts.channels?.length) host.appendChild(channelsSection(opts.channels, opts.onChannel));
 
   const grid = el('dl', 'details-grid');

@@ -7,6 +7,7 @@ import { ClientModel } from './model';
 import { PausedView } from './paused';
 import { ProcessTree } from './tree';
 import { RunRecordsView, isRunRecordMessage } from './runRecords';
+import { OsIpcView } from './osIpc';
 import { button, dropdown, registerToolkit, spinner, textField } from './toolkit';
 
 interface VsCodeApi {
@@ -139,6 +140,11 @@ const tree = new ProcessTree(model, {
     saveState();
     refreshRows();
   },
+  rowIpc: (pid) => osIpcView.row(pid),
+});
+const osIpcView = new OsIpcView((pid) => {
+  const p = [...model.byKey.values()].find((x) => x.pid === pid);
+  if (p) tree.select(p.key);
 });
 tree.selected = saved.selected;
 
@@ -172,7 +178,7 @@ const endedList = document.createElement('ul');
 endedBox.append(endedSummary, endedList);
 
 const runRecords = new RunRecordsView(root, (m) => apply(m), (m) => vscode.postMessage(m as WebviewToHost));
-root.append(header, pausedView.element, runRecords.banner, toolbar, banner, loading, empty, noMatch, tree.element, sash, details, runRecords.section, channels, endedBox, renderLegend());
+root.append(header, pausedView.element, runRecords.banner, toolbar, banner, osIpcView.element, loading, empty, noMatch, tree.element, sash, details, runRecords.section, channels, endedBox, renderLegend());
 
 function applyDetailsHeight(): void {
   if (detailsHeight === undefined) details.style.removeProperty('height');
@@ -232,14 +238,14 @@ function showDetails(): void {
   const ended = !!key && !!p && !model.byKey.has(key);
   // A delta replaces every record; re-render only when something shown changed (keeps text selection).
   const held = p ? channelsView.heldBy(p.pid) : [];
-  const json = p ? JSON.stringify(p) + held.map((c) => c.id).join(',') : '';
+  const json = p ? JSON.stringify(p) + held.map((c) => c.id).join(',') + osIpcView.signature(p.pid) : '';
   if (shownDetails && shownDetails.ended === ended && shownDetails.json === json) {
     shownDetails.p = p;
     return;
   }
   shownDetails = { p, ended, json };
   const scroll = details.scrollTop;
-  renderDetails(details, p, { ended, now: Date.now(), channels: held, onChannel: (id) => channelsView.reveal(id) });
+  renderDetails(details, p, { ended, now: Date.now(), channels: held, onChannel: (id) => channelsView.reveal(id), osIpc: p ? osIpcView.details(p.pid) : null });
   details.scrollTop = scroll;
 }
 
@@ -367,6 +373,11 @@ function apply(msg: HostToWebview): void {
       break;
     case 'paused':
       pausedView.update(msg.paused);
+      break;
+    case 'osIpc':
+      osIpcView.apply(msg.update);
+      tree.invalidate();
+      showDetails();
       break;
     case 'error':
       banner.textContent = msg.message;

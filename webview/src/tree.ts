@@ -7,6 +7,7 @@
 import type { ProcessInfo } from '../../protocol/protocol';
 import { formatCpu, formatKb, rowLabel, statTooltip, visible } from './format';
 import type { ClientModel, Row } from './model';
+import type { RowIpc } from './osIpc';
 
 export const ROW_HEIGHT = 22;
 export const INDENT = 12;
@@ -20,6 +21,8 @@ interface RowEl {
   stat: HTMLSpanElement;
   cmd: HTMLSpanElement;
   badges: HTMLSpanElement;
+  /** Kernel IPC: deadlock, blocked-in and edge badges (osIpc.ts). */
+  ipc: HTMLSpanElement;
   cpu: HTMLSpanElement;
   rss: HTMLSpanElement;
   /** What it shows now, to skip work when nothing changed. */
@@ -34,6 +37,8 @@ interface RowEl {
 export interface TreeCallbacks {
   onSelect(key: string | null): void;
   onToggle(key: string, expanded: boolean): void;
+  /** The kernel's view of a process's IPC, for its row badges. */
+  rowIpc?(pid: number): RowIpc;
 }
 
 export class ProcessTree {
@@ -133,6 +138,7 @@ export class ProcessTree {
       stat: span('stat-badge'),
       cmd: span('cmd'),
       badges: span('badges'),
+      ipc: span('badges ipc-badges'),
       cpu: span('cpu'),
       rss: span('rss'),
       shown: null,
@@ -236,6 +242,26 @@ export class ProcessTree {
       r.shown = p;
     }
     r.shownRow = row;
+    if (this.cb.rowIpc) this.fillIpc(r, p.pid, row.ended);
+  }
+
+  private fillIpc(r: RowEl, pid: number, ended: boolean): void {
+    const ipc = ended ? null : this.cb.rowIpc!(pid);
+    const untimed = ipc?.blocked?.threads.find((t) => !t.timed && t.syscall);
+    const sig = ipc ? `${ipc.deadlock?.id ?? ''}|${ipc.edges}|${ipc.edgesTitle.length}|${untimed ? ipc.blocked!.text : ''}` : '';
+    if (r.ipc.dataset.sig === sig) return;
+    r.ipc.dataset.sig = sig;
+    r.ipc.replaceChildren();
+    if (!ipc) return;
+    if (ipc.deadlock) r.ipc.appendChild(rowBadge('deadlock', 'badge-deadlock', ipc.deadlock.title));
+    if (untimed) r.ipc.appendChild(rowBadge(`in ${untimed.syscall}`, 'badge-blocked', `Blocked in ${ipc.blocked!.text}${ipc.blocked!.python ? `\nPython: ${ipc.blocked!.python}` : ''}`));
+    if (ipc.edges) r.ipc.appendChild(rowBadge(ipc.edges, 'badge-edges', ipc.edgesTitle));
+  }
+
+  /** Repaints every row (the kernel IPC view changed without a process delta). */
+  invalidate(): void {
+    for (const r of this.pool) r.shownRow = null;
+    this.paint();
   }
 
   select(key: string | null): void {

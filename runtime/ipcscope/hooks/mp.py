@@ -11,7 +11,7 @@ from time import monotonic_ns
 import sys
 
 from .. import debug, protocol
-from . import _is_internal, user_location
+from . import _OURS, _is_internal, user_location
 
 PV = protocol.PREVIEW_BYTES
 _emit = None
@@ -66,10 +66,13 @@ def queue_init(self, *args, **kwargs):
 
 
 def _user_call(depth: int = 2):
-    """The user's (file, line) when our hook was called straight from the user's code, else None:
-    multiprocessing's own sends (a Manager's calls, a Pool's tasks) are not stopped on."""
+    """The user's (file, line) when our hook was called straight from the user's code (through our
+    other wrappers, e.g. blocking's), else None: multiprocessing's own sends (a Manager's calls, a
+    Pool's tasks) are not stopped on."""
     f = sys._getframe(depth)
-    return None if _is_internal(f.f_code.co_filename) else (f.f_code.co_filename, f.f_lineno)
+    while f is not None and f.f_code.co_filename.startswith(_OURS):
+        f = f.f_back
+    return None if f is None or _is_internal(f.f_code.co_filename) else (f.f_code.co_filename, f.f_lineno)
 
 
 def queue_put(self, obj, block=True, timeout=None):

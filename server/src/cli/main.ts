@@ -11,6 +11,7 @@ import { renderTextTree } from '../core/textTree';
 import { PortableScanner } from '../inspect/portable';
 import { serveDebugAdapter } from '../debug/serve';
 import { run } from './run';
+import { ipcReport, renderIpcReport } from './ipc';
 import { procAvailable } from '../inspect/procfs';
 
 const USAGE = `Usage:
@@ -21,6 +22,9 @@ const USAGE = `Usage:
       Print the same model the IPC Scope panel receives, as JSON.
   ipc-scope stat STAT
       Explain every letter of a ps STAT code, e.g. "Ssl+".
+  ipc-scope ipc [--pid PID] [--system] [--json]
+      The kernel's view of IPC: pipes, sockets, shared memory and queues between the
+      processes, what each one is blocked on, and deadlocks.
   ipc-scope run [--json] [--trace FILE] [--save FILE] -- COMMAND [ARGS...]
       Run a Python program with the IPC Scope runtime and print what passes through its
       queues, pipes and forks (JSON lines with --json). Exits with the program's status.
@@ -109,6 +113,13 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
       if (!flags.has('--json')) throw new UsageError('snapshot prints JSON: add --json');
       const model = await modelFor(pidFlag(flags), flags.has('--system'));
       out(JSON.stringify(model.snapshot(), null, 2) + '\n');
+      return 0;
+    }
+    case 'ipc': {
+      const pid = pidFlag(flags);
+      const system = pid === null || flags.has('--system');
+      const report = await ipcReport(await modelFor(pid, system), system);
+      out(flags.has('--json') ? JSON.stringify(report, null, 2) + '\n' : renderIpcReport(report));
       return 0;
     }
     case 'stat': {

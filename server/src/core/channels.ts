@@ -1087,6 +1087,22 @@ export class ChannelModel {
     return { full, channels, removed, timeline, omitted: candidates.length - shown.length, ...stats };
   }
 
+  /** A channel by id, for joining it with the kernel's view of the same object ("queue:4711" is pipe:[4711]); null when unknown. */
+  summary(id: string): { id: string; kind: ChannelKind; type: string; label: string; createdAt: string } | null {
+    const c = this.channels.get(id);
+    return c ? { id: c.info.id, kind: c.info.kind, type: c.info.type, label: c.info.label, createdAt: c.info.createdAt } : null;
+  }
+
+  /** The locks, semaphores, conditions and events `pid` is blocked in (acquire()/wait() reported, not yet returned). */
+  waitingIn(pid: number): Array<{ id: string; type: string; label: string; createdAt: string; owners: number[] }> {
+    const out: Array<{ id: string; type: string; label: string; createdAt: string; owners: number[] }> = [];
+    for (const c of this.channels.values()) {
+      if (c.info.kind !== 'sync' || !(c as SyncState).waiterMap.has(pid)) continue;
+      out.push({ id: c.info.id, type: c.info.type, label: c.info.label, createdAt: c.info.createdAt, owners: [...(c as SyncState).ownerMap.keys()] });
+    }
+    return out;
+  }
+
   clear(): void {
     this.channels.clear();
     this.unordered = [];

@@ -17,7 +17,11 @@ import {
   VisibilityParams,
   WatchParams,
   WatchResult,
+  OsIpcUpdate,
 } from '../../../protocol/protocol';
+import { OsIpcMonitor } from '../core/osIpc';
+import { runtimeKnowledge } from '../core/osIpcJoin';
+import { BlockedOps } from '../core/blockedOps';
 import { ChannelModel } from '../core/channels';
 import { RunRecords } from './runRecords';
 import { ProcessModel } from '../core/model';
@@ -50,6 +54,12 @@ export class IpcScopeServer {
   readonly records = new RunRecords(this);
   /** Diagnostics, quick fixes, lenses and live hovers on Python files (server/src/lang). */
   readonly language: LanguageFeatures;
+  /** The kernel's view of IPC (edges, blocked-on, deadlocks), refreshed with the process model. */
+  readonly osIpc = procAvailable() ? new OsIpcMonitor() : null;
+  private lastOsIpc: OsIpcUpdate | null = null;
+  private lastOsIpcSent = '';
+  /** Python calls the runtime reports blocked (Queue.get, recv, join), for blocked-on and deadlocks. */
+  private readonly blockedOps = new BlockedOps();
 
   constructor(private readonly connection: Connection) {
     this.language = new LanguageFeatures(connection);
@@ -63,6 +73,7 @@ export class IpcScopeServer {
       hub.on('events', (batch: HubEvent[]) => {
         this.channels.ingest(batch);
         this.records.ingest(batch);
+        this.blockedOps.ingest(batch);
         // Exit statuses the processes' parents collected: the model tells how each one ended.
         for (const e of batch) if (e.k === EventKinds.wait && typeof e.x?.child === 'number' && typeof e.x.status === 'number') this.model.noteExit(e.x.child, e.x.status);
       });
@@ -100,6 +111,7 @@ export class IpcScopeServer {
     c.onRequest(LspMethods.listProcesses, () => this.listProcesses());
     c.onRequest(LspMethods.runtimeEnv, () => this.runtimeEnv());
     c.onRequest(LspMethods.channelsSnapshot, () => this.channelsSnapshot());
+    c.onRequest(LspMethods.osIpcSnapshot, () => this.lastOsIpc);
     c.onNotification(LspMethods.configure, (p: ConfigureParams) => this.configure(p));
     c.onNotification(LspMethods.setVisible, (p: VisibilityParams) => {
       this.visible = !!p?.visible;
@@ -159,6 +171,7 @@ export class IpcScopeServer {
       this.sendStatus();
       this.sendChannels();
       this.records.afterScan();
+      await this.sendOsIpc();
     } catch (e) {
       this.connection.console.error(`IPC Scope: refresh failed: ${(e as Error).stack ?? e}`);
     }
@@ -192,6 +205,22 @@ export class IpcScopeServer {
     const update = this.channels.update(this.hubStats());
     if (update) void this.connection.sendNotification(LspMethods.channels, update);
     if (update) this.language.channelsChanged(update);
+  }
+
+  /** The kernel's view of IPC for the processes shown; sent when it changed. */
+  private async sendOsIpc(): Promise<void> {
+    if (!this.osIpc) return;
+    const snap = this.model.snapshot();
+    const pids = new Set(snap.processes.map((p) => p.pid));
+    const wchan = new Map(snap.processes.map((p) => [p.pid, p.wchan]));
+    // Nothing watched: nothing to look at (the whole-system scope looks at everyone).
+    if (this.model.scope === 'program' && pids.size === 0 && !this.lastOsIpc?.objects.length && !this.lastOsIpc?.deadlocks.length) return;
+    const u = await this.osIpc.update(this.model.scope === 'system' ? null : (pid) => pids.has(pid), runtimeKnowledge(this.channels, this.blockedOps), (pid) => wchan.get(pid) ?? '');
+    this.lastOsIpc = u;
+    const text = JSON.stringify({ ...u, takenAt: 0, gatherMs: 0 });
+    if (text === this.lastOsIpcSent) return;
+    this.lastOsIpcSent = text;
+    void this.connection.sendNotification(LspMethods.osIpc, u);
   }
 
   /** Every channel shown (a panel that loads again has nothing). */

@@ -1,0 +1,32 @@
+/** `ipc-scope ipc`: the kernel's view of IPC (objects, edges, blocked-on, deadlocks) for a tree or the whole system. */
+import type { OsIpcUpdate } from '../../../protocol/protocol';
+import type { ProcessModel } from '../core/model';
+import { OsIpcMonitor } from '../core/osIpc';
+
+export async function ipcReport(model: ProcessModel, system: boolean): Promise<OsIpcUpdate> {
+  const snap = model.snapshot();
+  const pids = new Set(snap.processes.map((p) => p.pid));
+  const wchan = new Map(snap.processes.map((p) => [p.pid, p.wchan]));
+  return new OsIpcMonitor().update(system ? null : (pid) => pids.has(pid), undefined, (pid) => wchan.get(pid) ?? '');
+}
+
+export function renderIpcReport(u: OsIpcUpdate): string {
+  const lines: string[] = [];
+  for (const d of u.deadlocks) {
+    lines.push(`DEADLOCK ${d.title}`);
+    for (const e of d.explanation) lines.push(`  ${e}`);
+    if (d.waiting.length) lines.push(`  also stuck waiting on them: ${d.waiting.map((p) => `pid ${p}`).join(', ')}`);
+    if (d.lines.length) lines.push(`  source: ${d.lines.join(', ')}`);
+    lines.push(`  fix: ${d.fix}`);
+  }
+  for (const e of u.edges) lines.push(e.text);
+  for (const o of u.objects) {
+    if (u.edges.some((e) => e.object === o.id)) continue;
+    lines.push(`${o.id}${o.label ? ` ${o.label}` : ''}: ${o.holders.map((h) => `pid ${h.pid}${h.fd !== null ? ` fd ${h.fd}` : ''} ${h.mode}`).join(', ')}${o.detail ? ` (${o.detail})` : ''}`);
+  }
+  for (const b of u.blocked) lines.push(`pid ${b.pid} blocked: ${b.text}${b.python ? ` [${b.python}]` : ''}`);
+  for (const r of u.restricted) lines.push(`pid ${r.pid} restricted: ${r.reason}`);
+  for (const n of u.notes) lines.push(`note: ${n}`);
+  lines.push(`${u.objects.length} objects, ${u.edges.length} edges, ${u.deadlocks.length} deadlock(s); gathered in ${u.gatherMs} ms`);
+  return lines.join('\n') + '\n';
+}

@@ -1,0 +1,606 @@
+/**
+ * The kernel's view of IPC, for any process: pipes and FIFOs (direction from fdinfo flags), Unix and
+ * TCP sockets with their peers, POSIX shared memory, named semaphores and message queues, System V
+ * shm / msg / sem, and, for each sleeping thread, the syscall it sleeps in.
+ *
+ * Read with the same synchronous reader as the scanner (a few µs per file), yielding to the event loop
+ * whenever a slice has run for SLICE_MS: a process with 10k fds is cut into several slices too.
+ * Unix socket peers come from `ss -xaH` (sock_diag; run asynchronously, without -p, so it does not walk
+ * /proc itself); without ss, sockets are listed without peers.
+ */
+import { execFile } from 'node:child_process';
+import * as fs from 'node:fs';
+import type { OsIpcHolder, OsIpcKind, OsIpcObject } from '../../../protocol/protocol';
+import { DEFAULT_PROC_ROOT, ProcFileReader, listPids, parseStat } from './procfs';
+import { DecodedSyscall, decodeSyscall } from './syscalls';
+import { SENDER_THREAD_NAME } from '../../../protocol/runtime';
+
+/** Longest synchronous stretch before yielding, ms. */
+const SLICE_MS = 2;
+
+export interface ThreadSample {
+  tid: number;
+  /** The raw syscall line ("running", "-1 …", "0 0x5 …"), or "" when unreadable. */
+  raw: string;
+  syscall: DecodedSyscall | null;
+  /** The thread's comm (threads of multi-threaded processes only; "" otherwise). */
+  comm: string;
+}
+
+export interface ProcIpc {
+  pid: number;
+  ppid: number;
+  name: string;
+  state: string;
+  threads: number;
+  /** fd → object id, for the fds that are IPC objects. */
+  fds: Map<number, string>;
+  /** Sleeping threads' syscalls (only for processes in S or D). */
+  sleeping: ThreadSample[];
+  restricted: string | null;
+}
+
+export interface IpcGather {
+  takenAt: number;
+  procs: Map<number, ProcIpc>;
+  objects: Map<string, OsIpcObject>;
+  notes: string[];
+  gatherMs: number;
+  longestSliceMs: number;
+  /** Times it gave the event loop a turn. */
+  yields: number;
+}
+
+export interface GatherOptions {
+  /** Only these pids (default: every process). */
+  pids?: number[];
+  /** Look up Unix socket peers with ss (default true). */
+  socketPeers?: boolean;
+  /** Read sleeping threads' syscalls (default true). */
+  syscalls?: boolean;
+  /** Syscalls and memory mappings only for these processes (default: all); every process's fds are still read, for the other ends. */
+  detailsFor?: (pid: number) => boolean;
+}
+
+const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+interface RawIpc {
+  /** The run counts it was read at. */
+  ran: string;
+  /** From /proc/PID/stat when it was read. */
+  st: { ppid: number; comm: string; state: string; threads: number; startTicks: number };
+  fds: Array<{ fd: number; target: string; mode: OsIpcHolder['mode'] }>;
+  maps: string[];
+  sleeping: ThreadSample[];
+  restricted: string | null;
+}
+
+interface PathFacts {
+  kind: 'fifo' | 'shm' | 'sem' | 'mqueue' | 'other';
+  inode: number;
+  size: number;
+}
+
+interface UnixSock {
+  path: string;
+  type: string;
+  state: string;
+}
+
+interface TcpSock {
+  local: string;
+  remote: string;
+  state: string;
+}
+
+const TCP_STATES: Record<string, string> = { '01': 'ESTABLISHED', '02': 'SYN_SENT', '03': 'SYN_RECV', '04': 'FIN_WAIT1', '05': 'FIN_WAIT2', '06': 'TIME_WAIT', '07': 'CLOSE', '08': 'CLOSE_WAIT', '09': 'LAST_ACK', '0A': 'LISTEN', '0B': 'CLOSING' };
+const UNIX_TYPES: Record<string, string> = { '0001': 'stream', '0002': 'dgram', '0005': 'seqpacket' };
+
+export class IpcObjectScanner {
+  private readonly reader = new ProcFileReader();
+  /** What was read per process, by pid (with its start time), reused while the process has not run. */
+  private cache = new Map<number, RawIpc>();
+  private readonly shmNeedle: string;
+  /** Unix socket inode → its peer's inode (from ss), kept while the socket lives. */
+  private readonly peerCache = new Map<number, number>();
+  /** Which ss to run for socket peers (tests point it at a missing binary). */
+  ssCommand = 'ss';
+  /** Longest synchronous stretch of the last gathering, ms (for the benchmark). */
+  lastLongestSliceMs = 0;
+
+  constructor(
+    private readonly procRoot = process.env.IPC_SCOPE_PROC_ROOT || DEFAULT_PROC_ROOT,
+    private readonly shmDir = '/dev/shm',
+    private readonly mqueueDir = '/dev/mqueue',
+  ) {
+    this.shmNeedle = ` ${shmDir}/`;
+  }
+
+  async gather(opts: GatherOptions = {}): Promise<IpcGather> {
+    const t0 = performance.now();
+    const takenAt = Date.now();
+    const notes: string[] = [];
+    let sliceStart = performance.now();
+    let longest = 0;
+    let ops = 0;
+    let yields = 0;
+    const tick = async () => {
+      if (++ops % 4 !== 0) return;
+      const now = performance.now();
+      if (now - sliceStart < SLICE_MS) return;
+      longest = Math.max(longest, now - sliceStart);
+      yields++;
+      await yieldToLoop();
+      sliceStart = performance.now();
+    };
+
+    const objects = new Map<string, OsIpcObject>();
+    const obj = (id: string, kind: OsIpcKind, inode: number, label = '', detail = '', size: number | null = null): OsIpcObject => {
+      let o = objects.get(id);
+      if (!o) {
+        o = { id, kind, inode, label, detail, size, holders: [], peer: null, channel: null, channelLabel: '' };
+        objects.set(id, o);
+      }
+      return o;
+    };
+
+    const unix = await this.readUnixTable(notes, tick, () => (sliceStart = performance.now()));
+    // A connected socket's peer never changes: ask ss only about new ones. On a first look it runs in its
+    // own process while we read /proc; later only if a socket some process holds is new (starting a
+    // process costs the event loop ~10 ms).
+    for (const inode of this.peerCache.keys()) if (!unix.has(inode)) this.peerCache.delete(inode);
+    const wantPeers = opts.socketPeers !== false;
+    const early = wantPeers && this.peerCache.size === 0 && [...unix.values()].some((u) => u.state === 'connected');
+    const earlyPeers = early ? this.unixPeers() : null;
+    const tcp = this.readTcpTables();
+    const shmDev = this.devOf(this.shmDir);
+    const mqDev = this.devOf(this.mqueueDir);
+    if (mqDev === null) notes.push(`no ${this.mqueueDir}: POSIX message queues are not listed (mount it with: mount -t mqueue none ${this.mqueueDir})`);
+    this.listShm(obj, notes);
+    if (mqDev !== null) this.listMqueues(obj);
+    this.readSysv(obj);
+
+    const pathFacts = new Map<string, PathFacts | null>();
+    const procs = new Map<number, ProcIpc>();
+    const nextCache = new Map<number, RawIpc>();
+    const pids = opts.pids ?? listPids(this.procRoot);
+    const anySyscalls = opts.syscalls !== false;
+    for (const pid of pids) {
+      const detailed = !opts.detailsFor || opts.detailsFor(pid);
+      const syscalls = anySyscalls && detailed;
+      // A process that has not run since the last look cannot have changed its fds, maps, syscall or
+      // stat. A single-threaded one tells by its schedstat alone (run time, wait time and runs: a
+      // reused pid does not repeat all three): one read instead of several.
+      let raw = this.cache.get(pid);
+      if (!raw || raw.st.threads > 1 || raw.ran !== `${raw.st.state}|${syscalls}|${detailed}|${this.runCount(pid, 1)}`) {
+        const statBytes = this.reader.readBytes(`${this.procRoot}/${pid}/stat`);
+        await tick();
+        if (typeof statBytes === 'string') continue; // gone
+        const st = parseStat(statBytes);
+        if (!st) continue;
+        if (st.state === 'Z' || st.state === 'X') {
+          procs.set(pid, { pid, ppid: st.ppid, name: st.comm, state: st.state, threads: st.threads, fds: new Map(), sleeping: [], restricted: null });
+          continue;
+        }
+        const ran = `${st.state}|${syscalls}|${detailed}|${this.runCount(pid, st.threads)}`;
+        if (!raw || raw.st.startTicks !== st.startTicks || raw.ran !== ran || ran.endsWith('|')) {
+          raw = await this.readRaw(pid, st.state, st.threads, syscalls, detailed, tick);
+          raw.ran = ran;
+        }
+        raw.st = { ppid: st.ppid, comm: st.comm, state: st.state, threads: st.threads, startTicks: st.startTicks };
+      }
+      nextCache.set(pid, raw);
+      const st = raw.st;
+      const p: ProcIpc = { pid, ppid: st.ppid, name: st.comm, state: st.state, threads: st.threads, fds: new Map(), sleeping: [], restricted: null };
+      procs.set(pid, p);
+      for (const f of raw.fds) {
+        const id = this.classifyFd(pid, f.fd, f.target, pathFacts, shmDev, mqDev, unix, tcp, obj);
+        if (!id) continue;
+        objects.get(id)!.holders.push({ pid, fd: f.fd, mode: f.mode });
+        p.fds.set(f.fd, id);
+      }
+      this.applyMaps(pid, raw.maps, obj);
+      p.sleeping = raw.sleeping;
+      p.restricted = raw.restricted;
+      await tick();
+    }
+    if (!opts.pids) this.cache = nextCache;
+
+    const remember = (peers: Map<number, number> | null) => {
+      if (peers && peers !== this.peerCache) for (const [inode, peer] of peers) if (unix.get(inode)?.state === 'connected') this.peerCache.set(inode, peer);
+      return peers;
+    };
+    // Wait for ss only when a socket some process holds needs its peer (new sockets nobody holds, e.g. another user's, can wait for the next look).
+    const held = wantPeers && [...objects.values()].some((o) => o.kind === 'unix' && o.holders.length && unix.get(o.inode)?.state === 'connected' && !this.peerCache.has(o.inode));
+    const peers = held ? remember(await (earlyPeers ?? this.unixPeers())) : this.peerCache;
+    if (!held) void earlyPeers?.then(remember);
+    if (peers === null && wantPeers) notes.push(`${this.ssCommand} (iproute2) not found: Unix socket peers are not known`);
+    for (const o of objects.values()) {
+      if (o.kind === 'unix' && peers) {
+        const peer = peers.get(o.inode);
+        if (peer) o.peer = `socket:[${peer}]`;
+      }
+    }
+    this.pairTcp(objects, tcp);
+    longest = Math.max(longest, performance.now() - sliceStart);
+    this.lastLongestSliceMs = longest;
+    return { takenAt, procs, objects, notes, gatherMs: performance.now() - t0, longestSliceMs: longest, yields };
+  }
+
+  /**
+   * Each thread's syscall now, with its context-switch count: a thread that did not move between two
+   * samples was stuck all along. The runtime's sender thread wakes on its own timer and is left out.
+   */
+  resample(pid: number): Map<number, string> {
+    const out = new Map<number, string>();
+    let tids: string[];
+    try {
+      tids = fs.readdirSync(`${this.procRoot}/${pid}/task`);
+    } catch {
+      return out;
+    }
+    for (const tid of tids) {
+      const comm = this.reader.readText(`${this.procRoot}/${pid}/task/${tid}/comm`);
+      if (typeof comm === 'string' && comm.trim() === SENDER_THREAD_NAME) continue;
+      const sc = this.reader.readText(`${this.procRoot}/${pid}/task/${tid}/syscall`);
+      const status = this.reader.readText(`${this.procRoot}/${pid}/task/${tid}/status`);
+      if (typeof sc !== 'string' || typeof status !== 'string') continue;
+      const switches = /\nvoluntary_ctxt_switches:\s*(\d+)\s*\nnonvoluntary_ctxt_switches:\s*(\d+)/.exec(status);
+      out.set(Number(tid), `${sc.trim()}|${switches ? `${switches[1]}/${switches[2]}` : ''}`);
+    }
+    return out;
+  }
+
+  private sleepingThreads(pid: number, threads: number, problems: string[]): ThreadSample[] {
+    const read = (path: string): string | null => {
+      const r = this.reader.readText(path);
+      if (typeof r === 'string') return r.trim();
+      if (r.error !== 'ENOENT' && r.error !== 'ESRCH') problems.push(`syscall: ${r.error}`);
+      return null;
+    };
+    const sample = (tid: number, base: string, comm: string): ThreadSample | null => {
+      const raw = read(`${base}/syscall`);
+      // The runtime's sender thread counts even while it runs: it never unblocks the program.
+      if (raw === null || (raw === 'running' && comm !== SENDER_THREAD_NAME)) return null;
+      return { tid, raw, syscall: decodeSyscall(raw), comm };
+    };
+    if (threads <= 1) {
+      const s = sample(pid, `${this.procRoot}/${pid}`, '');
+      return s ? [s] : [];
+    }
+    let tids: string[];
+    try {
+      tids = fs.readdirSync(`${this.procRoot}/${pid}/task`);
+    } catch {
+      return [];
+    }
+    const out: ThreadSample[] = [];
+    for (const t of tids) {
+      const base = `${this.procRoot}/${pid}/task/${t}`;
+      const comm = this.reader.readText(`${base}/comm`);
+      const s = sample(Number(t), base, typeof comm === 'string' ? comm.trim() : '');
+      if (s) out.push(s);
+    }
+    return out;
+  }
+
+  /** A path fd that could be a FIFO, shared memory or a message queue (not a tty or /dev/null). */
+  private mayBeIpcPath(target: string): boolean {
+    return !target.startsWith('/dev/') || target.startsWith(this.shmDir + '/') || target.startsWith(this.mqueueDir + '/');
+  }
+
+  private classifyFd(
+    pid: number,
+    fd: number,
+    target: string,
+    pathFacts: Map<string, PathFacts | null>,
+    shmDev: number | null,
+    mqDev: number | null,
+    unix: Map<number, UnixSock>,
+    tcp: Map<number, TcpSock>,
+    obj: (id: string, kind: OsIpcKind, inode: number, label?: string, detail?: string, size?: number | null) => OsIpcObject,
+  ): string | null {
+    if (target.startsWith('pipe:[')) {
+      const inode = Number(target.slice(6, -1));
+      return obj(target, 'pipe', inode).id;
+    }
+    if (target.startsWith('socket:[')) {
+      const inode = Number(target.slice(8, -1));
+      const u = unix.get(inode);
+      if (u) return obj(target, 'unix', inode, u.path, `Unix ${u.type} socket, ${u.state}`).id;
+      const t = tcp.get(inode);
+      if (t) return obj(target, 'tcp', inode, t.state === 'LISTEN' ? `listening on ${t.local}` : `${t.local} → ${t.remote}`, `TCP ${t.state}`).id;
+      return null; // netlink, UDP, another namespace's socket: not IPC we show
+    }
+    if (target.charCodeAt(0) !== 0x2f /* / */ || !this.mayBeIpcPath(target)) return null; // anon_inode:…, ttys, /dev/null
+    let facts = pathFacts.get(target);
+    if (facts === undefined) {
+      facts = null;
+      try {
+        const s = fs.statSync(`${this.procRoot}/${pid}/fd/${fd}`);
+        const kind: PathFacts['kind'] = s.isFIFO() ? 'fifo' : shmDev !== null && s.dev === shmDev ? (/\/sem\.[^/]*$/.test(target) ? 'sem' : 'shm') : mqDev !== null && s.dev === mqDev ? 'mqueue' : 'other';
+        facts = { kind, inode: s.ino, size: s.size };
+      } catch {
+        // closed while we looked
+      }
+      pathFacts.set(target, facts);
+    }
+    if (!facts || facts.kind === 'other') return null;
+    const path = target.replace(/ \(deleted\)$/, '');
+    if (facts.kind === 'fifo') return obj(`fifo:[${facts.inode}]`, 'fifo', facts.inode, path, 'named pipe (FIFO)').id;
+    if (facts.kind === 'mqueue') return obj(`mqueue:${path.replace(/^.*\//, '/')}`, 'mqueue', facts.inode, path.replace(/^.*\//, '/'), 'POSIX message queue').id;
+    return shmObject(obj, path, facts.inode, facts.size, target.endsWith(' (deleted)')).id;
+  }
+
+  /** Everything read for one process: its fds (with open mode), its /dev/shm and SysV mappings, its sleeping threads. */
+  private async readRaw(pid: number, state: string, threads: number, syscalls: boolean, maps: boolean, tick: () => Promise<void>): Promise<RawIpc> {
+    const problems: string[] = [];
+    const fds: RawIpc['fds'] = [];
+    // Read the fd directory in batches (a 10k-fd table takes ~60 ms to list in one call).
+    let dir: fs.Dir | null = null;
+    try {
+      dir = fs.opendirSync(`${this.procRoot}/${pid}/fd`, { bufferSize: 64 });
+    } catch (e) {
+      problems.push(`fd: ${(e as NodeJS.ErrnoException).code}`);
+    }
+    for (;;) {
+      let entry: fs.Dirent | null = null;
+      try {
+        entry = dir?.readSync() ?? null;
+      } catch {
+        entry = null; // the process ended while we listed it
+      }
+      if (!entry) break;
+      const link = `${this.procRoot}/${pid}/fd/${entry.name}`;
+      try {
+        const target = fs.readlinkSync(link);
+        // The link's permission bits are the fd's open mode (r-x: read, -wx: write): no fdinfo read needed.
+        const c = target.charCodeAt(0);
+        let mode: OsIpcHolder['mode'] = 'rw';
+        if ((c === 0x70 /* p */ && target.startsWith('pipe:')) || (c === 0x2f /* / */ && this.mayBeIpcPath(target))) {
+          const st = fs.lstatSync(link, { throwIfNoEntry: false });
+          if (!st) continue; // closed while we looked
+          mode = st.mode & 0o400 ? (st.mode & 0o200 ? 'rw' : 'r') : 'w';
+        }
+        fds.push({ fd: Number(entry.name), target, mode });
+      } catch {
+        // closed while we looked
+      } finally {
+        await tick();
+      }
+    }
+    try {
+      dir?.closeSync();
+    } catch {
+      // already closed
+    }
+    // Large processes (browsers, editors) have thousands of mappings: read them only for processes in view.
+    const mapped = maps ? this.mapLines(pid) : [];
+    await tick();
+    const sleeping = syscalls && (state === 'S' || state === 'D') ? this.sleepingThreads(pid, threads, problems) : [];
+    return { ran: '', st: { ppid: 0, comm: '', state, threads, startTicks: 0 }, fds, maps: mapped, sleeping, restricted: problems.length ? explain(problems) : null };
+  }
+
+  /** Each thread's schedstat (time on a CPU, time waiting for one, times run): unchanged means it has not run. "" when unknown. */
+  private runCount(pid: number, threads: number): string {
+    const one = (path: string) => {
+      const t = this.reader.readBytes(path);
+      return typeof t === 'string' ? '' : t.toString('latin1').trim();
+    };
+    if (threads <= 1) return one(`${this.procRoot}/${pid}/schedstat`);
+    let tids: string[];
+    try {
+      tids = fs.readdirSync(`${this.procRoot}/${pid}/task`);
+    } catch {
+      return '';
+    }
+    const counts = tids.map((t) => `${t}:${one(`${this.procRoot}/${pid}/task/${t}/schedstat`)}`);
+    return counts.some((c) => c.endsWith(':')) ? '' : counts.join(',');
+  }
+
+  /** The lines of /proc/PID/maps that map /dev/shm or System V shared memory (most processes: none). */
+  private mapLines(pid: number): string[] {
+    const b = this.reader.readBytes(`${this.procRoot}/${pid}/maps`);
+    if (typeof b === 'string') return [];
+    if (b.indexOf(this.shmNeedle) < 0 && b.indexOf(' /SYSV') < 0) return [];
+    return b.toString('utf8').split('\n').filter((l) => l.includes(this.shmNeedle) || l.includes(' /SYSV'));
+  }
+
+  private applyMaps(pid: number, lines: string[], obj: (id: string, kind: OsIpcKind, inode: number, label?: string, detail?: string, size?: number | null) => OsIpcObject): void {
+    const seen = new Set<string>();
+    for (const line of lines) {
+      const shmAt = line.indexOf(this.shmNeedle);
+      const cols = line.split(/\s+/, 6);
+      const inode = Number(cols[4]);
+      let o: OsIpcObject;
+      if (shmAt < 0) o = obj(`sysv-shm:${inode}`, 'sysv-shm', inode, '', 'System V shared memory');
+      else {
+        const [start, end] = cols[0].split('-').map((h) => parseInt(h, 16));
+        const target = line.slice(shmAt + 1);
+        o = shmObject(obj, target.replace(/ \(deleted\)$/, ''), inode, end - start, target.endsWith(' (deleted)'));
+      }
+      if (seen.has(o.id)) continue;
+      seen.add(o.id);
+      o.holders.push({ pid, fd: null, mode: 'map' });
+    }
+  }
+
+  private devOf(dir: string): number | null {
+    try {
+      return fs.statSync(dir).dev;
+    } catch {
+      return null;
+    }
+  }
+
+  private listShm(obj: (id: string, kind: OsIpcKind, inode: number, label?: string, detail?: string, size?: number | null) => OsIpcObject, notes: string[]): void {
+    let names: string[];
+    try {
+      names = fs.readdirSync(this.shmDir);
+    } catch {
+      notes.push(`no ${this.shmDir}: POSIX shared memory is not listed`);
+      return;
+    }
+    for (const n of names) {
+      try {
+        const s = fs.statSync(`${this.shmDir}/${n}`);
+        if (s.isFile()) shmObject(obj, `${this.shmDir}/${n}`, s.ino, s.size, false);
+      } catch {
+        // unlinked while we looked
+      }
+    }
+  }
+
+  private listMqueues(obj: (id: string, kind: OsIpcKind, inode: number, label?: string, detail?: string, size?: number | null) => OsIpcObject): void {
+    let names: string[] = [];
+    try {
+      names = fs.readdirSync(this.mqueueDir);
+    } catch {
+      return;
+    }
+    for (const n of names) {
+      const text = this.reader.readText(`${this.mqueueDir}/${n}`);
+      if (typeof text !== 'string') continue;
+      const qsize = Number(/QSIZE:(\d+)/.exec(text)?.[1] ?? NaN);
+      let inode = 0;
+      try {
+        inode = fs.statSync(`${this.mqueueDir}/${n}`).ino;
+      } catch {
+        continue;
+      }
+      obj(`mqueue:/${n}`, 'mqueue', inode, `/${n}`, `POSIX message queue, ${Number.isFinite(qsize) ? `${qsize} bytes queued` : 'queue size unknown'}`, Number.isFinite(qsize) ? qsize : null);
+    }
+  }
+
+  /** /proc/sysvipc: segments with their creator and last user, queues with their last sender and receiver, semaphore sets. */
+  private readSysv(obj: (id: string, kind: OsIpcKind, inode: number, label?: string, detail?: string, size?: number | null) => OsIpcObject): void {
+    const rows = (file: string): string[][] => {
+      const t = this.reader.readText(`${this.procRoot}/sysvipc/${file}`);
+      if (typeof t !== 'string') return [];
+      return t.split('\n').slice(1).map((l) => l.trim().split(/\s+/)).filter((r) => r.length > 4);
+    };
+    const keyText = (k: string) => (k === '0' ? 'IPC_PRIVATE' : `key 0x${(Number(k) >>> 0).toString(16).padStart(8, '0')}`);
+    for (const r of rows('shm')) {
+      const [key, id, , size, cpid, lpid, nattch] = r;
+      const o = obj(`sysv-shm:${id}`, 'sysv-shm', Number(id), `${keyText(key)}, id ${id}`, '', Number(size));
+      o.label = `${keyText(key)}, id ${id}`;
+      o.size = Number(size);
+      o.detail = `System V shared memory, ${size} bytes, ${nattch} attached; created by pid ${cpid}, last attach/detach by pid ${lpid}`;
+      if (Number(cpid) > 0) o.holders.push({ pid: Number(cpid), fd: null, mode: 'created' });
+    }
+    for (const r of rows('msg')) {
+      const [key, id, , cbytes, qnum, lspid, lrpid] = r;
+      const o = obj(`sysv-msg:${id}`, 'sysv-msg', Number(id), `${keyText(key)}, id ${id}`, `System V message queue, ${qnum} messages (${cbytes} bytes) queued`, Number(cbytes));
+      if (Number(lspid) > 0) o.holders.push({ pid: Number(lspid), fd: null, mode: 'sent' });
+      if (Number(lrpid) > 0) o.holders.push({ pid: Number(lrpid), fd: null, mode: 'received' });
+    }
+    for (const r of rows('sem')) {
+      const [key, id, , nsems] = r;
+      obj(`sysv-sem:${id}`, 'sysv-sem', Number(id), `${keyText(key)}, id ${id}`, `System V semaphore set of ${nsems}`);
+    }
+  }
+
+  /** /proc/net/unix, read off the event loop (thousands of sockets take the kernel ~10 ms to list) and parsed in slices. */
+  private async readUnixTable(notes: string[], tick: () => Promise<void>, resumed: () => void): Promise<Map<number, UnixSock>> {
+    const out = new Map<number, UnixSock>();
+    let t: string;
+    try {
+      t = await fs.promises.readFile(`${this.procRoot}/net/unix`, 'latin1');
+    } catch {
+      notes.push('/proc/net/unix is unreadable: Unix sockets are not listed');
+      return out;
+    } finally {
+      resumed(); // the read ran off the loop: a slice starts now
+    }
+    const lines = t.split('\n');
+    for (let i = 1; i < lines.length; i++) {
+      if (i % 64 === 0) await tick();
+      const c = lines[i].trim().split(/\s+/);
+      if (c.length < 7) continue;
+      const listening = (parseInt(c[3], 16) & 0x10000) !== 0;
+      out.set(Number(c[6]), { type: UNIX_TYPES[c[4]] ?? c[4], state: listening ? 'listening' : c[5] === '03' ? 'connected' : 'unconnected', path: c.slice(7).join(' ') });
+    }
+    return out;
+  }
+
+  private readTcpTables(): Map<number, TcpSock> {
+    const out = new Map<number, TcpSock>();
+    for (const f of ['tcp', 'tcp6']) {
+      const t = this.reader.readText(`${this.procRoot}/net/${f}`);
+      if (typeof t !== 'string') continue;
+      const lines = t.split('\n');
+      for (let i = 1; i < lines.length; i++) {
+        const c = lines[i].trim().split(/\s+/);
+        if (c.length < 10 || c[9] === '0') continue;
+        out.set(Number(c[9]), { local: hexAddr(c[1]), remote: hexAddr(c[2]), state: TCP_STATES[c[3]] ?? c[3] });
+      }
+    }
+    return out;
+  }
+
+  /** Two local TCP sockets whose addresses mirror each other are the two ends of one connection. */
+  private pairTcp(objects: Map<string, OsIpcObject>, tcp: Map<number, TcpSock>): void {
+    const byEnds = new Map<string, string>();
+    for (const o of objects.values()) {
+      const t = o.kind === 'tcp' ? tcp.get(o.inode) : undefined;
+      if (t && t.state !== 'LISTEN') byEnds.set(`${t.local}|${t.remote}`, o.id);
+    }
+    for (const o of objects.values()) {
+      const t = o.kind === 'tcp' ? tcp.get(o.inode) : undefined;
+      if (t && t.state !== 'LISTEN') o.peer = byEnds.get(`${t.remote}|${t.local}`) ?? null;
+    }
+  }
+
+  /** inode → peer inode of every connected Unix socket (`ss -xaH`: sock_diag, without walking /proc); null without ss. */
+  private unixPeers(): Promise<Map<number, number> | null> {
+    return new Promise((resolve) => {
+      execFile(this.ssCommand, ['-xaH'], { maxBuffer: 256 << 20 }, (err, stdout) => {
+        if (err) return resolve(null);
+        const out = new Map<number, number>();
+        for (const line of stdout.split('\n')) {
+          const c = line.trim().split(/\s+/);
+          if (c.length < 8) continue;
+          const peer = Number(c[c.length - 1]);
+          const local = Number(c[c.length - 3]);
+          if (local > 0 && peer > 0) out.set(local, peer);
+        }
+        resolve(out);
+      });
+    });
+  }
+}
+
+function shmObject(obj: (id: string, kind: OsIpcKind, inode: number, label?: string, detail?: string, size?: number | null) => OsIpcObject, path: string, inode: number, size: number, deleted: boolean): OsIpcObject {
+  const base = path.replace(/^.*\//, '');
+  const isSem = base.startsWith('sem.');
+  const name = `/${isSem ? base.slice(4) : base}`;
+  const gone = deleted ? ' (unlinked, still mapped)' : '';
+  const o = isSem
+    ? obj(`sem:${name}`, 'sem', inode, name, `POSIX named semaphore${gone}`, null)
+    : obj(`shm:${name}`, 'shm', inode, name, `POSIX shared memory, ${size} bytes${gone}`, size);
+  return o;
+}
+
+/** "0100007F:1F90" → "127.0.0.1:8080"; IPv6 as 4 little-endian words. */
+function hexAddr(s: string): string {
+  const [h, port] = s.split(':');
+  const p = parseInt(port, 16);
+  if (h.length === 8) {
+    const n = parseInt(h, 16);
+    return `${n & 255}.${(n >>> 8) & 255}.${(n >>> 16) & 255}.${n >>> 24}:${p}`;
+  }
+  const bytes: string[] = [];
+  for (let w = 0; w < 4; w++) {
+    const word = h.slice(w * 8, w * 8 + 8);
+    for (let b = 3; b >= 0; b--) bytes.push(word.slice(b * 2, b * 2 + 2));
+  }
+  const groups: string[] = [];
+  for (let i = 0; i < 16; i += 2) groups.push(parseInt(bytes[i] + bytes[i + 1], 16).toString(16));
+  return `[${groups.join(':').replace(/(^|:)0(:0)+(:|$)/, '::')}]:${p}`;
+}
+
+function explain(problems: string[]): string {
+  const denied = problems.some((p) => p.endsWith('EACCES') || p.endsWith('EPERM'));
+  const what = denied ? "permission denied (another user's process?)" : 'it ended while being read';
+  return `Its fds or syscall could not be read: ${what} [${problems.join(', ')}]`;
+}

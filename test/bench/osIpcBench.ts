@@ -1,0 +1,128 @@
+/**
+ * The OS view of IPC with ~2000 processes holding pipes and sockets: our time to gather every
+ * process's IPC objects (pipes, FIFOs, sockets with peers, shared memory, and sleeping threads'
+ * syscalls) vs `lsof -nP` listing the same, and vs `ss -xap` for the Unix sockets alone; rounds
+ * interleaved, medians compared; and the longest event-loop stall while gathering.
+ */
+import { ChildProcess, execFile, spawn } from 'node:child_process';
+import { promisify } from 'node:util';
+import { IpcObjectScanner } from '../../server/src/inspect/ipcObjects';
+import { listPids } from '../../server/src/inspect/procfs';
+
+const execFileP = promisify(execFile);
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const fmt = (ms: number) => `${ms.toFixed(1)} ms`;
+const verdict = (ok: boolean) => (ok ? 'meets goal' : 'MISSES goal');
+
+async function time(fn: () => Promise<unknown>): Promise<number> {
+  const t = performance.now();
+  await fn();
+  return performance.now() - t;
+}
+
+/**
+ * Pairs of `sleep` processes, each pair joined by a pipe (one writes, one reads) and a socketpair
+ * (one end each): exec'd sleeps keep the inherited fds and cost almost no memory.
+ */
+async function spawnPairs(processes: number): Promise<ChildProcess> {
+  const pairs = Math.max(1, Math.floor(processes / 2));
+  const code = `
+import os, socket, sys
+for i in range(${pairs}):
+    r, w = os.pipe()
+    a, b = socket.socketpair()
+    for keep in ((w, a.fileno()), (r, b.fileno())):
+        if os.fork() == 0:
+            for fd in (r, w, a.fileno(), b.fileno()):
+                if fd in keep: os.set_inheritable(fd, True)
+                else: os.close(fd)
+            os.execvp("sleep", ["sleep", "3600"])
+    os.close(r); os.close(w); a.close(); b.close()
+print("ready", flush=True)
+os.wait()
+`;
+  const holder = spawn('python3', ['-c', code], { stdio: ['ignore', 'pipe', 'inherit'], detached: true });
+  await new Promise<void>((resolve, reject) => {
+    holder.once('exit', (c) => reject(new Error(`holder exited with ${c}`)));
+    holder.stdout!.once('data', () => resolve());
+  });
+  return holder;
+}
+
+async function have(cmd: string, args: string[]): Promise<boolean> {
+  try {
+    await execFileP(cmd, args);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code !== 'ENOENT';
+  }
+}
+
+/** Longest gap between 1 ms timer ticks while fn runs. */
+async function longestStall(fn: () => Promise<unknown>): Promise<number> {
+  let last = performance.now();
+  let worst = 0;
+  const timer = setInterval(() => {
+    const now = performance.now();
+    worst = Math.max(worst, now - last - 1);
+    last = now;
+  }, 1);
+  await new Promise((r) => setTimeout(r, 5));
+  last = performance.now();
+  await fn();
+  clearInterval(timer);
+  worst = Math.max(worst, performance.now() - last - 1);
+  return Math.max(0, worst);
+}
+
+export async function benchOsIpc(opts: { processes: number; rounds: number }): Promise<string[]> {
+  const lines: string[] = [];
+  const hasLsof = await have('lsof', ['-v']);
+  const hasSs = await have('ss', ['-V']);
+  if (!hasLsof) lines.push('lsof is not installed on this machine (apt-get install lsof): the lsof ratio is not measured');
+  if (!hasSs) lines.push('ss (iproute2) is not installed on this machine: socket peers are unknown and the ss ratio is not measured');
+  const holder = await spawnPairs(opts.processes);
+  try {
+    const scanner = new IpcObjectScanner();
+    const warm = await scanner.gather();
+    const count = listPids().length;
+    const objects = [...warm.objects.values()];
+    const pipes = objects.filter((o) => o.kind === 'pipe').length;
+    const sockets = objects.filter((o) => o.kind === 'unix').length;
+    const peered = objects.filter((o) => o.kind === 'unix' && o.peer).length;
+    lines.push(`${count} live processes; we see ${pipes} pipes and ${sockets} Unix sockets (${peered} with their peer), ${objects.length} objects in all`);
+    const t: Record<string, number[]> = { ours: [], cold: [], lsof: [], ss: [] };
+    for (let r = 0; r < opts.rounds; r++) {
+      t.ours.push(await time(() => scanner.gather()));
+      t.cold.push(await time(() => new IpcObjectScanner().gather()));
+      if (hasLsof) t.lsof.push(await time(() => execFileP('lsof', ['-nP'], { maxBuffer: 1 << 30 }).catch(() => undefined)));
+      if (hasSs) t.ss.push(await time(() => execFileP('ss', ['-xap'], { maxBuffer: 1 << 30 })));
+    }
+    const ours = median(t.ours);
+    const cold = median(t.cold);
+    lines.push(`ours, every process's IPC objects with socket peers and sleeping threads' syscalls: steady refresh (server poll) ${fmt(ours)}, cold (first look / CLI) ${fmt(cold)}${hasLsof ? `; lsof -nP: ${fmt(median(t.lsof))}` : ''}${hasSs ? `; ss -xap: ${fmt(median(t.ss))}` : ''}`);
+    if (hasLsof) {
+      const r = ours / median(t.lsof);
+      lines.push(`RATIO ours ÷ lsof -nP = ${r.toFixed(2)} (goal ≤ 0.30, ${verdict(r <= 0.3)}); cold ÷ lsof -nP = ${(cold / median(t.lsof)).toFixed(2)}`);
+    }
+    if (hasSs) {
+      const r = ours / median(t.ss);
+      lines.push(`RATIO ours (everything) ÷ ss -xap (Unix sockets alone) = ${r.toFixed(2)} (goal ≤ 1.00, ${verdict(r <= 1)}); cold ÷ ss -xap = ${(cold / median(t.ss)).toFixed(2)}`);
+    }
+    const stalls: number[] = [];
+    const slices: number[] = [];
+    for (let r = 0; r < opts.rounds; r++) {
+      stalls.push(await longestStall(() => scanner.gather()));
+      slices.push(scanner.lastLongestSliceMs);
+    }
+    const worst = Math.max(...stalls);
+    lines.push(`longest event-loop stall while gathering: ${fmt(worst)} (median ${fmt(median(stalls))}; longest slice ${fmt(Math.max(...slices))}) (goal ≤ 10 ms, ${verdict(worst <= 10)})`);
+  } finally {
+    try {
+      process.kill(-holder.pid!, 'SIGKILL');
+    } catch {
+      /* gone */
+    }
+  }
+  return lines;
+}
