@@ -15,7 +15,7 @@ let vscode;
 let page;
 let workspace;
 const shot = (name) => vscode.shot(`language-${name}`);
-const source = readFileSync(join(root, 'examples', 'value_race.py'), 'utf8').replace('default=20000', 'default=1000000').split('\n');
+const source = readFileSync(join(root, 'examples', 'value_race.py'), 'utf8').replace('default=20000', 'default=3000000').split('\n');
 const raceLine = source.findIndex((l) => l.trim() === 'money.value += 1  # read, then write: another process may write in between') + 1;
 const valueLine = source.findIndex((l) => l.includes('money = ctx.Value(')) + 1;
 const guardLine = source.findIndex((l) => l.startsWith('if __name__ == "__main__":')) + 1;
@@ -27,7 +27,7 @@ before(async () => {
   // Fifty times the default increments, so the run lasts long enough to hover while it runs.
   const example = readFileSync(join(root, 'examples', 'value_race.py'), 'utf8');
   assert.ok(example.includes('default=20000'));
-  writeFileSync(join(workspace, 'value_race.py'), example.replace('default=20000', 'default=1000000'));
+  writeFileSync(join(workspace, 'value_race.py'), example.replace('default=20000', 'default=3000000'));
   vscode = await openVsCode({ folder: workspace, settings: { 'files.autoSave': 'off' } });
   page = vscode.page;
 }, { timeout: 600_000 });
@@ -39,9 +39,20 @@ after(async () => {
 
 /** Puts the cursor at line:column (1-based) with Go to Line. */
 async function goTo(line, column) {
-  await page.keyboard.press('Control+G');
   const input = page.locator('.quick-input-widget input');
-  await input.waitFor({ state: 'visible' });
+  // Focus can be elsewhere (a hover, the program's terminal): put it back in the editor and retry.
+  for (let attempt = 0; ; attempt++) {
+    await page.keyboard.press('Control+G');
+    try {
+      await input.waitFor({ state: 'visible', timeout: 5_000 });
+      break;
+    } catch (e) {
+      if (attempt >= 3) throw e;
+      await page.keyboard.press('Escape');
+      await page.locator('.tab', { hasText: 'value_race.py' }).first().click();
+      await page.locator('.editor-instance .view-lines').first().click();
+    }
+  }
   await input.fill(`:${line}:${column}`); // fill replaces the ":" Go to Line starts with
   await page.keyboard.press('Enter');
   await input.waitFor({ state: 'hidden' });
