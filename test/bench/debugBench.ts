@@ -12,10 +12,10 @@ import type { DebugProtocol } from '@vscode/debugprotocol';
 import { runtimeEnv } from '../../server/src/hub/env';
 import { Hub } from '../../server/src/hub/hub';
 import { python } from '../unit/helpers';
+import { median } from './measure';
 
 const here = path.resolve(__dirname, '..', 'test', 'bench', 'programs');
 const adapter = path.resolve(__dirname, 'dap.js');
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const lineOf = (file: string, text: string) => fs.readFileSync(file, 'utf8').split('\n').findIndex((l) => l.includes(text)) + 1;
 
 /** Stopped events in order, from a listener set before launch (a stop can come before launch resolves). */

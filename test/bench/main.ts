@@ -9,37 +9,12 @@ import psList from 'ps-list';
 import { ProcessModel } from '../../server/src/core/model';
 import { ProcScanner } from '../../server/src/inspect/scanner';
 import { listPids } from '../../server/src/inspect/procfs';
+import { fmt, longestStall, median, time, verdict } from './measure';
 
 const execFileP = promisify(execFile);
 const TARGET = Number(process.env.BENCH_PROCESSES ?? 2000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 9);
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const fmt = (ms: number) => `${ms.toFixed(1)} ms`;
-const verdict = (ok: boolean) => (ok ? 'meets goal' : 'MISSES goal');
-
-async function time(fn: () => Promise<unknown>): Promise<number> {
-  const t = performance.now();
-  await fn();
-  return performance.now() - t;
-}
-
-/** Longest gap between 1 ms timer ticks while fn runs: how long the event loop was blocked. */
-async function longestStall(fn: () => Promise<unknown>): Promise<number> {
-  let last = performance.now();
-  let worst = 0;
-  const timer = setInterval(() => {
-    const now = performance.now();
-    worst = Math.max(worst, now - last - 1);
-    last = now;
-  }, 1);
-  await new Promise((r) => setTimeout(r, 5));
-  last = performance.now();
-  await fn();
-  clearInterval(timer);
-  worst = Math.max(worst, performance.now() - last - 1);
-  return Math.max(0, worst);
-}
 
 async function spawnSleepers(n: number): Promise<ChildProcess> {
   const have = listPids().length;

@@ -8,17 +8,9 @@ import { ChildProcess, execFile, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
 import { IpcObjectScanner } from '../../server/src/inspect/ipcObjects';
 import { listPids } from '../../server/src/inspect/procfs';
+import { fmt, longestStall, median, time, verdict } from './measure';
 
 const execFileP = promisify(execFile);
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const fmt = (ms: number) => `${ms.toFixed(1)} ms`;
-const verdict = (ok: boolean) => (ok ? 'meets goal' : 'MISSES goal');
-
-async function time(fn: () => Promise<unknown>): Promise<number> {
-  const t = performance.now();
-  await fn();
-  return performance.now() - t;
-}
 
 /**
  * Pairs of `sleep` processes, each pair joined by a pipe (one writes, one reads) and a socketpair
@@ -56,23 +48,6 @@ async function have(cmd: string, args: string[]): Promise<boolean> {
   } catch (e) {
     return (e as NodeJS.ErrnoException).code !== 'ENOENT';
   }
-}
-
-/** Longest gap between 1 ms timer ticks while fn runs. */
-async function longestStall(fn: () => Promise<unknown>): Promise<number> {
-  let last = performance.now();
-  let worst = 0;
-  const timer = setInterval(() => {
-    const now = performance.now();
-    worst = Math.max(worst, now - last - 1);
-    last = now;
-  }, 1);
-  await new Promise((r) => setTimeout(r, 5));
-  last = performance.now();
-  await fn();
-  clearInterval(timer);
-  worst = Math.max(worst, performance.now() - last - 1);
-  return Math.max(0, worst);
 }
 
 export async function benchOsIpc(opts: { processes: number; rounds: number }): Promise<string[]> {

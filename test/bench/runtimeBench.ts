@@ -10,8 +10,8 @@ import { runtimeEnv } from '../../server/src/cli/run';
 import { encodeFrame } from '../../server/src/hub/frames';
 import { python } from '../unit/helpers';
 import { Hub } from '../../server/src/hub/hub';
+import { median } from './measure';
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const pingpong = path.resolve(__dirname, '..', 'test', 'bench', 'programs', 'pingpong.py');
 
 function runPython(args: string[], env: NodeJS.ProcessEnv, prefix: string[] = []): Promise<string> {
