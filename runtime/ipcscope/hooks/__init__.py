@@ -35,6 +35,12 @@ def user_location(depth: int = 2):
         f = sys._getframe(depth)
     except ValueError:
         return None
+    return frame_location(f)
+
+
+def frame_location(f):
+    """(file, line) of f or the first frame it was called from that is outside multiprocessing,
+    threading and ipcscope, or None."""
     while f is not None:
         fn = f.f_code.co_filename
         skip = _skip_file.get(fn)

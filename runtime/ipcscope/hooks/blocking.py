@@ -12,7 +12,7 @@ from _thread import get_ident
 from time import monotonic_ns
 
 from .. import protocol
-from . import _SKIP, _skip_file
+from . import frame_location
 
 BLOCK_REPORT_NS = 200_000_000
 _active = {}  # thread ident -> [op, channel, target pid, start ns, reported]
@@ -36,18 +36,6 @@ def end(e) -> None:
         _transport.emit(protocol.EV_OP_UNBLOCK, e[1], None, x={"op": e[0]})
 
 
-def _location(f):
-    while f is not None:
-        fn = f.f_code.co_filename
-        skip = _skip_file.get(fn)
-        if skip is None:
-            skip = _skip_file[fn] = fn.startswith(_SKIP) or fn.startswith("<frozen")
-        if not skip:
-            return (fn, f.f_lineno)
-        f = f.f_back
-    return None
-
-
 def _sample() -> None:
     """In the sender thread: report calls blocked for longer than BLOCK_REPORT_NS."""
     if not _active:
@@ -63,7 +51,7 @@ def _sample() -> None:
         if e[2] is not None:
             x["pid"] = e[2]
         e[4] = True
-        _transport.emit(protocol.EV_OP_BLOCK, e[1], _location(frames.get(ident)), x=x, ts=e[3])
+        _transport.emit(protocol.EV_OP_BLOCK, e[1], frame_location(frames.get(ident)), x=x, ts=e[3])
         if _active.get(ident) is not e:  # it returned meanwhile: its end() may have missed the flag
             _transport.emit(protocol.EV_OP_UNBLOCK, e[1], None, x={"op": e[0]})
 

@@ -65,21 +65,20 @@ def queue_init(self, *args, **kwargs):
         pass
 
 
-def _user_call(depth: int = 2):
-    """The user's (file, line) when our hook was called straight from the user's code (through our
-    other wrappers, e.g. blocking's), else None: multiprocessing's own sends (a Manager's calls, a
-    Pool's tasks) are not stopped on."""
-    f = sys._getframe(depth)
+def _gate(op: str, ch: str, obj) -> None:
+    """The breakpoint gate (debug.gate) for a call made straight from the user's code, through our
+    wrappers (blocking's, say); multiprocessing's own sends (a Manager's calls, a Pool's tasks) are
+    not stopped on."""
+    f = sys._getframe(1)
     while f is not None and f.f_code.co_filename.startswith(_OURS):
         f = f.f_back
-    return None if f is None or _is_internal(f.f_code.co_filename) else (f.f_code.co_filename, f.f_lineno)
+    if f is not None and not _is_internal(f.f_code.co_filename):
+        debug.gate(op, ch, obj, (f.f_code.co_filename, f.f_lineno))
 
 
 def queue_put(self, obj, block=True, timeout=None):
     if debug.armed:
-        loc = _user_call()
-        if loc is not None:
-            debug.gate("send", getattr(self, "_ipcscope_ch", ""), obj, loc)
+        _gate("send", getattr(self, "_ipcscope_ch", ""), obj)
     original_queue_put(self, obj, block, timeout)
     try:
         # One event per item: the feeder thread sends it with the pickled bytes (see send_bytes),
@@ -91,9 +90,7 @@ def queue_put(self, obj, block=True, timeout=None):
 
 def joinable_put(self, obj, block=True, timeout=None):
     if debug.armed:
-        loc = _user_call()
-        if loc is not None:
-            debug.gate("send", getattr(self, "_ipcscope_ch", ""), obj, loc)
+        _gate("send", getattr(self, "_ipcscope_ch", ""), obj)
     original_joinable_put(self, obj, block, timeout)
     try:
         self._ipcscope_pending.append((user_location(), monotonic_ns()))
@@ -104,27 +101,21 @@ def joinable_put(self, obj, block=True, timeout=None):
 def simple_put(self, obj):
     # Before SimpleQueue.put takes its write lock: a stop here holds nothing.
     if debug.armed:
-        loc = _user_call()
-        if loc is not None:
-            debug.gate("send", getattr(self, "_ipcscope_ch", ""), obj, loc)
+        _gate("send", getattr(self, "_ipcscope_ch", ""), obj)
     original_simple_put(self, obj)
 
 
 def queue_get(self, block=True, timeout=None):
     obj = original_queue_get(self, block, timeout)
     if debug.armed:
-        loc = _user_call()
-        if loc is not None:
-            debug.gate("recv", getattr(self, "_ipcscope_ch", ""), obj, loc)
+        _gate("recv", getattr(self, "_ipcscope_ch", ""), obj)
     return obj
 
 
 def simple_get(self):
     obj = original_simple_get(self)
     if debug.armed:
-        loc = _user_call()
-        if loc is not None:
-            debug.gate("recv", getattr(self, "_ipcscope_ch", ""), obj, loc)
+        _gate("recv", getattr(self, "_ipcscope_ch", ""), obj)
     return obj
 
 
@@ -147,9 +138,7 @@ def simple_setstate(self, state):
 
 def send_bytes(self, buf, offset=0, size=None):
     if debug.armed and getattr(self, "_ipcscope_queue", None) is None:
-        loc = _user_call()
-        if loc is not None:
-            debug.gate("send", _channel(self), bytes(memoryview(buf)[:protocol.PREVIEW_BYTES]), loc)
+        _gate("send", _channel(self), bytes(memoryview(buf)[:protocol.PREVIEW_BYTES]))
     original_send_bytes(self, buf, offset, size)
     try:
         if offset == 0 and size is None and type(buf) is bytes:  # what Queue's feeder sends
@@ -184,9 +173,7 @@ def recv_bytes(self, maxlength=None):
         else:
             _emit(protocol.EV_CONN_RECV, _channel(self), user_location(), len(data), data[:PV], "bytes")
             if debug.armed:
-                loc = _user_call()
-                if loc is not None:
-                    debug.gate("recv", _channel(self), data, loc)
+                _gate("recv", _channel(self), data)
     except Exception:
         pass
     return data
@@ -195,9 +182,7 @@ def recv_bytes(self, maxlength=None):
 def send(self, obj):
     # As CPython's send(), keeping the pickled bytes for the preview (pickled once, as before).
     if debug.armed:
-        loc = _user_call()
-        if loc is not None:
-            debug.gate("send", _channel(self), obj, loc)
+        _gate("send", _channel(self), obj)
     self._check_closed()
     self._check_writable()
     buf = ForkingPickler.dumps(obj)
@@ -220,9 +205,7 @@ def recv(self):
         pass
     obj = ForkingPickler.loads(buf.getbuffer())
     if debug.armed:
-        loc = _user_call()
-        if loc is not None:
-            debug.gate("recv", _channel(self), obj, loc)
+        _gate("recv", _channel(self), obj)
     return obj
 
 
