@@ -57,6 +57,17 @@ describe('ipc-scope CLI', () => {
     assert.equal(me.stat[0], 'S');
   });
 
+  test('a report larger than a pipe holds reaches a reader whole (stdout drained before exit)', async () => {
+    // 150 children holding pipes make `ipc --json` several hundred KB: more than one write to a pipe.
+    const p = start(python, ['-c', 'import os, time\nfor _ in range(150):\n    r, w = os.pipe()\n    if os.fork() == 0:\n        time.sleep(60)\n        os._exit(0)\nprint("ready", flush=True)\ntime.sleep(60)']);
+    await waitForOutput(p, /ready/);
+    const r = spawnSync(process.execPath, [cli, 'ipc', '--pid', String(p.pid), '--json'], { encoding: 'utf8', maxBuffer: 256 << 20 });
+    assert.equal(r.status, 0, r.stderr);
+    assert.ok(r.stdout.length > 256 * 1024, `${r.stdout.length} bytes: cut short, or too small to test a cut`);
+    const report = JSON.parse(r.stdout) as { objects: unknown[] };
+    assert.ok(report.objects.length >= 150);
+  });
+
   test('a pid that does not exist: clear message, exit 1', () => {
     const r = run('tree', '--pid', '4000000');
     assert.equal(r.status, 1);

@@ -145,14 +145,17 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
 declare const IPC_SCOPE_VERSION: string | undefined;
 const VERSION = typeof IPC_SCOPE_VERSION === 'string' ? IPC_SCOPE_VERSION : 'dev';
 
+/** Exits once stdout has taken everything written: a pipe takes a large report in several writes,
+ * and process.exit() alone drops what is still queued (an `ipc --json` of 2000 processes was cut). */
+function exitAfterOutput(code: number): void {
+  process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));
+}
+
 if (require.main === module) {
-  main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (e: Error) => {
-      process.stderr.write(`ipc-scope: ${e.message}\n`);
-      if (e instanceof UsageError) process.stderr.write(USAGE + '\n');
-      process.exit(e instanceof UsageError ? 2 : 1);
-    },
-  );
+  main(process.argv.slice(2)).then(exitAfterOutput, (e: Error) => {
+    process.stderr.write(`ipc-scope: ${e.message}\n`);
+    if (e instanceof UsageError) process.stderr.write(USAGE + '\n');
+    exitAfterOutput(e instanceof UsageError ? 2 : 1);
+  });
 }
 
