@@ -34,15 +34,14 @@ def install():
         _lazy("shared", t)  # Value/Array, SharedMemory/ShareableList, mmap: each hooked when imported
         _lazy("ospipes", t)  # os.pipe/mkfifo, socketpair, sockets
         # The rest waits until the program imports what it hooks.
-        when_imported("multiprocessing.connection", lambda: _lazy("mp", t.emit))  # Pipe / Connection
-        when_imported("multiprocessing.queues", lambda: _lazy("mp", t.emit, "install_queues"))  # Queue, SimpleQueue
+        # Pipe / Connection, Queue / SimpleQueue; their blocking calls (get, recv) are marked there too.
+        when_imported("multiprocessing.connection", lambda: _lazy("mp", t))
+        when_imported("multiprocessing.queues", lambda: _lazy("mp", t, "install_queues"))
         when_imported("multiprocessing.synchronize", lambda: _lazy("sync", t))  # Lock/Semaphore/Condition/Event/Barrier
         when_imported("multiprocessing.managers", lambda: _lazy("managers", t))  # Manager proxies
         when_imported("multiprocessing.pool", lambda: _lazy("pool", t))  # Pool
-        # Blocking calls (after mp's hooks, which they wrap): reported only when they last.
-        when_imported("multiprocessing.process", lambda: _lazy("blocking", t))  # Process.join
-        when_imported("multiprocessing.connection", lambda: _lazy("blocking", t, "install_connection"))
-        when_imported("multiprocessing.queues", lambda: _lazy("blocking", t, "install_queues"))
+        # Blocking calls, reported only when they last: Process.join here.
+        when_imported("multiprocessing.process", lambda: _lazy("blocking", t))
         atexit.register(t.flush)
         _transport = t
         method = os.environ.get(protocol.ENV_START_METHOD)

@@ -18,7 +18,7 @@ import itertools
 import os
 import sys
 
-from . import protocol
+from . import protocol, sites
 
 armed = False  # hooks test this first: with no debugger a gate costs one global lookup
 waiting_config = False  # IPCSCOPE_DEBUG: the first gate waits for the debugger's breakpoints
@@ -110,16 +110,16 @@ def stop_on_entry(program: str) -> None:
 # ---- the gate -----------------------------------------------------------------------------------
 
 def gate(op: str, ch: str, msg, loc, extra=None) -> None:
-    """op: send | recv | write | change. loc: (file, line) of the user's call. Never raises."""
+    """op: send | recv | write | change. loc: the site (sites.py) of the user's call. Never raises."""
     try:
         if waiting_config:
             _await_config()
         global _pause
         hits = []
         if loc is not None and _lines:
-            by_line = _lines.get(_realpath(loc[0]))
-            if by_line:
-                hits.extend(by_line.get(loc[1], ()))
+            by_line = _lines.get(_realpath(loc[0].co_filename))
+            if by_line:  # the line only when its file has line breakpoints
+                hits.extend(by_line.get(sites.resolve(loc)[1], ()))
         if op == "send":
             hits.extend(_send)
         elif op == "recv":

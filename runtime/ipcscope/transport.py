@@ -21,7 +21,10 @@ import sys
 import time
 from time import monotonic_ns
 
+from types import CodeType
+
 from . import protocol
+from .sites import resolve
 
 MAX_BUFFERED = 50_000
 BATCH = 512
@@ -220,6 +223,9 @@ class Transport:
         while self.buf and len(batch) < BATCH and budget > 0:
             ev = pop()
             budget -= len(ev[5])
+            loc = ev[3]
+            if loc is not None and type(loc[0]) is CodeType:  # a site: its (file, line), worked out here
+                ev = (ev[0], ev[1], ev[2], resolve(loc), ev[4], ev[5], ev[6], ev[7])
             batch.append(ev)
         try:
             body = marshal.dumps([self.dropped, batch], protocol.MARSHAL_VERSION)

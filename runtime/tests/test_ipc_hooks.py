@@ -17,12 +17,14 @@ import json, os, sys
 sys.path.insert(0, {RUNTIME!r})
 
 import tempfile
+from ipcscope.sites import resolve
 
 class Recorder:
     path = os.path.join(tempfile.mkdtemp(), "hub.sock")
     def __init__(self):
         self.events = []
     def emit(self, kind, ch="", loc=None, size=-1, pv=b"", pf="", x=None, ts=None):
+        loc = resolve(loc)  # a site, as the sender thread would send it
         self.events.append({{"k": kind, "ch": ch, "loc": loc and os.path.basename(loc[0]), "size": size,
                              "pv": bytes(pv).decode("latin1"), "pf": pf, "x": x}})
     def kinds(self, prefix=""):

@@ -15,6 +15,7 @@ PRELUDE = textwrap.dedent(
     import json, os, sys
     sys.path.insert(0, %r)
     from ipcscope.hooks import shared
+    from ipcscope.sites import resolve
 
     class Recorder:
         def __init__(self):
@@ -24,6 +25,7 @@ PRELUDE = textwrap.dedent(
             if self.fail:
                 raise RuntimeError("emit fails")
             assert type(pv) is bytes and len(pv) <= 4096, pv
+            loc = resolve(loc)  # a site, as the sender thread would send it
             self.events.append([kind, ch, loc and [os.path.basename(loc[0]), loc[1]], size, pv.hex(), pf, x])
 
         def add_sampler(self, fn):

@@ -29,8 +29,8 @@ _skip_file = {}  # co_filename -> is it ours or the library's (decided once per 
 
 
 def user_location(depth: int = 2):
-    """(file, line) of the first caller outside multiprocessing, threading and ipcscope, or None.
-    Formatting waits for the sender thread: this runs on the user's hot path."""
+    """The site (sites.py) of the first caller outside multiprocessing, threading and ipcscope, or
+    None. The line is worked out in the sender thread: this runs on the user's hot path."""
     try:
         f = sys._getframe(depth)
     except ValueError:
@@ -39,15 +39,16 @@ def user_location(depth: int = 2):
 
 
 def frame_location(f):
-    """(file, line) of f or the first frame it was called from that is outside multiprocessing,
-    threading and ipcscope, or None."""
+    """The site (code, f_lasti) of f or of the first frame it was called from that is outside
+    multiprocessing, threading and ipcscope, or None."""
     while f is not None:
-        fn = f.f_code.co_filename
+        code = f.f_code
+        fn = code.co_filename
         skip = _skip_file.get(fn)
         if skip is None:
             skip = _skip_file[fn] = fn.startswith(_SKIP) or fn.startswith("<frozen")
         if not skip:
-            return (fn, f.f_lineno)
+            return (code, f.f_lasti)
         f = f.f_back
     return None
 

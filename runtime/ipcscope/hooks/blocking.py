@@ -1,4 +1,5 @@
-"""Which blocking call each thread is in: Queue.get, Connection.recv, Process.join.
+"""Which blocking call each thread is in: Queue.get, Connection.recv/recv_bytes (marked by hooks/mp.py),
+Process.join.
 
 A call that may block marks its thread's slot on entry and clears it on return: a dict store and a
 pop, no event. The sender thread looks every SAMPLE_MS: a call still in progress after
@@ -18,12 +19,12 @@ BLOCK_REPORT_NS = 200_000_000
 _active = {}  # thread ident -> [op, channel, target pid, start ns, reported]
 _transport = None
 _sampling = False
+_bound = False
 
 
 def begin(op: str, ch: str, target=None):
     global _sampling
-    e = [op, ch, target, monotonic_ns(), False]
-    _active[get_ident()] = e
+    e = _active[get_ident()] = [op, ch, target, monotonic_ns(), False]
     if not _sampling:
         _sampling = True
         _transport.add_sampler(_sample)
@@ -56,41 +57,6 @@ def _sample() -> None:
             _transport.emit(protocol.EV_OP_UNBLOCK, e[1], None, x={"op": e[0]})
 
 
-def _queue_get(self, block=True, timeout=None):
-    if not block:
-        return original_queue_get(self, block, timeout)
-    e = begin("get", getattr(self, "_ipcscope_ch", ""))
-    try:
-        return original_queue_get(self, block, timeout)
-    finally:
-        end(e)
-
-
-def _conn_recv(self):
-    e = begin("recv", getattr(self, "_ipcscope_ch", "") or _conn_channel(self))
-    try:
-        return original_conn_recv(self)
-    finally:
-        end(e)
-
-
-def _conn_recv_bytes(self, maxlength=None):
-    if getattr(self, "_ipcscope_queue", None) is not None:  # inside Queue.get: already marked
-        return original_conn_recv_bytes(self, maxlength)
-    e = begin("recv_bytes", getattr(self, "_ipcscope_ch", "") or _conn_channel(self))
-    try:
-        return original_conn_recv_bytes(self, maxlength)
-    finally:
-        end(e)
-
-
-def _conn_channel(conn) -> str:
-    try:
-        return f"conn:{os.fstat(conn.fileno()).st_ino}"
-    except (OSError, ValueError):
-        return ""
-
-
 def _process_join(self, timeout=None):
     e = begin("join", "", getattr(self, "pid", None))
     try:
@@ -99,34 +65,21 @@ def _process_join(self, timeout=None):
         end(e)
 
 
+def bind(transport) -> None:
+    """The transport that reports blocked calls; hooks/mp.py marks its own (Queue.get, recv, recv_bytes)
+    with begin/end in its wrappers, so each call passes through one wrapper, not two."""
+    global _transport, _bound
+    if not _bound:
+        _bound = True
+        _transport = transport
+        os.register_at_fork(after_in_child=_active.clear)
+
+
 def install(transport) -> None:
     """Runs when multiprocessing.process is imported: Process.join."""
-    global _transport, original_process_join
-    _transport = transport
-    os.register_at_fork(after_in_child=_active.clear)
+    global original_process_join
+    bind(transport)
     from multiprocessing import process
 
     original_process_join = process.BaseProcess.join
     process.BaseProcess.join = _process_join
-
-
-def install_connection(transport) -> None:
-    """After hooks/mp.py wrapped Connection: recv and recv_bytes (blocking reads)."""
-    global _transport, original_conn_recv, original_conn_recv_bytes
-    _transport = transport
-    from multiprocessing import connection
-
-    base = connection._ConnectionBase
-    original_conn_recv, original_conn_recv_bytes = base.recv, base.recv_bytes
-    base.recv = _conn_recv
-    base.recv_bytes = _conn_recv_bytes
-
-
-def install_queues(transport) -> None:
-    """After hooks/mp.py wrapped Queue: get."""
-    global _transport, original_queue_get
-    _transport = transport
-    from multiprocessing import queues
-
-    original_queue_get = queues.Queue.get
-    queues.Queue.get = _queue_get

@@ -46,7 +46,7 @@ def _location():
     while f is not None:
         fn = f.f_code.co_filename
         if not (fn.startswith(_SKIP) or fn.startswith("<frozen") or (fn == "<string>" and "__name__" not in f.f_globals)):
-            return (fn, f.f_lineno)
+            return (f.f_code, f.f_lasti)
         f = f.f_back
     return None
 

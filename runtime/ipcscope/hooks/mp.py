@@ -11,9 +11,11 @@ from time import monotonic_ns
 import sys
 
 from .. import debug, protocol
-from . import _OURS, _is_internal, user_location
+from . import _OURS, _is_internal, blocking, frame_location, user_location
 
 PV = protocol.PREVIEW_BYTES
+EV_QUEUE_PUT, EV_QUEUE_GET, EV_CONN_SEND, EV_CONN_RECV = protocol.EV_QUEUE_PUT, protocol.EV_QUEUE_GET, protocol.EV_CONN_SEND, protocol.EV_CONN_RECV
+_getframe = sys._getframe
 _emit = None
 connection = queues = ForkingPickler = None  # set by install()
 
@@ -26,9 +28,11 @@ def _ino(conn) -> int:
 
 
 def _depth(q):
+    """Queue.qsize() without its call (this is the hot path); None where the platform has no
+    sem_getvalue (macOS) or the queue is closed."""
     try:
-        return q.qsize()
-    except (NotImplementedError, OSError, ValueError):
+        return q._maxsize - q._sem._semlock._get_value()
+    except (NotImplementedError, OSError, ValueError, AttributeError):
         return None
 
 
@@ -73,7 +77,7 @@ def _gate(op: str, ch: str, obj) -> None:
     while f is not None and f.f_code.co_filename.startswith(_OURS):
         f = f.f_back
     if f is not None and not _is_internal(f.f_code.co_filename):
-        debug.gate(op, ch, obj, (f.f_code.co_filename, f.f_lineno))
+        debug.gate(op, ch, obj, (f.f_code, f.f_lasti))
 
 
 def queue_put(self, obj, block=True, timeout=None):
@@ -83,7 +87,7 @@ def queue_put(self, obj, block=True, timeout=None):
     try:
         # One event per item: the feeder thread sends it with the pickled bytes (see send_bytes),
         # and reads the depth there, off the caller's path.
-        self._ipcscope_pending.append((user_location(), monotonic_ns()))
+        self._ipcscope_pending.append((frame_location(_getframe(1)), monotonic_ns()))
     except Exception:
         pass
 
@@ -93,7 +97,7 @@ def joinable_put(self, obj, block=True, timeout=None):
         _gate("send", getattr(self, "_ipcscope_ch", ""), obj)
     original_joinable_put(self, obj, block, timeout)
     try:
-        self._ipcscope_pending.append((user_location(), monotonic_ns()))
+        self._ipcscope_pending.append((frame_location(_getframe(1)), monotonic_ns()))
     except Exception:
         pass
 
@@ -106,7 +110,14 @@ def simple_put(self, obj):
 
 
 def queue_get(self, block=True, timeout=None):
-    obj = original_queue_get(self, block, timeout)
+    if not block:
+        obj = original_queue_get(self, block, timeout)
+    else:
+        e = blocking.begin("get", getattr(self, "_ipcscope_ch", ""))
+        try:
+            obj = original_queue_get(self, block, timeout)
+        finally:
+            blocking.end(e)
     if debug.armed:
         _gate("recv", getattr(self, "_ipcscope_ch", ""), obj)
     return obj
@@ -137,7 +148,8 @@ def simple_setstate(self, state):
 
 
 def send_bytes(self, buf, offset=0, size=None):
-    if debug.armed and getattr(self, "_ipcscope_queue", None) is None:
+    q = getattr(self, "_ipcscope_queue", None)
+    if debug.armed and q is None:
         _gate("send", _channel(self), bytes(memoryview(buf)[:protocol.PREVIEW_BYTES]))
     original_send_bytes(self, buf, offset, size)
     try:
@@ -147,33 +159,41 @@ def send_bytes(self, buf, offset=0, size=None):
             data = memoryview(buf).cast("B")
             data = data[offset: offset + size if size is not None else None]
             n, head = len(data), bytes(data[:PV])
-        q = getattr(self, "_ipcscope_queue", None)
         if q is not None:
             pending = q._ipcscope_pending
             if pending:
                 loc, ts = pending.popleft()
-                _emit(protocol.EV_QUEUE_PUT, q._ipcscope_ch, loc, n, head, "pickle", {"depth": _depth(q)}, ts)
+                _emit(EV_QUEUE_PUT, q._ipcscope_ch, loc, n, head, "pickle", {"depth": _depth(q)}, ts)
             else:  # SimpleQueue writes in the caller's thread
-                _emit(protocol.EV_QUEUE_PUT, q._ipcscope_ch, user_location(), n, head, "pickle")
+                _emit(EV_QUEUE_PUT, q._ipcscope_ch, frame_location(_getframe(1)), n, head, "pickle")
         else:
-            _emit(protocol.EV_CONN_SEND, _channel(self), user_location(), n, head, "bytes")
+            _emit(EV_CONN_SEND, _channel(self), frame_location(_getframe(1)), n, head, "bytes")
     except Exception:
         pass
 
 
 def recv_bytes(self, maxlength=None):
-    data = original_recv_bytes(self, maxlength)
-    try:
-        q = getattr(self, "_ipcscope_queue", None)
-        if q is not None:
+    q = getattr(self, "_ipcscope_queue", None)
+    if q is not None:  # inside Queue.get (which marked the blocking call) or SimpleQueue.get
+        data = original_recv_bytes(self, maxlength)
+        try:
             # Queue.get releases its semaphore after reading: the item just read is still counted.
             depth = _depth(q) if isinstance(q, queues.Queue) else None
             x = {"depth": max(0, depth - 1)} if depth is not None else None
-            _emit(protocol.EV_QUEUE_GET, q._ipcscope_ch, user_location(), len(data), data[:PV], "pickle", x)
-        else:
-            _emit(protocol.EV_CONN_RECV, _channel(self), user_location(), len(data), data[:PV], "bytes")
-            if debug.armed:
-                _gate("recv", _channel(self), data)
+            _emit(EV_QUEUE_GET, q._ipcscope_ch, frame_location(_getframe(1)), len(data), data[:PV], "pickle", x)
+        except Exception:
+            pass
+        return data
+    ch = _channel(self)
+    e = blocking.begin("recv_bytes", ch)
+    try:
+        data = original_recv_bytes(self, maxlength)
+    finally:
+        blocking.end(e)
+    try:
+        _emit(EV_CONN_RECV, ch, frame_location(_getframe(1)), len(data), data[:PV], "bytes")
+        if debug.armed:
+            _gate("recv", ch, data)
     except Exception:
         pass
     return data
@@ -188,7 +208,7 @@ def send(self, obj):
     buf = ForkingPickler.dumps(obj)
     self._send_bytes(buf)
     try:
-        _emit(protocol.EV_CONN_SEND, _channel(self), user_location(), len(buf), bytes(memoryview(buf)[:PV]), "pickle")
+        _emit(EV_CONN_SEND, _channel(self), frame_location(_getframe(1)), len(buf), bytes(memoryview(buf)[:PV]), "pickle")
     except Exception:
         pass
 
@@ -196,24 +216,30 @@ def send(self, obj):
 def recv(self):
     self._check_closed()
     self._check_readable()
-    buf = self._recv_bytes()
+    ch = _channel(self)
+    e = blocking.begin("recv", ch)
+    try:
+        buf = self._recv_bytes()
+    finally:
+        blocking.end(e)
     try:
         view = buf.getbuffer()
-        _emit(protocol.EV_CONN_RECV, _channel(self), user_location(), len(view), bytes(view[:PV]), "pickle")
+        _emit(EV_CONN_RECV, ch, frame_location(_getframe(1)), len(view), bytes(view[:PV]), "pickle")
         del view
     except Exception:
         pass
     obj = ForkingPickler.loads(buf.getbuffer())
     if debug.armed:
-        _gate("recv", _channel(self), obj)
+        _gate("recv", ch, obj)
     return obj
 
 
-def install(emit) -> None:
+def install(transport) -> None:
     """Runs once multiprocessing.connection is imported (bootstrap's post-import hook)."""
     global _emit, connection, ForkingPickler
     global original_send, original_recv, original_send_bytes, original_recv_bytes
-    _emit = emit
+    _emit = transport.emit
+    blocking.bind(transport)
     from multiprocessing import connection
     from multiprocessing.reduction import ForkingPickler
 
@@ -226,11 +252,12 @@ def install(emit) -> None:
     base.recv = recv
 
 
-def install_queues(emit) -> None:
+def install_queues(transport) -> None:
     """Runs once multiprocessing.queues is imported (after connection, which it imports)."""
     global _emit, queues, original_queue_reset, original_queue_init, original_queue_put, original_simple_init, original_simple_setstate
     global original_joinable_put, original_simple_put, original_queue_get, original_simple_get
-    _emit = emit
+    _emit = transport.emit
+    blocking.bind(transport)
     from multiprocessing import queues
 
     original_queue_reset = queues.Queue._reset

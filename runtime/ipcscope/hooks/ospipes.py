@@ -156,7 +156,7 @@ def _gate(op, fd, data) -> None:
     if _user_caller(3):
         try:
             f = sys._getframe(2)
-            debug.gate(op, _fds[fd][0], bytes(data), (f.f_code.co_filename, f.f_lineno))
+            debug.gate(op, _fds[fd][0], bytes(data), (f.f_code, f.f_lasti))
         except Exception:
             pass
 
@@ -302,7 +302,7 @@ def _sock_loc():
         if fn != _SOCKET_FILE and not fn.startswith(_OURS):
             if fn.startswith(_MP) or fn.startswith("<frozen"):
                 return None
-            return (fn, f.f_lineno)
+            return (f.f_code, f.f_lasti)
         f = f.f_back
     return None
 
