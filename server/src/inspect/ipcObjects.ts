@@ -5,14 +5,14 @@
  *
  * Read with the same synchronous reader as the scanner (a few µs per file), yielding to the event loop
  * whenever a slice has run for SLICE_MS: a process with 10k fds is cut into several slices too.
- * Unix socket peers come from `ss -xaH` (sock_diag; run asynchronously, without -p, so it does not walk
- * /proc itself); without ss, sockets are listed without peers.
+ * Unix socket peers come from `ss -xaH` (sock_diag; without -p, so it does not walk /proc itself), run
+ * from a worker thread (socketPeers.ts); without ss, sockets are listed without peers.
  */
-import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import type { OsIpcHolder, OsIpcKind, OsIpcObject } from '../../../protocol/protocol';
-import { DEFAULT_PROC_ROOT, ProcFileReader, listPids, parseStat } from './procfs';
+import { DEFAULT_PROC_ROOT, ProcFileReader, listPidsAsync, parseStat } from './procfs';
 import { DecodedSyscall, decodeSyscall } from './syscalls';
+import { unixPeers } from './socketPeers';
 import { SENDER_THREAD_NAME } from '../../../protocol/runtime';
 
 /** Longest synchronous stretch before yielding, ms. */
@@ -192,7 +192,12 @@ export class IpcObjectScanner {
       return o;
     };
 
-    const unix = await this.readUnixTable(notes, slicer);
+    // The socket tables and the pid list are read on the thread pool, all at once (on the event loop each takes several ms).
+    const unixRead = fs.promises.readFile(`${this.procRoot}/net/unix`).catch(() => null);
+    const tcpRead = Promise.all(['tcp', 'tcp6'].map((f) => fs.promises.readFile(`${this.procRoot}/net/${f}`, 'latin1').catch(() => null)));
+    const pidsRead = opts.pids ? Promise.resolve(opts.pids) : listPidsAsync(this.procRoot);
+    pidsRead.catch(() => undefined); // its failure is the gathering's, when awaited below
+    const unix = await this.readUnixTable(await slicer.wait(unixRead), notes, slicer);
     // A connected socket's peer never changes: ask ss only about new ones. On a first look it runs in its
     // own process while we read /proc; later only if a socket some process holds is new (starting a
     // process costs the event loop ~10 ms).
@@ -200,8 +205,8 @@ export class IpcObjectScanner {
     const wantPeers = opts.socketPeers !== false;
     let anyConnected = false;
     for (const u of unix.values()) if (u.state === 'connected') anyConnected = true;
-    const earlyPeers = wantPeers && this.peerCache.size === 0 && anyConnected ? this.unixPeers() : null;
-    const tcp = this.readTcpTables();
+    const earlyPeers = wantPeers && this.peerCache.size === 0 && anyConnected ? unixPeers(this.ssCommand) : null;
+    const tcp = tcpTables(await slicer.wait(tcpRead));
     const shmDev = this.devOf(this.shmDir);
     const mqDev = this.devOf(this.mqueueDir);
     if (mqDev === null) notes.push(`no ${this.mqueueDir}: POSIX message queues are not listed (mount it with: mount -t mqueue none ${this.mqueueDir})`);
@@ -212,7 +217,7 @@ export class IpcObjectScanner {
     const pathFacts = new Map<string, PathFacts | null>();
     const procs = new Map<number, ProcIpc>();
     const nextCache = new Map<number, RawIpc>();
-    const pids = opts.pids ?? listPids(this.procRoot);
+    const pids = await slicer.wait(pidsRead);
     const anySyscalls = opts.syscalls !== false;
     for (const pid of pids) {
       if (slicer.due()) await slicer.pause();
@@ -264,7 +269,7 @@ export class IpcObjectScanner {
       unixObjects.set(o.inode, o);
       if (wantPeers && o.holders.length && !this.peerCache.has(o.inode) && unix.get(o.inode)?.state === 'connected') held = true;
     }
-    const peers = held ? remember(await slicer.wait(earlyPeers ?? this.unixPeers())) : this.peerCache;
+    const peers = held ? remember(await slicer.wait(earlyPeers ?? unixPeers(this.ssCommand))) : this.peerCache;
     if (!held) void earlyPeers?.then(remember);
     if (peers === null && wantPeers) notes.push(`${this.ssCommand} (iproute2) not found: Unix socket peers are not known`);
     if (peers) {
@@ -593,15 +598,12 @@ export class IpcObjectScanner {
   }
 
   /**
-   * /proc/net/unix, read off the event loop (thousands of sockets take the kernel ~10 ms to list) and
-   * parsed from its bytes in slices; a line as it was at the last look reuses that entry (no strings made).
+   * /proc/net/unix (read off the event loop: thousands of sockets take the kernel ~10 ms to list), parsed
+   * from its bytes in slices; a line as it was at the last look reuses that entry (no strings made).
    */
-  private async readUnixTable(notes: string[], slicer: Slicer): Promise<Map<number, UnixSock>> {
+  private async readUnixTable(b: Buffer | null, notes: string[], slicer: Slicer): Promise<Map<number, UnixSock>> {
     const out = new Map<number, UnixSock>();
-    let b: Buffer;
-    try {
-      b = await slicer.wait(fs.promises.readFile(`${this.procRoot}/net/unix`));
-    } catch {
+    if (!b) {
       notes.push('/proc/net/unix is unreadable: Unix sockets are not listed');
       return out;
     }
@@ -619,21 +621,6 @@ export class IpcObjectScanner {
     return out;
   }
 
-  private readTcpTables(): Map<number, TcpSock> {
-    const out = new Map<number, TcpSock>();
-    for (const f of ['tcp', 'tcp6']) {
-      const t = this.reader.readText(`${this.procRoot}/net/${f}`);
-      if (typeof t !== 'string') continue;
-      const lines = t.split('\n');
-      for (let i = 1; i < lines.length; i++) {
-        const c = lines[i].trim().split(/\s+/);
-        if (c.length < 10 || c[9] === '0') continue;
-        out.set(Number(c[9]), { local: hexAddr(c[1]), remote: hexAddr(c[2]), state: TCP_STATES[c[3]] ?? c[3] });
-      }
-    }
-    return out;
-  }
-
   /** Two local TCP sockets whose addresses mirror each other are the two ends of one connection. */
   private pairTcp(objects: Map<string, OsIpcObject>, tcp: Map<number, TcpSock>): void {
     const byEnds = new Map<string, string>();
@@ -645,24 +632,6 @@ export class IpcObjectScanner {
       const t = o.kind === 'tcp' ? tcp.get(o.inode) : undefined;
       if (t && t.state !== 'LISTEN') o.peer = byEnds.get(`${t.remote}|${t.local}`) ?? null;
     }
-  }
-
-  /** inode → peer inode of every connected Unix socket (`ss -xaH`: sock_diag, without walking /proc); null without ss. */
-  private unixPeers(): Promise<Map<number, number> | null> {
-    return new Promise((resolve) => {
-      execFile(this.ssCommand, ['-xaH'], { maxBuffer: 256 << 20 }, (err, stdout) => {
-        if (err) return resolve(null);
-        const out = new Map<number, number>();
-        for (const line of stdout.split('\n')) {
-          const c = line.trim().split(/\s+/);
-          if (c.length < 8) continue;
-          const peer = Number(c[c.length - 1]);
-          const local = Number(c[c.length - 3]);
-          if (local > 0 && peer > 0) out.set(local, peer);
-        }
-        resolve(out);
-      });
-    });
   }
 }
 
@@ -728,6 +697,21 @@ const unixSock = (path: string, type: string, state: string): UnixSock => ({ pat
 
 /** "000N" type codes by their last digit (0001 stream, 0002 dgram, 0005 seqpacket). */
 const UNIX_TYPE_BY_DIGIT: Record<number, string | undefined> = { 0x31: 'stream', 0x32: 'dgram', 0x35: 'seqpacket' };
+
+/** /proc/net/tcp and tcp6 (null: unreadable), by inode. */
+function tcpTables(texts: Array<string | null>): Map<number, TcpSock> {
+  const out = new Map<number, TcpSock>();
+  for (const t of texts) {
+    if (t === null) continue;
+    const lines = t.split('\n');
+    for (let i = 1; i < lines.length; i++) {
+      const c = lines[i].trim().split(/\s+/);
+      if (c.length < 10 || c[9] === '0') continue;
+      out.set(Number(c[9]), { local: hexAddr(c[1]), remote: hexAddr(c[2]), state: TCP_STATES[c[3]] ?? c[3] });
+    }
+  }
+  return out;
+}
 
 function sameMark(a: RunMark, b: RunMark): boolean {
   if (a.state !== b.state || a.syscalls !== b.syscalls || a.detailed !== b.detailed) return false;
