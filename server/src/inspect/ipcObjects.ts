@@ -5,18 +5,20 @@
  *
  * Read with the same synchronous reader as the scanner (a few µs per file), yielding to the event loop
  * whenever a slice has run for SLICE_MS: a process with 10k fds is cut into several slices too.
- * Unix socket peers come from `ss -xaH` (sock_diag; run asynchronously, without -p, so it does not walk
- * /proc itself); without ss, sockets are listed without peers.
+ * Unix socket peers come from `ss -xaH` (sock_diag; without -p, so it does not walk /proc itself), run
+ * from a worker thread (socketPeers.ts); without ss, sockets are listed without peers.
  */
-import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import type { OsIpcHolder, OsIpcKind, OsIpcObject } from '../../../protocol/protocol';
-import { DEFAULT_PROC_ROOT, ProcFileReader, listPids, parseStat } from './procfs';
+import { DEFAULT_PROC_ROOT, ProcFileReader, listPidsAsync, parseStat } from './procfs';
 import { DecodedSyscall, decodeSyscall } from './syscalls';
+import { unixPeers } from './socketPeers';
 import { SENDER_THREAD_NAME } from '../../../protocol/runtime';
 
 /** Longest synchronous stretch before yielding, ms. */
 const SLICE_MS = 2;
+/** An fd table up to this size is listed in one call (~6 µs per 1000 fds). */
+const FDS_LISTED_AT_ONCE = 256;
 
 export interface ThreadSample {
   tid: number;
@@ -64,12 +66,66 @@ export interface GatherOptions {
 
 const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
+/**
+ * Cuts a gathering into slices of SLICE_MS: `due()` is checked between small steps (a clock read, no
+ * promise), `pause()` gives the event loop a turn.
+ */
+class Slicer {
+  private start = performance.now();
+  longest = 0;
+  yields = 0;
+
+  due(): boolean {
+    return performance.now() - this.start >= SLICE_MS;
+  }
+
+  async pause(): Promise<void> {
+    this.close();
+    this.yields++;
+    await yieldToLoop();
+    this.start = performance.now();
+  }
+
+  /** Awaits work done off the loop (a file read, ss): the slice ends before it and a new one starts after. */
+  async wait<T>(work: Promise<T>): Promise<T> {
+    this.close();
+    try {
+      return await work;
+    } finally {
+      this.start = performance.now();
+    }
+  }
+
+  close(): number {
+    this.longest = Math.max(this.longest, performance.now() - this.start);
+    return this.longest;
+  }
+}
+
+/** An fd that may be IPC (a pipe, a socket, a path), with what its classification needs, read once. */
+interface RawFd {
+  fd: number;
+  target: string;
+  /** pipe:[N] and socket:[N]: N; 0 for paths. */
+  inode: number;
+  /** Shared by every gathering that reuses this read (holders are never changed). */
+  holder: OsIpcHolder;
+}
+
+/** What a process's read depended on: unchanged, the read is still good. */
+interface RunMark {
+  state: string;
+  syscalls: boolean;
+  detailed: boolean;
+  /** schedstat (a single thread's bytes, or every thread's joined); null when unknown (read again next time). */
+  counts: Buffer | string | null;
+}
+
 interface RawIpc {
-  /** The run counts it was read at. */
-  ran: string;
+  ran: RunMark;
   /** From /proc/PID/stat when it was read. */
   st: { ppid: number; comm: string; state: string; threads: number; startTicks: number };
-  fds: Array<{ fd: number; target: string; mode: OsIpcHolder['mode'] }>;
+  fds: RawFd[];
   maps: string[];
   sleeping: ThreadSample[];
   restricted: string | null;
@@ -85,6 +141,8 @@ interface UnixSock {
   path: string;
   type: string;
   state: string;
+  /** "Unix stream socket, connected": made once per socket, not per look. */
+  detail: string;
 }
 
 interface TcpSock {
@@ -103,6 +161,8 @@ export class IpcObjectScanner {
   private readonly shmNeedle: string;
   /** Unix socket inode → its peer's inode (from ss), kept while the socket lives. */
   private readonly peerCache = new Map<number, number>();
+  /** The last /proc/net/unix, by inode: an unchanged line reuses its entry instead of allocating one. */
+  private unixCache = new Map<number, UnixSock>();
   /** Which ss to run for socket peers (tests point it at a missing binary). */
   ssCommand = 'ss';
   /** Longest synchronous stretch of the last gathering, ms (for the benchmark). */
@@ -120,19 +180,7 @@ export class IpcObjectScanner {
     const t0 = performance.now();
     const takenAt = Date.now();
     const notes: string[] = [];
-    let sliceStart = performance.now();
-    let longest = 0;
-    let ops = 0;
-    let yields = 0;
-    const tick = async () => {
-      if (++ops % 4 !== 0) return;
-      const now = performance.now();
-      if (now - sliceStart < SLICE_MS) return;
-      longest = Math.max(longest, now - sliceStart);
-      yields++;
-      await yieldToLoop();
-      sliceStart = performance.now();
-    };
+    const slicer = new Slicer();
 
     const objects = new Map<string, OsIpcObject>();
     const obj = (id: string, kind: OsIpcKind, inode: number, label = '', detail = '', size: number | null = null): OsIpcObject => {
@@ -144,15 +192,21 @@ export class IpcObjectScanner {
       return o;
     };
 
-    const unix = await this.readUnixTable(notes, tick, () => (sliceStart = performance.now()));
+    // The socket tables and the pid list are read on the thread pool, all at once (on the event loop each takes several ms).
+    const unixRead = fs.promises.readFile(`${this.procRoot}/net/unix`).catch(() => null);
+    const tcpRead = Promise.all(['tcp', 'tcp6'].map((f) => fs.promises.readFile(`${this.procRoot}/net/${f}`, 'latin1').catch(() => null)));
+    const pidsRead = opts.pids ? Promise.resolve(opts.pids) : listPidsAsync(this.procRoot);
+    pidsRead.catch(() => undefined); // its failure is the gathering's, when awaited below
+    const unix = await this.readUnixTable(await slicer.wait(unixRead), notes, slicer);
     // A connected socket's peer never changes: ask ss only about new ones. On a first look it runs in its
     // own process while we read /proc; later only if a socket some process holds is new (starting a
     // process costs the event loop ~10 ms).
     for (const inode of this.peerCache.keys()) if (!unix.has(inode)) this.peerCache.delete(inode);
     const wantPeers = opts.socketPeers !== false;
-    const early = wantPeers && this.peerCache.size === 0 && [...unix.values()].some((u) => u.state === 'connected');
-    const earlyPeers = early ? this.unixPeers() : null;
-    const tcp = this.readTcpTables();
+    let anyConnected = false;
+    for (const u of unix.values()) if (u.state === 'connected') anyConnected = true;
+    const earlyPeers = wantPeers && this.peerCache.size === 0 && anyConnected ? unixPeers(this.ssCommand) : null;
+    const tcp = tcpTables(await slicer.wait(tcpRead));
     const shmDev = this.devOf(this.shmDir);
     const mqDev = this.devOf(this.mqueueDir);
     if (mqDev === null) notes.push(`no ${this.mqueueDir}: POSIX message queues are not listed (mount it with: mount -t mqueue none ${this.mqueueDir})`);
@@ -163,18 +217,18 @@ export class IpcObjectScanner {
     const pathFacts = new Map<string, PathFacts | null>();
     const procs = new Map<number, ProcIpc>();
     const nextCache = new Map<number, RawIpc>();
-    const pids = opts.pids ?? listPids(this.procRoot);
+    const pids = await slicer.wait(pidsRead);
     const anySyscalls = opts.syscalls !== false;
     for (const pid of pids) {
+      if (slicer.due()) await slicer.pause();
       const detailed = !opts.detailsFor || opts.detailsFor(pid);
       const syscalls = anySyscalls && detailed;
       // A process that has not run since the last look cannot have changed its fds, maps, syscall or
       // stat. A single-threaded one tells by its schedstat alone (run time, wait time and runs: a
       // reused pid does not repeat all three): one read instead of several.
       let raw = this.cache.get(pid);
-      if (!raw || raw.st.threads > 1 || raw.ran !== `${raw.st.state}|${syscalls}|${detailed}|${this.runCount(pid, 1)}`) {
-        const statBytes = this.reader.readBytes(`${this.procRoot}/${pid}/stat`);
-        await tick();
+      if (!raw || raw.st.threads > 1 || !this.sameRun(raw.ran, raw.st.state, syscalls, detailed, pid)) {
+        const statBytes = this.reader.readRecord(`${this.procRoot}/${pid}/stat`);
         if (typeof statBytes === 'string') continue; // gone
         const st = parseStat(statBytes);
         if (!st) continue;
@@ -182,27 +236,24 @@ export class IpcObjectScanner {
           procs.set(pid, { pid, ppid: st.ppid, name: st.comm, state: st.state, threads: st.threads, fds: new Map(), sleeping: [], restricted: null });
           continue;
         }
-        const ran = `${st.state}|${syscalls}|${detailed}|${this.runCount(pid, st.threads)}`;
-        if (!raw || raw.st.startTicks !== st.startTicks || raw.ran !== ran || ran.endsWith('|')) {
-          raw = await this.readRaw(pid, st.state, st.threads, syscalls, detailed, tick);
+        const ran: RunMark = { state: st.state, syscalls, detailed, counts: this.runCount(pid, st.threads) };
+        if (!raw || raw.st.startTicks !== st.startTicks || ran.counts === null || !sameMark(raw.ran, ran)) {
+          raw = await this.readRaw(pid, st.state, st.threads, syscalls, detailed, slicer);
           raw.ran = ran;
         }
         raw.st = { ppid: st.ppid, comm: st.comm, state: st.state, threads: st.threads, startTicks: st.startTicks };
       }
       nextCache.set(pid, raw);
       const st = raw.st;
-      const p: ProcIpc = { pid, ppid: st.ppid, name: st.comm, state: st.state, threads: st.threads, fds: new Map(), sleeping: [], restricted: null };
-      procs.set(pid, p);
+      const fds = new Map<number, string>();
+      procs.set(pid, { pid, ppid: st.ppid, name: st.comm, state: st.state, threads: st.threads, fds, sleeping: raw.sleeping, restricted: raw.restricted });
       for (const f of raw.fds) {
-        const id = this.classifyFd(pid, f.fd, f.target, pathFacts, shmDev, mqDev, unix, tcp, obj);
-        if (!id) continue;
-        objects.get(id)!.holders.push({ pid, fd: f.fd, mode: f.mode });
-        p.fds.set(f.fd, id);
+        const o = this.classifyFd(pid, f, pathFacts, shmDev, mqDev, unix, tcp, obj);
+        if (!o) continue;
+        o.holders.push(f.holder);
+        fds.set(f.fd, o.id);
       }
-      this.applyMaps(pid, raw.maps, obj);
-      p.sleeping = raw.sleeping;
-      p.restricted = raw.restricted;
-      await tick();
+      if (raw.maps.length) this.applyMaps(pid, raw.maps, obj);
     }
     if (!opts.pids) this.cache = nextCache;
 
@@ -211,20 +262,33 @@ export class IpcObjectScanner {
       return peers;
     };
     // Wait for ss only when a socket some process holds needs its peer (new sockets nobody holds, e.g. another user's, can wait for the next look).
-    const held = wantPeers && [...objects.values()].some((o) => o.kind === 'unix' && o.holders.length && unix.get(o.inode)?.state === 'connected' && !this.peerCache.has(o.inode));
-    const peers = held ? remember(await (earlyPeers ?? this.unixPeers())) : this.peerCache;
+    const unixObjects = new Map<number, OsIpcObject>();
+    let held = false;
+    for (const o of objects.values()) {
+      if (o.kind !== 'unix') continue;
+      unixObjects.set(o.inode, o);
+      if (wantPeers && o.holders.length && !this.peerCache.has(o.inode) && unix.get(o.inode)?.state === 'connected') held = true;
+    }
+    const peers = held ? remember(await slicer.wait(earlyPeers ?? unixPeers(this.ssCommand))) : this.peerCache;
     if (!held) void earlyPeers?.then(remember);
     if (peers === null && wantPeers) notes.push(`${this.ssCommand} (iproute2) not found: Unix socket peers are not known`);
-    for (const o of objects.values()) {
-      if (o.kind === 'unix' && peers) {
+    if (peers) {
+      for (const o of unixObjects.values()) {
         const peer = peers.get(o.inode);
-        if (peer) o.peer = `socket:[${peer}]`;
+        // The peer's id is its object's when someone holds it: no new string.
+        if (peer) o.peer = unixObjects.get(peer)?.id ?? `socket:[${peer}]`;
       }
     }
     this.pairTcp(objects, tcp);
-    longest = Math.max(longest, performance.now() - sliceStart);
-    this.lastLongestSliceMs = longest;
-    return { takenAt, procs, objects, notes, gatherMs: performance.now() - t0, longestSliceMs: longest, yields };
+    this.lastLongestSliceMs = slicer.close();
+    return { takenAt, procs, objects, notes, gatherMs: performance.now() - t0, longestSliceMs: slicer.longest, yields: slicer.yields };
+  }
+
+  /** Whether a single-threaded process is as it was read: same state and wanted details, and its schedstat unchanged (it has not run). */
+  private sameRun(ran: RunMark, state: string, syscalls: boolean, detailed: boolean, pid: number): boolean {
+    if (ran.state !== state || ran.syscalls !== syscalls || ran.detailed !== detailed || !(ran.counts instanceof Buffer)) return false;
+    const now = this.reader.readRecord(`${this.procRoot}/${pid}/schedstat`);
+    return typeof now !== 'string' && now.equals(ran.counts);
   }
 
   /**
@@ -240,10 +304,10 @@ export class IpcObjectScanner {
       return out;
     }
     for (const tid of tids) {
-      const comm = this.reader.readText(`${this.procRoot}/${pid}/task/${tid}/comm`);
+      const comm = this.reader.readText(`${this.procRoot}/${pid}/task/${tid}/comm`, true);
       if (typeof comm === 'string' && comm.trim() === SENDER_THREAD_NAME) continue;
-      const sc = this.reader.readText(`${this.procRoot}/${pid}/task/${tid}/syscall`);
-      const status = this.reader.readText(`${this.procRoot}/${pid}/task/${tid}/status`);
+      const sc = this.reader.readText(`${this.procRoot}/${pid}/task/${tid}/syscall`, true);
+      const status = this.reader.readText(`${this.procRoot}/${pid}/task/${tid}/status`, true);
       if (typeof sc !== 'string' || typeof status !== 'string') continue;
       const switches = /\nvoluntary_ctxt_switches:\s*(\d+)\s*\nnonvoluntary_ctxt_switches:\s*(\d+)/.exec(status);
       out.set(Number(tid), `${sc.trim()}|${switches ? `${switches[1]}/${switches[2]}` : ''}`);
@@ -253,7 +317,7 @@ export class IpcObjectScanner {
 
   private sleepingThreads(pid: number, threads: number, problems: string[]): ThreadSample[] {
     const read = (path: string): string | null => {
-      const r = this.reader.readText(path);
+      const r = this.reader.readText(path, true);
       if (typeof r === 'string') return r.trim();
       if (r.error !== 'ENOENT' && r.error !== 'ESRCH') problems.push(`syscall: ${r.error}`);
       return null;
@@ -277,7 +341,7 @@ export class IpcObjectScanner {
     const out: ThreadSample[] = [];
     for (const t of tids) {
       const base = `${this.procRoot}/${pid}/task/${t}`;
-      const comm = this.reader.readText(`${base}/comm`);
+      const comm = this.reader.readText(`${base}/comm`, true);
       const s = sample(Number(t), base, typeof comm === 'string' ? comm.trim() : '');
       if (s) out.push(s);
     }
@@ -291,33 +355,29 @@ export class IpcObjectScanner {
 
   private classifyFd(
     pid: number,
-    fd: number,
-    target: string,
+    f: RawFd,
     pathFacts: Map<string, PathFacts | null>,
     shmDev: number | null,
     mqDev: number | null,
     unix: Map<number, UnixSock>,
     tcp: Map<number, TcpSock>,
     obj: (id: string, kind: OsIpcKind, inode: number, label?: string, detail?: string, size?: number | null) => OsIpcObject,
-  ): string | null {
-    if (target.startsWith('pipe:[')) {
-      const inode = Number(target.slice(6, -1));
-      return obj(target, 'pipe', inode).id;
-    }
-    if (target.startsWith('socket:[')) {
-      const inode = Number(target.slice(8, -1));
-      const u = unix.get(inode);
-      if (u) return obj(target, 'unix', inode, u.path, `Unix ${u.type} socket, ${u.state}`).id;
-      const t = tcp.get(inode);
-      if (t) return obj(target, 'tcp', inode, t.state === 'LISTEN' ? `listening on ${t.local}` : `${t.local} → ${t.remote}`, `TCP ${t.state}`).id;
+  ): OsIpcObject | null {
+    const target = f.target;
+    const c = target.charCodeAt(0);
+    if (c === 0x70 /* p */) return obj(target, 'pipe', f.inode);
+    if (c === 0x73 /* s */) {
+      const u = unix.get(f.inode);
+      if (u) return obj(target, 'unix', f.inode, u.path, u.detail);
+      const t = tcp.get(f.inode);
+      if (t) return obj(target, 'tcp', f.inode, t.state === 'LISTEN' ? `listening on ${t.local}` : `${t.local} → ${t.remote}`, `TCP ${t.state}`);
       return null; // netlink, UDP, another namespace's socket: not IPC we show
     }
-    if (target.charCodeAt(0) !== 0x2f /* / */ || !this.mayBeIpcPath(target)) return null; // anon_inode:…, ttys, /dev/null
     let facts = pathFacts.get(target);
     if (facts === undefined) {
       facts = null;
       try {
-        const s = fs.statSync(`${this.procRoot}/${pid}/fd/${fd}`);
+        const s = fs.statSync(`${this.procRoot}/${pid}/fd/${f.fd}`);
         const kind: PathFacts['kind'] = s.isFIFO() ? 'fifo' : shmDev !== null && s.dev === shmDev ? (/\/sem\.[^/]*$/.test(target) ? 'sem' : 'shm') : mqDev !== null && s.dev === mqDev ? 'mqueue' : 'other';
         facts = { kind, inode: s.ino, size: s.size };
       } catch {
@@ -327,75 +387,112 @@ export class IpcObjectScanner {
     }
     if (!facts || facts.kind === 'other') return null;
     const path = target.replace(/ \(deleted\)$/, '');
-    if (facts.kind === 'fifo') return obj(`fifo:[${facts.inode}]`, 'fifo', facts.inode, path, 'named pipe (FIFO)').id;
-    if (facts.kind === 'mqueue') return obj(`mqueue:${path.replace(/^.*\//, '/')}`, 'mqueue', facts.inode, path.replace(/^.*\//, '/'), 'POSIX message queue').id;
-    return shmObject(obj, path, facts.inode, facts.size, target.endsWith(' (deleted)')).id;
+    if (facts.kind === 'fifo') return obj(`fifo:[${facts.inode}]`, 'fifo', facts.inode, path, 'named pipe (FIFO)');
+    if (facts.kind === 'mqueue') return obj(`mqueue:${path.replace(/^.*\//, '/')}`, 'mqueue', facts.inode, path.replace(/^.*\//, '/'), 'POSIX message queue');
+    return shmObject(obj, path, facts.inode, facts.size, target.endsWith(' (deleted)'));
   }
 
-  /** Everything read for one process: its fds (with open mode), its /dev/shm and SysV mappings, its sleeping threads. */
-  private async readRaw(pid: number, state: string, threads: number, syscalls: boolean, maps: boolean, tick: () => Promise<void>): Promise<RawIpc> {
+  /** Everything read for one process: its IPC fds (with open mode), its /dev/shm and SysV mappings, its sleeping threads. */
+  private async readRaw(pid: number, state: string, threads: number, syscalls: boolean, maps: boolean, slicer: Slicer): Promise<RawIpc> {
     const problems: string[] = [];
-    const fds: RawIpc['fds'] = [];
-    // Read the fd directory in batches (a 10k-fd table takes ~60 ms to list in one call).
-    let dir: fs.Dir | null = null;
-    try {
-      dir = fs.opendirSync(`${this.procRoot}/${pid}/fd`, { bufferSize: 64 });
-    } catch (e) {
-      problems.push(`fd: ${(e as NodeJS.ErrnoException).code}`);
-    }
-    for (;;) {
-      let entry: fs.Dirent | null = null;
-      try {
-        entry = dir?.readSync() ?? null;
-      } catch {
-        entry = null; // the process ended while we listed it
-      }
-      if (!entry) break;
-      const link = `${this.procRoot}/${pid}/fd/${entry.name}`;
+    const fds: RawFd[] = [];
+    const fdDir = `${this.procRoot}/${pid}/fd`;
+    for (const name of await this.listFds(fdDir, problems, slicer)) {
+      if (slicer.due()) await slicer.pause();
+      const link = `${fdDir}/${name}`;
       try {
         const target = fs.readlinkSync(link);
-        // The link's permission bits are the fd's open mode (r-x: read, -wx: write): no fdinfo read needed.
         const c = target.charCodeAt(0);
+        const pipe = c === 0x70 /* p */ && target.startsWith('pipe:[');
+        const socket = !pipe && c === 0x73 /* s */ && target.startsWith('socket:[');
+        if (!pipe && !socket && (c !== 0x2f /* / */ || !this.mayBeIpcPath(target))) continue; // anon_inode:…, ttys, /dev/null
+        // The link's permission bits are the fd's open mode (r-x: read, -wx: write): no fdinfo read needed.
         let mode: OsIpcHolder['mode'] = 'rw';
-        if ((c === 0x70 /* p */ && target.startsWith('pipe:')) || (c === 0x2f /* / */ && this.mayBeIpcPath(target))) {
+        if (!socket) {
           const st = fs.lstatSync(link, { throwIfNoEntry: false });
           if (!st) continue; // closed while we looked
           mode = st.mode & 0o400 ? (st.mode & 0o200 ? 'rw' : 'r') : 'w';
         }
-        fds.push({ fd: Number(entry.name), target, mode });
+        const fd = Number(name);
+        fds.push({ fd, target, inode: pipe ? Number(target.slice(6, -1)) : socket ? Number(target.slice(8, -1)) : 0, holder: { pid, fd, mode } });
       } catch {
         // closed while we looked
-      } finally {
-        await tick();
       }
-    }
-    try {
-      dir?.closeSync();
-    } catch {
-      // already closed
     }
     // Large processes (browsers, editors) have thousands of mappings: read them only for processes in view.
     const mapped = maps ? this.mapLines(pid) : [];
-    await tick();
+    if (slicer.due()) await slicer.pause();
     const sleeping = syscalls && (state === 'S' || state === 'D') ? this.sleepingThreads(pid, threads, problems) : [];
-    return { ran: '', st: { ppid: 0, comm: '', state, threads, startTicks: 0 }, fds, maps: mapped, sleeping, restricted: problems.length ? explain(problems) : null };
+    return { ran: { state, syscalls, detailed: maps, counts: null }, st: { ppid: 0, comm: '', state, threads, startTicks: 0 }, fds, maps: mapped, sleeping, restricted: problems.length ? explain(problems) : null };
   }
 
-  /** Each thread's schedstat (time on a CPU, time waiting for one, times run): unchanged means it has not run. "" when unknown. */
-  private runCount(pid: number, threads: number): string {
-    const one = (path: string) => {
-      const t = this.reader.readBytes(path);
-      return typeof t === 'string' ? '' : t.toString('latin1').trim();
-    };
-    if (threads <= 1) return one(`${this.procRoot}/${pid}/schedstat`);
+  /**
+   * The names in /proc/PID/fd. A short table in one call (a Dir costs ~20 µs more per process); a long one
+   * in batches between slices (10k fds take ~60 ms to list in one call). The directory's size is its
+   * number of fds (Linux ≥ 6.2; 0 before, so listed in batches).
+   */
+  private async listFds(fdDir: string, problems: string[], slicer: Slicer): Promise<string[]> {
+    let count = 0;
+    try {
+      count = fs.statSync(fdDir, { throwIfNoEntry: false })?.size ?? 0;
+    } catch {
+      // unreadable: the listing says why
+    }
+    if (count > 0 && count <= FDS_LISTED_AT_ONCE) {
+      try {
+        // readdirSync sorts names as text; the table's own order (by fd) is what a Dir gives.
+        return fs.readdirSync(fdDir).sort((a, b) => Number(a) - Number(b));
+      } catch (e) {
+        problems.push(`fd: ${(e as NodeJS.ErrnoException).code}`);
+        return [];
+      }
+    }
+    const names: string[] = [];
+    let dir: fs.Dir;
+    try {
+      dir = fs.opendirSync(fdDir, { bufferSize: 64 });
+    } catch (e) {
+      problems.push(`fd: ${(e as NodeJS.ErrnoException).code}`);
+      return names;
+    }
+    try {
+      for (;;) {
+        if (slicer.due()) await slicer.pause();
+        const entry = dir.readSync();
+        if (!entry) break;
+        names.push(entry.name);
+      }
+    } catch {
+      // the process ended while we listed it
+    } finally {
+      try {
+        dir.closeSync();
+      } catch {
+        // already closed
+      }
+    }
+    return names;
+  }
+
+  /** Each thread's schedstat (time on a CPU, time waiting for one, times run): unchanged means it has not run. null when unknown. */
+  private runCount(pid: number, threads: number): Buffer | string | null {
+    if (threads <= 1) {
+      const t = this.reader.readRecord(`${this.procRoot}/${pid}/schedstat`);
+      return typeof t === 'string' || t.length === 0 ? null : Buffer.from(t);
+    }
     let tids: string[];
     try {
       tids = fs.readdirSync(`${this.procRoot}/${pid}/task`);
     } catch {
-      return '';
+      return null;
     }
-    const counts = tids.map((t) => `${t}:${one(`${this.procRoot}/${pid}/task/${t}/schedstat`)}`);
-    return counts.some((c) => c.endsWith(':')) ? '' : counts.join(',');
+    const counts: string[] = [];
+    for (const tid of tids) {
+      const t = this.reader.readRecord(`${this.procRoot}/${pid}/task/${tid}/schedstat`);
+      if (typeof t === 'string' || t.length === 0) return null;
+      counts.push(`${tid}:${t.toString('latin1').trim()}`);
+    }
+    return counts.join(',');
   }
 
   /** The lines of /proc/PID/maps that map /dev/shm or System V shared memory (most processes: none). */
@@ -500,41 +597,27 @@ export class IpcObjectScanner {
     }
   }
 
-  /** /proc/net/unix, read off the event loop (thousands of sockets take the kernel ~10 ms to list) and parsed in slices. */
-  private async readUnixTable(notes: string[], tick: () => Promise<void>, resumed: () => void): Promise<Map<number, UnixSock>> {
+  /**
+   * /proc/net/unix (read off the event loop: thousands of sockets take the kernel ~10 ms to list), parsed
+   * from its bytes in slices; a line as it was at the last look reuses that entry (no strings made).
+   */
+  private async readUnixTable(b: Buffer | null, notes: string[], slicer: Slicer): Promise<Map<number, UnixSock>> {
     const out = new Map<number, UnixSock>();
-    let t: string;
-    try {
-      t = await fs.promises.readFile(`${this.procRoot}/net/unix`, 'latin1');
-    } catch {
+    if (!b) {
       notes.push('/proc/net/unix is unreadable: Unix sockets are not listed');
       return out;
-    } finally {
-      resumed(); // the read ran off the loop: a slice starts now
     }
-    const lines = t.split('\n');
-    for (let i = 1; i < lines.length; i++) {
-      if (i % 64 === 0) await tick();
-      const c = lines[i].trim().split(/\s+/);
-      if (c.length < 7) continue;
-      const listening = (parseInt(c[3], 16) & 0x10000) !== 0;
-      out.set(Number(c[6]), { type: UNIX_TYPES[c[4]] ?? c[4], state: listening ? 'listening' : c[5] === '03' ? 'connected' : 'unconnected', path: c.slice(7).join(' ') });
+    const prev = this.unixCache;
+    let at = b.indexOf(0x0a) + 1; // the line after the header
+    for (let n = 1; at > 0 && at < b.length; n++) {
+      if ((n & 63) === 0 && slicer.due()) await slicer.pause();
+      let end = b.indexOf(0x0a, at);
+      if (end < 0) end = b.length;
+      const sock = unixLine(b, at, end, prev) ?? unixLineAsText(b.toString('latin1', at, end));
+      if (sock) out.set(sock[0], sock[1]);
+      at = end + 1;
     }
-    return out;
-  }
-
-  private readTcpTables(): Map<number, TcpSock> {
-    const out = new Map<number, TcpSock>();
-    for (const f of ['tcp', 'tcp6']) {
-      const t = this.reader.readText(`${this.procRoot}/net/${f}`);
-      if (typeof t !== 'string') continue;
-      const lines = t.split('\n');
-      for (let i = 1; i < lines.length; i++) {
-        const c = lines[i].trim().split(/\s+/);
-        if (c.length < 10 || c[9] === '0') continue;
-        out.set(Number(c[9]), { local: hexAddr(c[1]), remote: hexAddr(c[2]), state: TCP_STATES[c[3]] ?? c[3] });
-      }
-    }
+    this.unixCache = out;
     return out;
   }
 
@@ -550,24 +633,103 @@ export class IpcObjectScanner {
       if (t && t.state !== 'LISTEN') o.peer = byEnds.get(`${t.remote}|${t.local}`) ?? null;
     }
   }
+}
 
-  /** inode → peer inode of every connected Unix socket (`ss -xaH`: sock_diag, without walking /proc); null without ss. */
-  private unixPeers(): Promise<Map<number, number> | null> {
-    return new Promise((resolve) => {
-      execFile(this.ssCommand, ['-xaH'], { maxBuffer: 256 << 20 }, (err, stdout) => {
-        if (err) return resolve(null);
-        const out = new Map<number, number>();
-        for (const line of stdout.split('\n')) {
-          const c = line.trim().split(/\s+/);
-          if (c.length < 8) continue;
-          const peer = Number(c[c.length - 1]);
-          const local = Number(c[c.length - 3]);
-          if (local > 0 && peer > 0) out.set(local, peer);
-        }
-        resolve(out);
-      });
-    });
+/**
+ * One /proc/net/unix line ("Num RefCount Protocol Flags Type St Inode [Path]", single spaces between
+ * fields after the padding) read from its bytes: [inode, entry], the last look's entry when the line is
+ * the same. undefined: not a plain line (tabs, runs of spaces or non-ASCII spaces in the path), read as text.
+ */
+function unixLine(b: Buffer, at: number, end: number, prev: Map<number, UnixSock>): [number, UnixSock] | null | undefined {
+  const starts: number[] = [];
+  const ends: number[] = [];
+  let i = at;
+  for (let f = 0; f < 7; f++) {
+    while (i < end && b[i] === 0x20) i++;
+    if (i === end) return null; // fewer than 7 fields
+    starts.push(i);
+    while (i < end && b[i] !== 0x20) {
+      const c = b[i];
+      if ((c >= 0x09 && c <= 0x0d) || c === 0xa0) return undefined;
+      i++;
+    }
+    ends.push(i);
   }
+  let flags = 0;
+  for (let j = starts[3]; j < ends[3]; j++) {
+    const d = hexDigit(b[j]);
+    if (d < 0) return undefined;
+    flags = flags * 16 + d;
+  }
+  let inode = 0;
+  for (let j = starts[6]; j < ends[6]; j++) {
+    if (b[j] < 0x30 || b[j] > 0x39) return undefined;
+    inode = inode * 10 + (b[j] - 0x30);
+  }
+  while (i < end && b[i] === 0x20) i++;
+  const pathStart = i;
+  let pathEnd = end;
+  while (pathEnd > pathStart && b[pathEnd - 1] === 0x20) pathEnd--;
+  for (let j = pathStart; j < pathEnd; j++) {
+    const c = b[j];
+    if ((c >= 0x09 && c <= 0x0d) || c === 0xa0 || (c === 0x20 && b[j + 1] === 0x20)) return undefined;
+  }
+  const t = starts[4];
+  const known = ends[4] - t === 4 && b[t] === 0x30 && b[t + 1] === 0x30 && b[t + 2] === 0x30 ? UNIX_TYPE_BY_DIGIT[b[t + 3]] : undefined;
+  const st = starts[5];
+  const connected = ends[5] - st === 2 && b[st] === 0x30 && b[st + 1] === 0x33; // "03"
+  const state = (flags & 0x10000) !== 0 ? 'listening' : connected ? 'connected' : 'unconnected';
+  const old = prev.get(inode);
+  if (old && known !== undefined && old.type === known && old.state === state && sameLatin1(b, pathStart, pathEnd, old.path)) return [inode, old];
+  const token = known ?? b.toString('latin1', t, ends[4]);
+  return [inode, unixSock(b.toString('latin1', pathStart, pathEnd), UNIX_TYPES[token] ?? token, state)];
+}
+
+/** The same line split as text (any line unixLine does not take). */
+function unixLineAsText(line: string): [number, UnixSock] | null {
+  const c = line.trim().split(/\s+/);
+  if (c.length < 7) return null;
+  const listening = (parseInt(c[3], 16) & 0x10000) !== 0;
+  return [Number(c[6]), unixSock(c.slice(7).join(' '), UNIX_TYPES[c[4]] ?? c[4], listening ? 'listening' : c[5] === '03' ? 'connected' : 'unconnected')];
+}
+
+const unixSock = (path: string, type: string, state: string): UnixSock => ({ path, type, state, detail: `Unix ${type} socket, ${state}` });
+
+/** "000N" type codes by their last digit (0001 stream, 0002 dgram, 0005 seqpacket). */
+const UNIX_TYPE_BY_DIGIT: Record<number, string | undefined> = { 0x31: 'stream', 0x32: 'dgram', 0x35: 'seqpacket' };
+
+/** /proc/net/tcp and tcp6 (null: unreadable), by inode. */
+function tcpTables(texts: Array<string | null>): Map<number, TcpSock> {
+  const out = new Map<number, TcpSock>();
+  for (const t of texts) {
+    if (t === null) continue;
+    const lines = t.split('\n');
+    for (let i = 1; i < lines.length; i++) {
+      const c = lines[i].trim().split(/\s+/);
+      if (c.length < 10 || c[9] === '0') continue;
+      out.set(Number(c[9]), { local: hexAddr(c[1]), remote: hexAddr(c[2]), state: TCP_STATES[c[3]] ?? c[3] });
+    }
+  }
+  return out;
+}
+
+function sameMark(a: RunMark, b: RunMark): boolean {
+  if (a.state !== b.state || a.syscalls !== b.syscalls || a.detailed !== b.detailed) return false;
+  if (a.counts instanceof Buffer && b.counts instanceof Buffer) return a.counts.equals(b.counts);
+  return a.counts === b.counts;
+}
+
+function hexDigit(c: number): number {
+  if (c >= 0x30 && c <= 0x39) return c - 0x30;
+  if (c >= 0x41 && c <= 0x46) return c - 0x37;
+  if (c >= 0x61 && c <= 0x66) return c - 0x57;
+  return -1;
+}
+
+function sameLatin1(b: Buffer, start: number, end: number, s: string): boolean {
+  if (end - start !== s.length) return false;
+  for (let i = 0; i < s.length; i++) if (b[start + i] !== s.charCodeAt(i)) return false;
+  return true;
 }
 
 function shmObject(obj: (id: string, kind: OsIpcKind, inode: number, label?: string, detail?: string, size?: number | null) => OsIpcObject, path: string, inode: number, size: number, deleted: boolean): OsIpcObject {
