@@ -599,7 +599,7 @@ export class IpcObjectScanner {
 
   /**
    * /proc/net/unix (read off the event loop: thousands of sockets take the kernel ~10 ms to list), parsed
-   * from its bytes in slices; a line as it was at the last look reuses that entry (no strings made).
+   * from its bytes in slices; a line as it was at the last look reuses that entry (a new or changed line is parsed into a new one).
    */
   private async readUnixTable(b: Buffer | null, notes: string[], slicer: Slicer): Promise<Map<number, UnixSock>> {
     const out = new Map<number, UnixSock>();
