@@ -64,6 +64,23 @@ export interface MethodCall {
   obj: IpcObject | null;
 }
 
+/**
+ * `left = right` or `left += right`. The left side starts where the statement does, so its first
+ * name is read from the source; the node itself (a call into the wasm) is fetched only when needed.
+ */
+export class Assignment<Right extends Node | null = Node> {
+  private leftNode: Node | null = null;
+  constructor(
+    readonly node: Node,
+    /** Null for `left += …` (the rules never look at it). */
+    readonly right: Right,
+  ) {}
+  get left(): Node {
+    // Every assignment has a left side: the grammar's rule starts with it.
+    return (this.leftNode ??= this.node.childForFieldName('left')!);
+  }
+}
+
 export const isFunctionScope = (n: Node) => n.type === 'function_definition' || n.type === 'lambda';
 
 export function keywordArgument(call: Node, name: string): Node | null {
@@ -118,8 +135,9 @@ export class IpcModel {
   readonly objects: IpcObject[] = [];
   readonly methodCalls: MethodCall[] = [];
   readonly calls: Node[] = [];
-  readonly augmented: Array<{ node: Node; left: Node }> = [];
-  readonly assignments: Array<{ node: Node; left: Node; right: Node }> = [];
+  readonly augmented: Array<Assignment<null>> = [];
+  /** `left = right` (not `left: type` alone). */
+  readonly assignments: Assignment[] = [];
   readonly withStatements: Node[] = [];
   /** Functions outside any other function, by name (a Process's target); made on first use. */
   private functionsByName: Map<string, Node> | null = null;
@@ -146,10 +164,10 @@ export class IpcModel {
   ) {
     const loops: Array<{ node: Node; left: Node; right: Node }> = [];
     const open: number[] = [];
-    for (const { kind, node: n, parts } of found) {
+    for (const { kind, node: n } of found) {
       switch (kind) {
         case 'function': {
-          // Matches come in document order, so the enclosing function is on the stack.
+          // Nodes come in document order, so the enclosing function is on the stack.
           while (open.length && this.scopes[open[open.length - 1]].end <= n.startIndex) open.pop();
           this.scopes.push({ node: n, start: n.startIndex, end: n.endIndex, outer: open.length ? open[open.length - 1] : -1 });
           open.push(this.scopes.length - 1);
@@ -167,11 +185,13 @@ export class IpcModel {
           }
           break;
         }
-        case 'assignment':
-          this.assignments.push({ node: n, left: parts.left, right: parts.right });
+        case 'assignment': {
+          const right = n.childForFieldName('right');
+          if (right) this.assignments.push(new Assignment(n, right));
           break;
+        }
         case 'augmented':
-          this.augmented.push({ node: n, left: parts.left });
+          this.augmented.push(new Assignment(n, null));
           break;
         case 'import':
           this.readImport(n);
@@ -179,16 +199,19 @@ export class IpcModel {
         case 'with':
           this.withStatements.push(n);
           break;
-        case 'for':
-          loops.push({ node: n, left: parts.left, right: parts.right });
+        case 'for': {
+          const left = n.childForFieldName('left');
+          const right = n.childForFieldName('right');
+          if (left && right) loops.push({ node: n, left, right });
           break;
+        }
       }
     }
     // Contexts first: `ctx = mp.get_context(m)` makes `ctx.Queue()` a multiprocessing Queue.
-    for (const { left, right } of this.assignments) {
-      if (this.mayQualify(right) && left.type === 'identifier' && right.type === 'call' && this.qualify(right) === 'multiprocessing') this.contexts.add(left.text);
+    for (const a of this.assignments) {
+      if (this.mayQualify(a.right) && a.left.type === 'identifier' && a.right.type === 'call' && this.qualify(a.right) === 'multiprocessing') this.contexts.add(a.left.text);
     }
-    for (const a of this.assignments) this.bindAssignment(a.node, a.left, a.right);
+    for (const a of this.assignments) this.bindAssignment(a);
     for (const w of this.withStatements) this.bindWith(w);
     for (const f of loops) this.bindLoopVariable(f.node, f.left, f.right);
     for (const o of [...this.objects]) if (o.kind === 'Process') this.bindTargetParameters(o);
@@ -358,12 +381,14 @@ export class IpcModel {
     return o;
   }
 
-  private bindAssignment(a: Node, left: Node, right: Node): void {
+  private bindAssignment(assignment: Assignment): void {
+    const { node: a, right } = assignment;
     // Only `name = mp.X(...)` and `[...]` can bind an object: most assignments stop here.
     if (this.source[right.startIndex] !== '[' && !this.mayQualify(right)) return;
     const rightType = right.type;
     if (rightType !== 'call' && rightType !== 'list_comprehension' && rightType !== 'list') return;
     if (rightType === 'call' && !this.mayQualify(right)) return;
+    const left = assignment.left;
     const scope = this.scopeOf(a);
     if (rightType === 'call') {
       const c = this.constructorOf(right);
