@@ -83,13 +83,6 @@ export class Assignment<Right extends Node | null = Node> {
 
 export const isFunctionScope = (n: Node) => n.type === 'function_definition' || n.type === 'lambda';
 
-export function keywordArgument(call: Node, name: string): Node | null {
-  const args = call.childForFieldName('arguments');
-  if (!args) return null;
-  for (const a of args.namedChildren) if (a?.type === 'keyword_argument' && a.childForFieldName('name')?.text === name) return a.childForFieldName('value');
-  return null;
-}
-
 export function positionalArguments(call: Node): Node[] {
   const args = call.childForFieldName('arguments');
   if (!args || args.type !== 'argument_list') return [];
@@ -124,6 +117,10 @@ export function parameterNames(fn: Node): string[] {
 const NAME = /[A-Za-z_\u0080-\uffff][\w\u0080-\uffff]*/y;
 /** The modules the rules look at: names from any other module are never followed. */
 const RULE_MODULES = new Set(['multiprocessing', 'os', 'signal', 'sys', 'tempfile', 'shutil', 'posix_ipc', 'sysv_ipc']);
+/** `a.b.c` as one piece of ASCII text: an attribute whose parts are all names (or a keyword). */
+const DOTTED = /^[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+$/;
+/** Python's keywords: never an identifier in the tree. */
+const KEYWORDS = new Set(['False', 'None', 'True', 'and', 'as', 'assert', 'async', 'await', 'break', 'class', 'continue', 'def', 'del', 'elif', 'else', 'except', 'finally', 'for', 'from', 'global', 'if', 'import', 'in', 'is', 'lambda', 'nonlocal', 'not', 'or', 'pass', 'raise', 'return', 'try', 'while', 'with', 'yield']);
 /** The keywords a function_definition node starts with, up to its name. */
 const DEF = /(?:async\s+)?def\s+/y;
 
@@ -145,6 +142,8 @@ export class IpcModel {
   private boundNames = new Set<string>();
   private readonly locals = new Map<string, IpcObject>();
   private readonly params = new Map<string, IpcObject>();
+  /** The extents of the while loops, by start. */
+  private readonly whileLoops: Array<{ start: number; end: number }> = [];
   /** Functions and lambdas by start, each with the index of the one it is nested in (-1: none). */
   private readonly scopes: Array<{ node: Node; start: number; end: number; outer: number }> = [];
   private readonly calleeCache = new Map<number, string | null>();
@@ -199,6 +198,9 @@ export class IpcModel {
         case 'with':
           this.withStatements.push(n);
           break;
+        case 'while':
+          this.whileLoops.push({ start: n.startIndex, end: n.endIndex });
+          break;
         case 'for': {
           const left = n.childForFieldName('left');
           const right = n.childForFieldName('right');
@@ -222,6 +224,23 @@ export class IpcModel {
       mc.obj = this.resolveName(mc.receiver, mc.call);
       if (mc.obj) this.callsByObject.set(mc.obj, [...(this.callsByObject.get(mc.obj) ?? []), mc]);
     }
+  }
+
+  /** Whether `node` starts inside some while loop (a cheap test before walking up the tree). */
+  inWhileLoop(node: Node): boolean {
+    const at = node.startIndex;
+    return this.whileLoops.some((w) => w.start <= at && at < w.end);
+  }
+
+  /** The value of a call's keyword argument `name=value`, or null. */
+  keywordArgument(call: Node, name: string): Node | null {
+    const args = call.childForFieldName('arguments');
+    if (!args) return null;
+    for (const a of args.namedChildren) {
+      // It starts with its name: the other arguments are ruled out without a call into the wasm.
+      if (a && this.source.startsWith(name, a.startIndex) && a.type === 'keyword_argument' && a.childForFieldName('name')?.text === name) return a.childForFieldName('value');
+    }
+    return null;
   }
 
   /** Whether some object is known by this name somewhere (a cheap test before resolve()). */
@@ -268,30 +287,44 @@ export class IpcModel {
     return this.root;
   }
 
-  /**
-   * The dotted name an expression stands for, following imports and contexts: `mp.Queue` →
-   * "multiprocessing.Queue", `ctx.Process` → "multiprocessing.Process", `fork` → "os.fork";
-   * `mp.get_context("spawn")` → "multiprocessing". Null for anything else.
-   */
   /** Whether an expression's first name is imported or a context (what qualify() needs), read from its text alone. */
   private mayQualify(expr: Node): boolean {
     const first = this.nameAt(expr.startIndex);
     if (first === '' || this.contexts.has(first)) return first !== '';
     const module = this.imports.get(first);
-    return module !== undefined && RULE_MODULES.has(module.split('.')[0]);
+    if (module === undefined) return false;
+    const dot = module.indexOf('.');
+    return RULE_MODULES.has(dot === -1 ? module : module.slice(0, dot));
   }
 
   /** The Python name that starts at `index` of the source ("" if none does). */
   nameAt(index: number): string {
     NAME.lastIndex = index;
-    return NAME.exec(this.source)?.[0] ?? '';
+    return NAME.test(this.source) ? this.source.slice(index, NAME.lastIndex) : '';
   }
 
+  /**
+   * The dotted name an expression stands for, following imports and contexts: `mp.Queue` →
+   * "multiprocessing.Queue", `ctx.Process` → "multiprocessing.Process", `fork` → "os.fork";
+   * `mp.get_context("spawn")` → "multiprocessing". Null for anything else.
+   */
   qualify(expr: Node | null): string | null {
     if (!expr) return null;
-    switch (expr.type) {
-      case 'identifier':
-        return this.imports.get(expr.text) ?? (this.contexts.has(expr.text) ? 'multiprocessing' : null);
+    const type = expr.type;
+    if (type === 'identifier' || type === 'attribute') {
+      // Names read from the source: one call into the wasm for the end, not several per part.
+      const text = this.source.slice(expr.startIndex, expr.endIndex);
+      if (type === 'identifier') return this.imports.get(text) ?? (this.contexts.has(text) ? 'multiprocessing' : null);
+      if (DOTTED.test(text)) {
+        const names = text.split('.');
+        // A keyword is a node of its own (`None.x`) or a syntax error: the tree knows what it is.
+        if (!names.some((n) => KEYWORDS.has(n))) {
+          const base = this.imports.get(names[0]) ?? (this.contexts.has(names[0]) ? 'multiprocessing' : null);
+          return base ? base + text.slice(names[0].length) : null;
+        }
+      }
+    }
+    switch (type) {
       case 'attribute': {
         const base = this.qualify(expr.childForFieldName('object'));
         const attr = expr.childForFieldName('attribute')?.text;
@@ -395,7 +428,7 @@ export class IpcModel {
       if (!c) return;
       if (c.kind === 'Pipe' && (left.type === 'pattern_list' || left.type === 'tuple_pattern') && left.namedChildCount === 2) {
         const [first, second] = left.namedChildren;
-        const duplexArg = keywordArgument(right, 'duplex') ?? positionalArguments(right)[0] ?? null;
+        const duplexArg = this.keywordArgument(right, 'duplex') ?? positionalArguments(right)[0] ?? null;
         const oneWay = duplexArg?.type === 'false';
         if (first?.type !== 'identifier' || second?.type !== 'identifier') return;
         const common = { kind: 'Pipe' as const, ctor: c.ctor, call: right, binding: a, scope, many: false, managed: false };
@@ -441,8 +474,8 @@ export class IpcModel {
 
   /** `Process(target=worker, args=(q, v))`: inside `worker`, its parameters are q and v. */
   private bindTargetParameters(p: IpcObject): void {
-    const target = keywordArgument(p.call, 'target');
-    const args = keywordArgument(p.call, 'args');
+    const target = this.keywordArgument(p.call, 'target');
+    const args = this.keywordArgument(p.call, 'args');
     if (target?.type !== 'identifier' || !args || (args.type !== 'tuple' && args.type !== 'list')) return;
     const fn = this.functionNamed(target.text);
     if (!fn) return;
@@ -472,6 +505,9 @@ export class IpcModel {
 
   /** The function a Process runs and the parameter that receives `obj`, when known. */
   targetParameter(p: IpcObject, obj: IpcObject): { fn: Node; name: string } | null {
-    return this.processArguments.get(p)?.find((g) => g.obj === obj) ?? null;
+    // A loop, not find(): the rules ask for every pair of processes and queues.
+    const given = this.processArguments.get(p);
+    if (given) for (const g of given) if (g.obj === obj) return g;
+    return null;
   }
 }

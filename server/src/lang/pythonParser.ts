@@ -33,6 +33,7 @@ const KINDS: Record<string, string> = {
   import_from_statement: 'import',
   with_statement: 'with',
   for_statement: 'for',
+  while_statement: 'while',
 };
 const TYPES = Object.keys(KINDS);
 

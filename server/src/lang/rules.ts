@@ -4,7 +4,7 @@
  * carries a fix when one can be made without guessing the program's intent.
  */
 import type { LanguageRule, RuleLevel } from '../../../protocol/protocol';
-import { IpcModel, IpcObject, isFunctionScope, isMainGuard, keywordArgument, positionalArguments } from './ipcModel';
+import { IpcModel, IpcObject, isFunctionScope, isMainGuard, positionalArguments } from './ipcModel';
 import type { Node } from './pythonParser';
 
 export interface Pos {
@@ -124,7 +124,8 @@ function unguardedProcess(m: IpcModel, src: SourceLines, out: Finding[]): void {
   for (const call of m.calls) {
     const c = m.constructorOf(call);
     if (!c || (c.kind !== 'Process' && c.kind !== 'Pool')) continue;
-    if (ancestors(call).some((a) => isFunctionScope(a)) || underMainGuard(call)) continue;
+    // In a def or lambda: known from the functions' extents, without walking up the tree.
+    if (m.scopeOf(call) !== m.root || underMainGuard(call)) continue;
     const stmt = statementOf(call);
     let fix: Finding['fix'] = null;
     if (stmt.parent?.type === 'module' && aloneOnItsLines(src, stmt)) {
@@ -175,7 +176,7 @@ function escapes(m: IpcModel, obj: IpcObject): boolean {
 function unjoinedProcess(m: IpcModel, src: SourceLines, out: Finding[]): void {
   for (const o of m.objects) {
     if ((o.kind !== 'Process' && o.kind !== 'Pool') || o.managed) continue;
-    if (o.kind === 'Process' && keywordArgument(o.call, 'daemon')?.type === 'true') continue;
+    if (o.kind === 'Process' && m.keywordArgument(o.call, 'daemon')?.type === 'true') continue;
     const used = m.callsOn(o);
     const done = used.filter((u) => (o.kind === 'Process' ? u.method === 'join' : ['close', 'terminate', 'join', '__exit__'].includes(u.method)));
     if (done.length) continue;
@@ -273,7 +274,7 @@ function unlockedSharedUpdate(m: IpcModel, src: SourceLines, out: Finding[]): vo
     if (base?.type !== 'identifier') return;
     const obj = m.resolve(base);
     if (!obj || (isValue ? obj.kind !== 'Value' : obj.kind !== 'Array')) return;
-    if (obj.ctor.startsWith('Raw') || keywordArgument(obj.call, 'lock')?.type === 'false') return; // no lock to take
+    if (obj.ctor.startsWith('Raw') || m.keywordArgument(obj.call, 'lock')?.type === 'false') return; // no lock to take
     if (underLock(node)) return;
     // A race needs two writers: the processes given the object, and the parent if it writes here.
     const inParent = m.scopeOf(node).id === obj.scope.id;
@@ -312,7 +313,7 @@ function unlockedSharedUpdate(m: IpcModel, src: SourceLines, out: Finding[]): vo
 function resourceNeverUnlinked(m: IpcModel, out: Finding[]): void {
   const unlinkedNames = new Set(m.methodCalls.filter((c) => c.method === 'unlink' || c.method === 'remove').map((c) => c.receiver));
   for (const o of m.objects) {
-    if (o.kind !== 'SharedMemory' || o.ctor !== 'SharedMemory' || keywordArgument(o.call, 'create')?.type !== 'true') continue;
+    if (o.kind !== 'SharedMemory' || o.ctor !== 'SharedMemory' || m.keywordArgument(o.call, 'create')?.type !== 'true') continue;
     if (unlinkedNames.has(o.name) || o.managed) continue;
     out.push(
       finding(
@@ -372,11 +373,13 @@ function loopWithoutExit(m: IpcModel, loop: Node): boolean {
 function blockingReceiveLoop(m: IpcModel, out: Finding[]): void {
   for (const mc of m.methodCalls) {
     if (!['get', 'recv', 'recv_bytes'].includes(mc.method)) continue;
-    const pos = positionalArguments(mc.call);
-    if (keywordArgument(mc.call, 'timeout') || keywordArgument(mc.call, 'block')) continue;
-    if (mc.method === 'get' ? pos.length > 1 || (pos.length === 1 && pos[0].type !== 'true') : pos.length > 0) continue;
     const obj = mc.obj;
     if (obj && obj.kind !== 'Queue' && obj.kind !== 'Pipe') continue;
+    // Most calls are in no while loop at all: ruled out before looking at their arguments or up the tree.
+    if (!m.inWhileLoop(mc.call)) continue;
+    const pos = positionalArguments(mc.call);
+    if (m.keywordArgument(mc.call, 'timeout') || m.keywordArgument(mc.call, 'block')) continue;
+    if (mc.method === 'get' ? pos.length > 1 || (pos.length === 1 && pos[0].type !== 'true') : pos.length > 0) continue;
     const loop = ancestors(mc.call).find((a) => a.type === 'while_statement' || a.type === 'for_statement');
     if (!loop || loop.type !== 'while_statement' || !loopWithoutExit(m, loop)) continue;
     // recv() raising EOFError (or get() an exception) into an except clause is a way out.
@@ -393,18 +396,23 @@ function blockingReceiveLoop(m: IpcModel, out: Finding[]): void {
 
 /** 6b: join() before get(): the child cannot exit until its queued item is read (the documented deadlock). */
 function joinBeforeDrain(m: IpcModel, out: Finding[]): void {
+  // The receivers of put() and get() as "function id:name", so a target parameter is looked up, not searched for.
+  const putters = new Set<string>();
+  const getters = new Set<string>();
+  for (const c of m.methodCalls) {
+    if (c.method === 'put') putters.add(`${m.scopeOf(c.call).id}:${c.receiver}`);
+    else if (c.method === 'get') getters.add(`${m.scopeOf(c.call).id}:${c.receiver}`);
+  }
+  const queues = m.objects.filter((q) => q.kind === 'Queue' && q.ctor !== 'SimpleQueue');
   for (const p of m.objects) {
-    if (p.kind !== 'Process' || p.many) continue;
-    for (const q of m.objects) {
-      if (q.kind !== 'Queue' || q.ctor === 'SimpleQueue') continue;
+    if (p.kind !== 'Process' || p.many || !m.processArguments.get(p)?.length) continue;
+    for (const q of queues) {
       const param = m.targetParameter(p, q);
-      if (!param) continue;
-      const childPuts = m.methodCalls.some((c) => c.method === 'put' && c.receiver === param.name && m.scopeOf(c.call).id === param.fn.id);
-      if (!childPuts) continue;
+      if (!param || !putters.has(`${param.fn.id}:${param.name}`)) continue;
       const drainedByAnother = m.objects.some((other) => {
         if (other === p || other.kind !== 'Process') return false;
         const t = m.targetParameter(other, q);
-        return !!t && m.methodCalls.some((c) => c.method === 'get' && c.receiver === t.name && m.scopeOf(c.call).id === t.fn.id);
+        return !!t && getters.has(`${t.fn.id}:${t.name}`);
       });
       if (drainedByAnother) continue;
       const gets = m.callsOn(q, ['get']).filter((c) => m.scopeOf(c.call).id === p.scope.id);
