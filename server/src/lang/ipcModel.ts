@@ -83,12 +83,6 @@ export class Assignment<Right extends Node | null = Node> {
 
 export const isFunctionScope = (n: Node) => n.type === 'function_definition' || n.type === 'lambda';
 
-export function positionalArguments(call: Node): Node[] {
-  const args = call.childForFieldName('arguments');
-  if (!args || args.type !== 'argument_list') return [];
-  return args.namedChildren.filter((a): a is Node => !!a && a.type !== 'keyword_argument' && a.type !== 'comment' && a.type !== 'list_splat' && a.type !== 'dictionary_splat');
-}
-
 /** `__name__ == "__main__"` (either way round). */
 export function isMainGuard(ifStatement: Node): boolean {
   const c = ifStatement.childForFieldName('condition');
@@ -119,6 +113,8 @@ const NAME = /[A-Za-z_\u0080-\uffff][\w\u0080-\uffff]*/y;
 const RULE_MODULES = new Set(['multiprocessing', 'os', 'signal', 'sys', 'tempfile', 'shutil', 'posix_ipc', 'sysv_ipc']);
 /** `a.b.c` as one piece of ASCII text: an attribute whose parts are all names (or a keyword). */
 const DOTTED = /^[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+$/;
+/** `a.b.c(` or `f(`, matched where a call starts. */
+const DOTTED_CALL = /[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*\(/y;
 /** Python's keywords: never an identifier in the tree. */
 const KEYWORDS = new Set(['False', 'None', 'True', 'and', 'as', 'assert', 'async', 'await', 'break', 'class', 'continue', 'def', 'del', 'elif', 'else', 'except', 'finally', 'for', 'from', 'global', 'if', 'import', 'in', 'is', 'lambda', 'nonlocal', 'not', 'or', 'pass', 'raise', 'return', 'try', 'while', 'with', 'yield']);
 /** The keywords a function_definition node starts with, up to its name. */
@@ -147,6 +143,11 @@ export class IpcModel {
   /** Functions and lambdas by start, each with the index of the one it is nested in (-1: none). */
   private readonly scopes: Array<{ node: Node; start: number; end: number; outer: number }> = [];
   private readonly calleeCache = new Map<number, string | null>();
+  /** Calls whose function starts with another call (`f(x)(y)`, `mp.get_context(m).Queue()`), by id. */
+  private readonly chainedCalls = new Set<number>();
+  /** Per call, its argument_list's (or generator's) named children: several rules look at them. */
+  private readonly argumentsCache = new Map<number, { list: boolean; args: Node[] }>();
+  private readonly parameterNamesCache = new Map<number, string[]>();
   private readonly callsByObject = new Map<IpcObject, MethodCall[]>();
   private readonly sharersCache = new Map<IpcObject, number>();
   /** Per Process: the objects it is given and the target parameter receiving each. */
@@ -163,7 +164,8 @@ export class IpcModel {
   ) {
     const loops: Array<{ node: Node; left: Node; right: Node }> = [];
     const open: number[] = [];
-    for (const { kind, node: n } of found) {
+    for (let i = 0; i < found.length; i++) {
+      const { kind, node: n } = found[i];
       switch (kind) {
         case 'function': {
           // Nodes come in document order, so the enclosing function is on the stack.
@@ -174,6 +176,8 @@ export class IpcModel {
         }
         case 'call': {
           this.calls.push(n);
+          // Nodes come parents first: one starting here too is inside this call's function.
+          if (found[i + 1]?.node.startIndex === n.startIndex) this.chainedCalls.add(n.id);
           // `name.method(…)`, read at the call's start: a query pattern for it costs more than the
           // whole parse. Spaced-out forms (`q . get ()`) are left out, so rules stay quiet on them.
           const receiver = this.nameAt(n.startIndex);
@@ -222,7 +226,10 @@ export class IpcModel {
       // Most receivers name no object at all: a set lookup rules them out.
       if (!this.isBound(mc.receiver)) continue;
       mc.obj = this.resolveName(mc.receiver, mc.call);
-      if (mc.obj) this.callsByObject.set(mc.obj, [...(this.callsByObject.get(mc.obj) ?? []), mc]);
+      if (!mc.obj) continue;
+      const calls = this.callsByObject.get(mc.obj);
+      if (calls) calls.push(mc);
+      else this.callsByObject.set(mc.obj, [mc]);
     }
   }
 
@@ -232,15 +239,29 @@ export class IpcModel {
     return this.whileLoops.some((w) => w.start <= at && at < w.end);
   }
 
+  private argumentsOf(call: Node): { list: boolean; args: Node[] } {
+    let a = this.argumentsCache.get(call.id);
+    if (!a) {
+      const node = call.childForFieldName('arguments');
+      a = { list: node?.type === 'argument_list', args: (node?.namedChildren ?? []).filter((x): x is Node => !!x) };
+      this.argumentsCache.set(call.id, a);
+    }
+    return a;
+  }
+
   /** The value of a call's keyword argument `name=value`, or null. */
   keywordArgument(call: Node, name: string): Node | null {
-    const args = call.childForFieldName('arguments');
-    if (!args) return null;
-    for (const a of args.namedChildren) {
+    for (const a of this.argumentsOf(call).args) {
       // It starts with its name: the other arguments are ruled out without a call into the wasm.
-      if (a && this.source.startsWith(name, a.startIndex) && a.type === 'keyword_argument' && a.childForFieldName('name')?.text === name) return a.childForFieldName('value');
+      if (this.source.startsWith(name, a.startIndex) && a.type === 'keyword_argument' && a.childForFieldName('name')?.text === name) return a.childForFieldName('value');
     }
     return null;
+  }
+
+  positionalArguments(call: Node): Node[] {
+    const { list, args } = this.argumentsOf(call);
+    if (!list) return [];
+    return args.filter((a) => a.type !== 'keyword_argument' && a.type !== 'comment' && a.type !== 'list_splat' && a.type !== 'dictionary_splat');
   }
 
   /** Whether some object is known by this name somewhere (a cheap test before resolve()). */
@@ -310,22 +331,14 @@ export class IpcModel {
    */
   qualify(expr: Node | null): string | null {
     if (!expr) return null;
-    const type = expr.type;
-    if (type === 'identifier' || type === 'attribute') {
-      // Names read from the source: one call into the wasm for the end, not several per part.
-      const text = this.source.slice(expr.startIndex, expr.endIndex);
-      if (type === 'identifier') return this.imports.get(text) ?? (this.contexts.has(text) ? 'multiprocessing' : null);
-      if (DOTTED.test(text)) {
-        const names = text.split('.');
-        // A keyword is a node of its own (`None.x`) or a syntax error: the tree knows what it is.
-        if (!names.some((n) => KEYWORDS.has(n))) {
-          const base = this.imports.get(names[0]) ?? (this.contexts.has(names[0]) ? 'multiprocessing' : null);
-          return base ? base + text.slice(names[0].length) : null;
-        }
-      }
-    }
-    switch (type) {
+    switch (expr.type) {
+      case 'identifier':
+        return this.qualifyName(this.source.slice(expr.startIndex, expr.endIndex));
       case 'attribute': {
+        // Read from the source: one call into the wasm for the end, not several per part.
+        const text = this.source.slice(expr.startIndex, expr.endIndex);
+        const q = DOTTED.test(text) ? this.qualifyDotted(text) : undefined;
+        if (q !== undefined) return q;
         const base = this.qualify(expr.childForFieldName('object'));
         const attr = expr.childForFieldName('attribute')?.text;
         return base && attr ? `${base}.${attr}` : null;
@@ -339,12 +352,31 @@ export class IpcModel {
     }
   }
 
+  private qualifyName(name: string): string | null {
+    return this.imports.get(name) ?? (this.contexts.has(name) ? 'multiprocessing' : null);
+  }
+
+  /** qualify() of `a.b.c` read as text; undefined if a part is a keyword (no name in the tree: it knows what that is). */
+  private qualifyDotted(text: string): string | null | undefined {
+    const names = text.split('.');
+    if (names.some((n) => KEYWORDS.has(n))) return undefined;
+    if (names.length === 1) return this.qualifyName(text);
+    const base = this.qualifyName(names[0]);
+    return base ? base + text.slice(names[0].length) : null;
+  }
+
   /** The name of the function a call calls, qualified ("os.waitpid"), or null. */
   callee(call: Node): string | null {
     let q = this.calleeCache.get(call.id);
     if (q === undefined) {
+      q = null;
       // A call's text starts with its function's: most calls are ruled out without looking further.
-      q = this.mayQualify(call) ? this.qualify(call.childForFieldName('function')) : null;
+      if (this.mayQualify(call)) {
+        // `a.b.c(` with no call inside starting there: its function is that name, read from the source.
+        DOTTED_CALL.lastIndex = call.startIndex;
+        const fromText = !this.chainedCalls.has(call.id) && DOTTED_CALL.test(this.source) ? this.qualifyDotted(this.source.slice(call.startIndex, DOTTED_CALL.lastIndex - 1)) : undefined;
+        q = fromText !== undefined ? fromText : this.qualify(call.childForFieldName('function'));
+      }
       this.calleeCache.set(call.id, q);
     }
     return q;
@@ -407,6 +439,7 @@ export class IpcModel {
     }
   }
 
+  /** Callers write every field out: V8 builds `{ ...c, name }` on a slow path, microseconds per object. */
   private add(o: IpcObject): IpcObject {
     this.objects.push(o);
     const key = `${o.scope.id}:${o.name}`;
@@ -428,16 +461,15 @@ export class IpcModel {
       if (!c) return;
       if (c.kind === 'Pipe' && (left.type === 'pattern_list' || left.type === 'tuple_pattern') && left.namedChildCount === 2) {
         const [first, second] = left.namedChildren;
-        const duplexArg = this.keywordArgument(right, 'duplex') ?? positionalArguments(right)[0] ?? null;
+        const duplexArg = this.keywordArgument(right, 'duplex') ?? this.positionalArguments(right)[0] ?? null;
         const oneWay = duplexArg?.type === 'false';
         if (first?.type !== 'identifier' || second?.type !== 'identifier') return;
-        const common = { kind: 'Pipe' as const, ctor: c.ctor, call: right, binding: a, scope, many: false, managed: false };
-        const r = this.add({ ...common, name: first.text, end: oneWay ? 'recv' : null, peer: null });
-        const s = this.add({ ...common, name: second.text, end: oneWay ? 'send' : null, peer: r });
+        const r = this.add({ kind: 'Pipe', ctor: c.ctor, name: first.text, call: right, binding: a, scope, many: false, managed: false, end: oneWay ? 'recv' : null, peer: null });
+        const s = this.add({ kind: 'Pipe', ctor: c.ctor, name: second.text, call: right, binding: a, scope, many: false, managed: false, end: oneWay ? 'send' : null, peer: r });
         r.peer = s;
         return;
       }
-      if (left.type === 'identifier') this.add({ ...c, name: left.text, call: right, binding: a, scope, many: false, managed: false, end: null, peer: null });
+      if (left.type === 'identifier') this.add({ kind: c.kind, ctor: c.ctor, name: left.text, call: right, binding: a, scope, many: false, managed: false, end: null, peer: null });
       return;
     }
     if (left.type !== 'identifier') return;
@@ -449,7 +481,7 @@ export class IpcModel {
     const kinds = calls.map((x) => this.constructorOf(x));
     const first = kinds[0];
     if (!first || kinds.some((k) => !k || k.kind !== first.kind)) return;
-    this.add({ ...first, name: left.text, call: calls[0], binding: a, scope, many: true, managed: false, end: null, peer: null });
+    this.add({ kind: first.kind, ctor: first.ctor, name: left.text, call: calls[0], binding: a, scope, many: true, managed: false, end: null, peer: null });
   }
 
   private bindWith(w: Node): void {
@@ -461,7 +493,7 @@ export class IpcModel {
       const target = value.childForFieldName('alias')?.namedChildren[0];
       if (call?.type !== 'call' || target?.type !== 'identifier') continue;
       const c = this.constructorOf(call);
-      if (c) this.add({ ...c, name: target.text, call, binding: w, scope: this.scopeOf(w), many: false, managed: true, end: null, peer: null });
+      if (c) this.add({ kind: c.kind, ctor: c.ctor, name: target.text, call, binding: w, scope: this.scopeOf(w), many: false, managed: true, end: null, peer: null });
     }
   }
 
@@ -479,7 +511,8 @@ export class IpcModel {
     if (target?.type !== 'identifier' || !args || (args.type !== 'tuple' && args.type !== 'list')) return;
     const fn = this.functionNamed(target.text);
     if (!fn) return;
-    const names = parameterNames(fn);
+    let names = this.parameterNamesCache.get(fn.id);
+    if (!names) this.parameterNamesCache.set(fn.id, (names = parameterNames(fn)));
     const given: Array<{ obj: IpcObject; fn: Node; name: string }> = [];
     args.namedChildren.forEach((arg, i) => {
       if (arg?.type !== 'identifier' || !names[i]) return;

@@ -4,7 +4,7 @@
  * carries a fix when one can be made without guessing the program's intent.
  */
 import type { LanguageRule, RuleLevel } from '../../../protocol/protocol';
-import { IpcModel, IpcObject, isFunctionScope, isMainGuard, positionalArguments } from './ipcModel';
+import { IpcModel, IpcObject, isFunctionScope, isMainGuard } from './ipcModel';
 import type { Node } from './pythonParser';
 
 export interface Pos {
@@ -219,7 +219,7 @@ function forkWithoutWait(m: IpcModel, out: Finding[]): void {
   if (m.calls.some((c) => WAITS.includes(m.callee(c) ?? ''))) return;
   const ignoresSigchld = m.calls.some((c) => {
     if (m.callee(c) !== 'signal.signal') return false;
-    const [sig, handler] = positionalArguments(c);
+    const [sig, handler] = m.positionalArguments(c);
     return !!sig && !!handler && /SIGCHLD$/.test(m.qualify(sig) ?? '') && /SIG_IGN$/.test(m.qualify(handler) ?? '');
   });
   if (ignoresSigchld) return;
@@ -377,7 +377,7 @@ function blockingReceiveLoop(m: IpcModel, out: Finding[]): void {
     if (obj && obj.kind !== 'Queue' && obj.kind !== 'Pipe') continue;
     // Most calls are in no while loop at all: ruled out before looking at their arguments or up the tree.
     if (!m.inWhileLoop(mc.call)) continue;
-    const pos = positionalArguments(mc.call);
+    const pos = m.positionalArguments(mc.call);
     if (m.keywordArgument(mc.call, 'timeout') || m.keywordArgument(mc.call, 'block')) continue;
     if (mc.method === 'get' ? pos.length > 1 || (pos.length === 1 && pos[0].type !== 'true') : pos.length > 0) continue;
     const loop = ancestors(mc.call).find((a) => a.type === 'while_statement' || a.type === 'for_statement');
