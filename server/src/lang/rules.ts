@@ -84,12 +84,36 @@ function underMainGuard(n: Node): boolean {
 
 // ---- editing helpers -------------------------------------------------------------------------
 
-interface SourceLines {
-  lines: string[];
+/**
+ * The source's lines (without their line breaks, as `text.split(/\r?\n/)` gives them). Only fixes
+ * read them, a few lines each: the line starts are found once and no other line is copied.
+ */
+class SourceLines {
+  private starts: number[] | null = null;
+  constructor(private readonly text: string) {}
+
+  /** Line `row`, or "" past the last. */
+  line(row: number): string {
+    const starts = (this.starts ??= lineStarts(this.text));
+    if (row < 0 || row >= starts.length) return '';
+    let end = row + 1 < starts.length ? starts[row + 1] - 1 : this.text.length;
+    if (end > starts[row] && row + 1 < starts.length && this.text[end - 1] === '\r') end--;
+    return this.text.slice(starts[row], end);
+  }
+
+  get count(): number {
+    return (this.starts ??= lineStarts(this.text)).length;
+  }
+}
+
+function lineStarts(text: string): number[] {
+  const starts = [0];
+  for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) starts.push(i + 1);
+  return starts;
 }
 
 function indentOf(src: SourceLines, row: number): string {
-  return /^[ \t]*/.exec(src.lines[row] ?? '')![0];
+  return /^[ \t]*/.exec(src.line(row))![0];
 }
 /** One more level than `indent`, in the file's own style. */
 function deeper(indent: string): string {
@@ -97,23 +121,25 @@ function deeper(indent: string): string {
 }
 /** Whether a statement is alone on its lines (nothing before or after it), so it can be moved or wrapped. */
 function aloneOnItsLines(src: SourceLines, stmt: Node): boolean {
-  const first = src.lines[stmt.startPosition.row] ?? '';
-  const last = src.lines[stmt.endPosition.row] ?? '';
+  const first = src.line(stmt.startPosition.row);
+  const last = src.line(stmt.endPosition.row);
   return first.slice(0, stmt.startPosition.column).trim() === '' && /^\s*(#.*)?$/.test(last.slice(stmt.endPosition.column));
 }
 /** Re-indents whole lines [from, to] by `extra` (blank lines stay blank). */
 function indentLines(src: SourceLines, from: number, to: number, extra: string): string {
-  return src.lines
-    .slice(from, to + 1)
-    .map((l) => (l.trim() ? extra + l : l))
-    .join('\n');
+  const out: string[] = [];
+  for (let row = from; row <= to && row < src.count; row++) {
+    const l = src.line(row);
+    out.push(l.trim() ? extra + l : l);
+  }
+  return out.join('\n');
 }
 function lineRange(src: SourceLines, from: number, to: number): Edit['range'] {
-  return { start: { line: from, character: 0 }, end: { line: to, character: (src.lines[to] ?? '').length } };
+  return { start: { line: from, character: 0 }, end: { line: to, character: src.line(to).length } };
 }
 /** Text inserted as new lines after line `row`. */
 function insertAfter(src: SourceLines, row: number, text: string): Edit {
-  const end = (src.lines[row] ?? '').length;
+  const end = src.line(row).length;
   return { range: { start: { line: row, character: end }, end: { line: row, character: end } }, newText: `\n${text}` };
 }
 
@@ -453,7 +479,7 @@ function wrongPipeEnd(m: IpcModel, out: Finding[]): void {
 
 /** Every finding of every rule on one file's model. */
 export function runRules(m: IpcModel, text: string): Finding[] {
-  const src: SourceLines = { lines: text.split(/\r?\n/) };
+  const src = new SourceLines(text);
   const out: Finding[] = [];
   unguardedProcess(m, src, out);
   unjoinedProcess(m, src, out);
