@@ -127,7 +127,8 @@ export class IpcModel {
   readonly contexts = new Set<string>();
   readonly objects: IpcObject[] = [];
   readonly methodCalls: MethodCall[] = [];
-  readonly calls: Node[] = [];
+  /** The calls callee() can name: those whose text starts with an imported name or a context. */
+  readonly calls: Node[];
   readonly augmented: Array<Assignment<null>> = [];
   /** `left = right` (not `left: type` alone). */
   readonly assignments: Assignment[] = [];
@@ -163,6 +164,7 @@ export class IpcModel {
     private readonly source: string,
   ) {
     const loops: Array<{ node: Node; left: Node; right: Node }> = [];
+    const calls: Node[] = [];
     const open: number[] = [];
     for (let i = 0; i < found.length; i++) {
       const { kind, node: n } = found[i];
@@ -175,7 +177,7 @@ export class IpcModel {
           break;
         }
         case 'call': {
-          this.calls.push(n);
+          calls.push(n);
           // Nodes come parents first: one starting here too is inside this call's function.
           if (found[i + 1]?.node.startIndex === n.startIndex) this.chainedCalls.add(n.id);
           // `name.method(…)`, read at the call's start: a query pattern for it costs more than the
@@ -217,6 +219,8 @@ export class IpcModel {
     for (const a of this.assignments) {
       if (this.mayQualify(a.right) && a.left.type === 'identifier' && a.right.type === 'call' && this.qualify(a.right) === 'multiprocessing') this.contexts.add(a.left.text);
     }
+    // Most calls name nothing the rules know: the rules need not go through them all, several times.
+    this.calls = calls.filter((c) => this.mayQualify(c));
     for (const a of this.assignments) this.bindAssignment(a);
     for (const w of this.withStatements) this.bindWith(w);
     for (const f of loops) this.bindLoopVariable(f.node, f.left, f.right);
