@@ -65,19 +65,26 @@ export interface MethodCall {
 }
 
 /**
- * `left = right` or `left += right`. The left side starts where the statement does, so its first
- * name is read from the source; the node itself (a call into the wasm) is fetched only when needed.
+ * `left = right` or `left += right`. Its sides are fetched from the wasm only when looked at: the
+ * left starts where the statement does (its first name is read from the source), and in a plain
+ * `name = …` the name and where the right side starts are read from the source too.
  */
-export class Assignment<Right extends Node | null = Node> {
+export class Assignment {
   private leftNode: Node | null = null;
   constructor(
     readonly node: Node,
-    /** Null for `left += …` (the rules never look at it). */
-    readonly right: Right,
+    /** Where the right side starts (-1 for `left += …`: the rules never look at it). */
+    readonly rightStart: number,
+    /** The left side when it is a name read from the source; null when only the tree can tell. */
+    readonly leftName: string | null,
+    private rightNode: Node | null = null,
   ) {}
   get left(): Node {
     // Every assignment has a left side: the grammar's rule starts with it.
     return (this.leftNode ??= this.node.childForFieldName('left')!);
+  }
+  get right(): Node {
+    return (this.rightNode ??= this.node.childForFieldName('right')!);
   }
 }
 
@@ -113,6 +120,8 @@ const NAME = /[A-Za-z_\u0080-\uffff][\w\u0080-\uffff]*/y;
 const RULE_MODULES = new Set(['multiprocessing', 'os', 'signal', 'sys', 'tempfile', 'shutil', 'posix_ipc', 'sysv_ipc']);
 /** `a.b.c` as one piece of ASCII text: an attribute whose parts are all names (or a keyword). */
 const DOTTED = /^[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+$/;
+/** `name =` (not `==`) and the blanks after it, matched where an assignment starts. */
+const NAME_EQUALS = /[A-Za-z_]\w*[ \t]*=(?!=)[ \t]*/y;
 /** `a.b.c(` or `f(`, matched where a call starts. */
 const DOTTED_CALL = /[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*\(/y;
 /** Python's keywords: never an identifier in the tree. */
@@ -129,7 +138,7 @@ export class IpcModel {
   readonly methodCalls: MethodCall[] = [];
   /** The calls callee() can name: those whose text starts with an imported name or a context. */
   readonly calls: Node[];
-  readonly augmented: Array<Assignment<null>> = [];
+  readonly augmented: Assignment[] = [];
   /** `left = right` (not `left: type` alone). */
   readonly assignments: Assignment[] = [];
   readonly withStatements: Node[] = [];
@@ -165,6 +174,7 @@ export class IpcModel {
   ) {
     const loops: Array<{ node: Node; left: Node; right: Node }> = [];
     const calls: Node[] = [];
+    const clean = !root.hasError;
     const open: number[] = [];
     for (let i = 0; i < found.length; i++) {
       const { kind, node: n } = found[i];
@@ -191,12 +201,20 @@ export class IpcModel {
           break;
         }
         case 'assignment': {
-          const right = n.childForFieldName('right');
-          if (right) this.assignments.push(new Assignment(n, right));
+          // `name = value` in a tree without errors: the value starts after the `=` and its blanks.
+          NAME_EQUALS.lastIndex = n.startIndex;
+          const plain = clean && NAME_EQUALS.test(this.source) && !/^[\\#\r\n]?$/.test(this.source.charAt(NAME_EQUALS.lastIndex));
+          const name = plain ? this.nameAt(n.startIndex) : '';
+          if (plain && !KEYWORDS.has(name)) {
+            this.assignments.push(new Assignment(n, NAME_EQUALS.lastIndex, name));
+          } else {
+            const right = n.childForFieldName('right');
+            if (right) this.assignments.push(new Assignment(n, right.startIndex, null, right));
+          }
           break;
         }
         case 'augmented':
-          this.augmented.push(new Assignment(n, null));
+          this.augmented.push(new Assignment(n, -1, null));
           break;
         case 'import':
           this.readImport(n);
@@ -217,7 +235,9 @@ export class IpcModel {
     }
     // Contexts first: `ctx = mp.get_context(m)` makes `ctx.Queue()` a multiprocessing Queue.
     for (const a of this.assignments) {
-      if (this.mayQualify(a.right) && a.left.type === 'identifier' && a.right.type === 'call' && this.qualify(a.right) === 'multiprocessing') this.contexts.add(a.left.text);
+      if (!this.mayQualifyAt(a.rightStart)) continue;
+      const name = a.leftName ?? (a.left.type === 'identifier' ? a.left.text : null);
+      if (name !== null && a.right.type === 'call' && this.qualify(a.right) === 'multiprocessing') this.contexts.add(name);
     }
     // Most calls name nothing the rules know: the rules need not go through them all, several times.
     this.calls = calls.filter((c) => this.mayQualify(c));
@@ -314,7 +334,11 @@ export class IpcModel {
 
   /** Whether an expression's first name is imported or a context (what qualify() needs), read from its text alone. */
   private mayQualify(expr: Node): boolean {
-    const first = this.nameAt(expr.startIndex);
+    return this.mayQualifyAt(expr.startIndex);
+  }
+
+  private mayQualifyAt(index: number): boolean {
+    const first = this.nameAt(index);
     if (first === '' || this.contexts.has(first)) return first !== '';
     const module = this.imports.get(first);
     if (module === undefined) return false;
@@ -452,18 +476,19 @@ export class IpcModel {
   }
 
   private bindAssignment(assignment: Assignment): void {
-    const { node: a, right } = assignment;
     // Only `name = mp.X(...)` and `[...]` can bind an object: most assignments stop here.
-    if (this.source[right.startIndex] !== '[' && !this.mayQualify(right)) return;
+    if (this.source[assignment.rightStart] !== '[' && !this.mayQualifyAt(assignment.rightStart)) return;
+    const { node: a, right } = assignment;
     const rightType = right.type;
     if (rightType !== 'call' && rightType !== 'list_comprehension' && rightType !== 'list') return;
     if (rightType === 'call' && !this.mayQualify(right)) return;
-    const left = assignment.left;
+    const name = assignment.leftName ?? (assignment.left.type === 'identifier' ? assignment.left.text : null);
     const scope = this.scopeOf(a);
     if (rightType === 'call') {
       const c = this.constructorOf(right);
       if (!c) return;
-      if (c.kind === 'Pipe' && (left.type === 'pattern_list' || left.type === 'tuple_pattern') && left.namedChildCount === 2) {
+      const left = name === null ? assignment.left : null;
+      if (c.kind === 'Pipe' && left && (left.type === 'pattern_list' || left.type === 'tuple_pattern') && left.namedChildCount === 2) {
         const [first, second] = left.namedChildren;
         const duplexArg = this.keywordArgument(right, 'duplex') ?? this.positionalArguments(right)[0] ?? null;
         const oneWay = duplexArg?.type === 'false';
@@ -473,10 +498,10 @@ export class IpcModel {
         r.peer = s;
         return;
       }
-      if (left.type === 'identifier') this.add({ kind: c.kind, ctor: c.ctor, name: left.text, call: right, binding: a, scope, many: false, managed: false, end: null, peer: null });
+      if (name !== null) this.add({ kind: c.kind, ctor: c.ctor, name, call: right, binding: a, scope, many: false, managed: false, end: null, peer: null });
       return;
     }
-    if (left.type !== 'identifier') return;
+    if (name === null) return;
     // `[ctx.Process(...) for …]` or `[ctx.Process(...), ctx.Process(...)]`
     let calls: Node[] = [];
     if (right.type === 'list_comprehension') calls = [right.childForFieldName('body')].filter((b): b is Node => b?.type === 'call');
@@ -485,7 +510,7 @@ export class IpcModel {
     const kinds = calls.map((x) => this.constructorOf(x));
     const first = kinds[0];
     if (!first || kinds.some((k) => !k || k.kind !== first.kind)) return;
-    this.add({ kind: first.kind, ctor: first.ctor, name: left.text, call: calls[0], binding: a, scope, many: true, managed: false, end: null, peer: null });
+    this.add({ kind: first.kind, ctor: first.ctor, name, call: calls[0], binding: a, scope, many: true, managed: false, end: null, peer: null });
   }
 
   private bindWith(w: Node): void {

@@ -328,7 +328,8 @@ function unlockedSharedUpdate(m: IpcModel, src: SourceLines, out: Finding[]): vo
   for (const a of m.augmented) if (m.isBound(m.nameAt(a.node.startIndex))) check(a.node, a.left);
   for (const a of m.assignments) {
     // v.value = v.value + 1 (the right side reads what the left side writes)
-    if (!m.isBound(m.nameAt(a.node.startIndex))) continue;
+    // A plain name on the left is neither an attribute nor a subscript.
+    if (!m.isBound(m.nameAt(a.node.startIndex)) || a.leftName !== null) continue;
     const { node, left, right } = a;
     const type = left.type;
     if ((type === 'attribute' || type === 'subscript') && right.text.includes(left.text) && right.descendantsOfType(type).some((d) => d?.text === left.text)) check(node, left);
