@@ -63,13 +63,6 @@ function ancestors(n: Node, stopAtFunction = true): Node[] {
   return out;
 }
 
-/** The ancestors of `n` below `top`. */
-function between(n: Node, top: Node): Node[] {
-  const out: Node[] = [];
-  for (let p = n.parent; p && p.id !== top.id; p = p.parent) out.push(p);
-  return out;
-}
-
 /** The statement (direct child of a block or the module) that holds `n`. */
 function statementOf(n: Node): Node {
   let s = n;
@@ -380,20 +373,31 @@ function loopWithoutExit(m: IpcModel, loop: Node): boolean {
   const body = loop.childForFieldName('body');
   if (!body) return false;
   for (const n of body.descendantsOfType(['break_statement', 'return_statement', 'raise_statement', 'call'])) {
-    if (!n || between(n, loop).some((a) => isFunctionScope(a))) continue; // a nested function's own exits
-    if (n.type === 'break_statement') {
+    if (!n) continue;
+    const type = n.type;
+    // Most calls in a loop exit nothing: ruled out before looking where they are.
+    if (type === 'call' && !isExitCall(m, n)) continue;
+    // A nested function's own exits (its scope, from the functions' extents, starts inside the loop).
+    const scope = m.scopeOf(n);
+    if (scope !== m.root && scope.startIndex > loop.startIndex) continue;
+    if (type === 'break_statement') {
       const nearest = ancestors(n).find((a) => a.type === 'while_statement' || a.type === 'for_statement');
       if (nearest?.id === loop.id) return false;
-      continue;
-    }
-    if (n.type === 'call') {
-      const fn = n.childForFieldName('function');
-      if (EXIT_CALLS.includes(m.callee(n) ?? (fn?.type === 'identifier' ? fn.text : ''))) return false;
       continue;
     }
     return false;
   }
   return true;
+}
+
+function isExitCall(m: IpcModel, call: Node): boolean {
+  const q = m.callee(call);
+  if (q !== null) return EXIT_CALLS.includes(q);
+  // `exit()` or `quit()`: the name starts the call's text.
+  const first = m.nameAt(call.startIndex);
+  if (!first.startsWith('exit') && !first.startsWith('quit')) return false;
+  const fn = call.childForFieldName('function');
+  return EXIT_CALLS.includes(fn?.type === 'identifier' ? fn.text : '');
 }
 
 /** 6a: a blocking get()/recv() in a loop that can never end. */
