@@ -83,7 +83,7 @@ function underMainGuard(n: Node): boolean {
  */
 class SourceLines {
   private starts: number[] | null = null;
-  constructor(private readonly text: string) {}
+  constructor(readonly text: string) {}
 
   /** Line `row`, or "" past the last. */
   line(row: number): string {
@@ -254,7 +254,7 @@ function forkWithoutWait(m: IpcModel, out: Finding[]): void {
 }
 
 /** Held a lock around `n`: an enclosing `with v.get_lock():` / `with lock:`, or an acquire() before it in its block. */
-function underLock(n: Node): boolean {
+function underLock(src: SourceLines, n: Node): boolean {
   for (const a of ancestors(n)) {
     if (a.type === 'with_statement') {
       const clause = a.namedChildren.find((c) => c?.type === 'with_clause');
@@ -269,7 +269,10 @@ function underLock(n: Node): boolean {
   }
   // lock.acquire() earlier in this block or in an enclosing one (try: … finally: lock.release()).
   for (let stmt: Node | null = statementOf(n); stmt && !isFunctionScope(stmt); stmt = stmt.parent?.parent ? statementOf(stmt.parent.parent) : null) {
-    for (let s = stmt.previousNamedSibling; s; s = s.previousNamedSibling) {
+    for (let s = stmt.previousNamedSibling, end = stmt.startIndex; s; end = s.startIndex, s = s.previousNamedSibling) {
+      // Only a statement whose text says `acquire` can call it: the others are not walked.
+      const at = src.text.indexOf('acquire', s.startIndex);
+      if (at === -1 || at >= end) continue;
       if (s.descendantsOfType('call').some((c) => c?.childForFieldName('function')?.childForFieldName('attribute')?.text === 'acquire')) return true;
     }
     if (stmt.parent?.type === 'module') break;
@@ -294,7 +297,7 @@ function unlockedSharedUpdate(m: IpcModel, src: SourceLines, out: Finding[]): vo
     const obj = m.resolve(base);
     if (!obj || (isValue ? obj.kind !== 'Value' : obj.kind !== 'Array')) return;
     if (obj.ctor.startsWith('Raw') || m.keywordArgument(obj.call, 'lock')?.type === 'false') return; // no lock to take
-    if (underLock(node)) return;
+    if (underLock(src, node)) return;
     // A race needs two writers: the processes given the object, and the parent if it writes here.
     const inParent = m.scopeOf(node).id === obj.scope.id;
     if (m.sharers(obj) + (inParent ? 1 : 0) < 2) return;
