@@ -201,12 +201,15 @@ export class IpcModel {
           break;
         }
         case 'assignment': {
-          // `name = value` in a tree without errors: the value starts after the `=` and its blanks.
+          // `name = value` in a tree without errors: the value starts after the `=` and its blanks
+          // (on the same line: not after a line continuation or a comment).
           NAME_EQUALS.lastIndex = n.startIndex;
-          const plain = clean && NAME_EQUALS.test(this.source) && !/^[\\#\r\n]?$/.test(this.source.charAt(NAME_EQUALS.lastIndex));
+          const valueAt = clean && NAME_EQUALS.test(this.source) ? NAME_EQUALS.lastIndex : -1;
+          const next = valueAt === -1 ? '' : this.source.charAt(valueAt);
+          const plain = next !== '' && !'\\#\r\n'.includes(next);
           const name = plain ? this.nameAt(n.startIndex) : '';
           if (plain && !KEYWORDS.has(name)) {
-            this.assignments.push(new Assignment(n, NAME_EQUALS.lastIndex, name));
+            this.assignments.push(new Assignment(n, valueAt, name));
           } else {
             const right = n.childForFieldName('right');
             if (right) this.assignments.push(new Assignment(n, right.startIndex, null, right));
@@ -282,6 +285,7 @@ export class IpcModel {
     return null;
   }
 
+  /** A call's arguments given by position (not `name=`, `*` or `**` ones). */
   positionalArguments(call: Node): Node[] {
     const { list, args } = this.argumentsOf(call);
     if (!list) return [];
