@@ -64,20 +64,31 @@ export interface MethodCall {
   obj: IpcObject | null;
 }
 
+/**
+ * `left = right` or `left += right`. Its sides are fetched from the wasm only when looked at: the
+ * left starts where the statement does (its first name is read from the source), and in a plain
+ * `name = …` the name and where the right side starts are read from the source too.
+ */
+export class Assignment {
+  private leftNode: Node | null = null;
+  constructor(
+    readonly node: Node,
+    /** Where the right side starts (-1 for `left += …`: the rules never look at it). */
+    readonly rightStart: number,
+    /** The left side when it is a name read from the source; null when only the tree can tell. */
+    readonly leftName: string | null,
+    private rightNode: Node | null = null,
+  ) {}
+  get left(): Node {
+    // Every assignment has a left side: the grammar's rule starts with it.
+    return (this.leftNode ??= this.node.childForFieldName('left')!);
+  }
+  get right(): Node {
+    return (this.rightNode ??= this.node.childForFieldName('right')!);
+  }
+}
+
 export const isFunctionScope = (n: Node) => n.type === 'function_definition' || n.type === 'lambda';
-
-export function keywordArgument(call: Node, name: string): Node | null {
-  const args = call.childForFieldName('arguments');
-  if (!args) return null;
-  for (const a of args.namedChildren) if (a?.type === 'keyword_argument' && a.childForFieldName('name')?.text === name) return a.childForFieldName('value');
-  return null;
-}
-
-export function positionalArguments(call: Node): Node[] {
-  const args = call.childForFieldName('arguments');
-  if (!args || args.type !== 'argument_list') return [];
-  return args.namedChildren.filter((a): a is Node => !!a && a.type !== 'keyword_argument' && a.type !== 'comment' && a.type !== 'list_splat' && a.type !== 'dictionary_splat');
-}
 
 /** `__name__ == "__main__"` (either way round). */
 export function isMainGuard(ifStatement: Node): boolean {
@@ -107,6 +118,14 @@ export function parameterNames(fn: Node): string[] {
 const NAME = /[A-Za-z_\u0080-\uffff][\w\u0080-\uffff]*/y;
 /** The modules the rules look at: names from any other module are never followed. */
 const RULE_MODULES = new Set(['multiprocessing', 'os', 'signal', 'sys', 'tempfile', 'shutil', 'posix_ipc', 'sysv_ipc']);
+/** `a.b.c` as one piece of ASCII text: an attribute whose parts are all names (or a keyword). */
+const DOTTED = /^[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+$/;
+/** `name =` (not `==`) and the blanks after it, matched where an assignment starts. */
+const NAME_EQUALS = /[A-Za-z_]\w*[ \t]*=(?!=)[ \t]*/y;
+/** `a.b.c(` or `f(`, matched where a call starts. */
+const DOTTED_CALL = /[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*\(/y;
+/** Python's keywords: never an identifier in the tree. */
+const KEYWORDS = new Set(['False', 'None', 'True', 'and', 'as', 'assert', 'async', 'await', 'break', 'class', 'continue', 'def', 'del', 'elif', 'else', 'except', 'finally', 'for', 'from', 'global', 'if', 'import', 'in', 'is', 'lambda', 'nonlocal', 'not', 'or', 'pass', 'raise', 'return', 'try', 'while', 'with', 'yield']);
 /** The keywords a function_definition node starts with, up to its name. */
 const DEF = /(?:async\s+)?def\s+/y;
 
@@ -117,9 +136,11 @@ export class IpcModel {
   readonly contexts = new Set<string>();
   readonly objects: IpcObject[] = [];
   readonly methodCalls: MethodCall[] = [];
-  readonly calls: Node[] = [];
-  readonly augmented: Array<{ node: Node; left: Node }> = [];
-  readonly assignments: Array<{ node: Node; left: Node; right: Node }> = [];
+  /** The calls callee() can name: those whose text starts with an imported name or a context. */
+  readonly calls: Node[];
+  readonly augmented: Assignment[] = [];
+  /** `left = right` (not `left: type` alone). */
+  readonly assignments: Assignment[] = [];
   readonly withStatements: Node[] = [];
   /** Functions outside any other function, by name (a Process's target); made on first use. */
   private functionsByName: Map<string, Node> | null = null;
@@ -127,9 +148,16 @@ export class IpcModel {
   private boundNames = new Set<string>();
   private readonly locals = new Map<string, IpcObject>();
   private readonly params = new Map<string, IpcObject>();
+  /** The extents of the while loops, by start. */
+  private readonly whileLoops: Array<{ start: number; end: number }> = [];
   /** Functions and lambdas by start, each with the index of the one it is nested in (-1: none). */
   private readonly scopes: Array<{ node: Node; start: number; end: number; outer: number }> = [];
   private readonly calleeCache = new Map<number, string | null>();
+  /** Calls whose function starts with another call (`f(x)(y)`, `mp.get_context(m).Queue()`), by id. */
+  private readonly chainedCalls = new Set<number>();
+  /** Per call, its argument_list's (or generator's) named children: several rules look at them. */
+  private readonly argumentsCache = new Map<number, { list: boolean; args: Node[] }>();
+  private readonly parameterNamesCache = new Map<number, string[]>();
   private readonly callsByObject = new Map<IpcObject, MethodCall[]>();
   private readonly sharersCache = new Map<IpcObject, number>();
   /** Per Process: the objects it is given and the target parameter receiving each. */
@@ -145,18 +173,23 @@ export class IpcModel {
     private readonly source: string,
   ) {
     const loops: Array<{ node: Node; left: Node; right: Node }> = [];
+    const calls: Node[] = [];
+    const clean = !root.hasError;
     const open: number[] = [];
-    for (const { kind, node: n, parts } of found) {
+    for (let i = 0; i < found.length; i++) {
+      const { kind, node: n } = found[i];
       switch (kind) {
         case 'function': {
-          // Matches come in document order, so the enclosing function is on the stack.
+          // Nodes come in document order, so the enclosing function is on the stack.
           while (open.length && this.scopes[open[open.length - 1]].end <= n.startIndex) open.pop();
           this.scopes.push({ node: n, start: n.startIndex, end: n.endIndex, outer: open.length ? open[open.length - 1] : -1 });
           open.push(this.scopes.length - 1);
           break;
         }
         case 'call': {
-          this.calls.push(n);
+          calls.push(n);
+          // Nodes come parents first: one starting here too is inside this call's function.
+          if (found[i + 1]?.node.startIndex === n.startIndex) this.chainedCalls.add(n.id);
           // `name.method(…)`, read at the call's start: a query pattern for it costs more than the
           // whole parse. Spaced-out forms (`q . get ()`) are left out, so rules stay quiet on them.
           const receiver = this.nameAt(n.startIndex);
@@ -167,11 +200,24 @@ export class IpcModel {
           }
           break;
         }
-        case 'assignment':
-          this.assignments.push({ node: n, left: parts.left, right: parts.right });
+        case 'assignment': {
+          // `name = value` in a tree without errors: the value starts after the `=` and its blanks
+          // (on the same line: not after a line continuation or a comment).
+          NAME_EQUALS.lastIndex = n.startIndex;
+          const valueAt = clean && NAME_EQUALS.test(this.source) ? NAME_EQUALS.lastIndex : -1;
+          const next = valueAt === -1 ? '' : this.source.charAt(valueAt);
+          const plain = next !== '' && !'\\#\r\n'.includes(next);
+          const name = plain ? this.nameAt(n.startIndex) : '';
+          if (plain && !KEYWORDS.has(name)) {
+            this.assignments.push(new Assignment(n, valueAt, name));
+          } else {
+            const right = n.childForFieldName('right');
+            if (right) this.assignments.push(new Assignment(n, right.startIndex, null, right));
+          }
           break;
+        }
         case 'augmented':
-          this.augmented.push({ node: n, left: parts.left });
+          this.augmented.push(new Assignment(n, -1, null));
           break;
         case 'import':
           this.readImport(n);
@@ -179,16 +225,26 @@ export class IpcModel {
         case 'with':
           this.withStatements.push(n);
           break;
-        case 'for':
-          loops.push({ node: n, left: parts.left, right: parts.right });
+        case 'while':
+          this.whileLoops.push({ start: n.startIndex, end: n.endIndex });
           break;
+        case 'for': {
+          const left = n.childForFieldName('left');
+          const right = n.childForFieldName('right');
+          if (left && right) loops.push({ node: n, left, right });
+          break;
+        }
       }
     }
     // Contexts first: `ctx = mp.get_context(m)` makes `ctx.Queue()` a multiprocessing Queue.
-    for (const { left, right } of this.assignments) {
-      if (this.mayQualify(right) && left.type === 'identifier' && right.type === 'call' && this.qualify(right) === 'multiprocessing') this.contexts.add(left.text);
+    for (const a of this.assignments) {
+      if (!this.mayQualifyAt(a.rightStart)) continue;
+      const name = a.leftName ?? (a.left.type === 'identifier' ? a.left.text : null);
+      if (name !== null && a.right.type === 'call' && this.qualify(a.right) === 'multiprocessing') this.contexts.add(name);
     }
-    for (const a of this.assignments) this.bindAssignment(a.node, a.left, a.right);
+    // Most calls name nothing the rules know: the rules need not go through them all, several times.
+    this.calls = calls.filter((c) => this.mayQualify(c));
+    for (const a of this.assignments) this.bindAssignment(a);
     for (const w of this.withStatements) this.bindWith(w);
     for (const f of loops) this.bindLoopVariable(f.node, f.left, f.right);
     for (const o of [...this.objects]) if (o.kind === 'Process') this.bindTargetParameters(o);
@@ -197,8 +253,43 @@ export class IpcModel {
       // Most receivers name no object at all: a set lookup rules them out.
       if (!this.isBound(mc.receiver)) continue;
       mc.obj = this.resolveName(mc.receiver, mc.call);
-      if (mc.obj) this.callsByObject.set(mc.obj, [...(this.callsByObject.get(mc.obj) ?? []), mc]);
+      if (!mc.obj) continue;
+      const calls = this.callsByObject.get(mc.obj);
+      if (calls) calls.push(mc);
+      else this.callsByObject.set(mc.obj, [mc]);
     }
+  }
+
+  /** Whether `node` starts inside some while loop (a cheap test before walking up the tree). */
+  inWhileLoop(node: Node): boolean {
+    const at = node.startIndex;
+    return this.whileLoops.some((w) => w.start <= at && at < w.end);
+  }
+
+  private argumentsOf(call: Node): { list: boolean; args: Node[] } {
+    let a = this.argumentsCache.get(call.id);
+    if (!a) {
+      const node = call.childForFieldName('arguments');
+      a = { list: node?.type === 'argument_list', args: (node?.namedChildren ?? []).filter((x): x is Node => !!x) };
+      this.argumentsCache.set(call.id, a);
+    }
+    return a;
+  }
+
+  /** The value of a call's keyword argument `name=value`, or null. */
+  keywordArgument(call: Node, name: string): Node | null {
+    for (const a of this.argumentsOf(call).args) {
+      // It starts with its name: the other arguments are ruled out without a call into the wasm.
+      if (this.source.startsWith(name, a.startIndex) && a.type === 'keyword_argument' && a.childForFieldName('name')?.text === name) return a.childForFieldName('value');
+    }
+    return null;
+  }
+
+  /** A call's arguments given by position (not `name=`, `*` or `**` ones). */
+  positionalArguments(call: Node): Node[] {
+    const { list, args } = this.argumentsOf(call);
+    if (!list) return [];
+    return args.filter((a) => a.type !== 'keyword_argument' && a.type !== 'comment' && a.type !== 'list_splat' && a.type !== 'dictionary_splat');
   }
 
   /** Whether some object is known by this name somewhere (a cheap test before resolve()). */
@@ -245,31 +336,41 @@ export class IpcModel {
     return this.root;
   }
 
-  /**
-   * The dotted name an expression stands for, following imports and contexts: `mp.Queue` →
-   * "multiprocessing.Queue", `ctx.Process` → "multiprocessing.Process", `fork` → "os.fork";
-   * `mp.get_context("spawn")` → "multiprocessing". Null for anything else.
-   */
   /** Whether an expression's first name is imported or a context (what qualify() needs), read from its text alone. */
   private mayQualify(expr: Node): boolean {
-    const first = this.nameAt(expr.startIndex);
+    return this.mayQualifyAt(expr.startIndex);
+  }
+
+  private mayQualifyAt(index: number): boolean {
+    const first = this.nameAt(index);
     if (first === '' || this.contexts.has(first)) return first !== '';
     const module = this.imports.get(first);
-    return module !== undefined && RULE_MODULES.has(module.split('.')[0]);
+    if (module === undefined) return false;
+    const dot = module.indexOf('.');
+    return RULE_MODULES.has(dot === -1 ? module : module.slice(0, dot));
   }
 
   /** The Python name that starts at `index` of the source ("" if none does). */
   nameAt(index: number): string {
     NAME.lastIndex = index;
-    return NAME.exec(this.source)?.[0] ?? '';
+    return NAME.test(this.source) ? this.source.slice(index, NAME.lastIndex) : '';
   }
 
+  /**
+   * The dotted name an expression stands for, following imports and contexts: `mp.Queue` →
+   * "multiprocessing.Queue", `ctx.Process` → "multiprocessing.Process", `fork` → "os.fork";
+   * `mp.get_context("spawn")` → "multiprocessing". Null for anything else.
+   */
   qualify(expr: Node | null): string | null {
     if (!expr) return null;
     switch (expr.type) {
       case 'identifier':
-        return this.imports.get(expr.text) ?? (this.contexts.has(expr.text) ? 'multiprocessing' : null);
+        return this.qualifyName(this.source.slice(expr.startIndex, expr.endIndex));
       case 'attribute': {
+        // Read from the source: one call into the wasm for the end, not several per part.
+        const text = this.source.slice(expr.startIndex, expr.endIndex);
+        const q = DOTTED.test(text) ? this.qualifyDotted(text) : undefined;
+        if (q !== undefined) return q;
         const base = this.qualify(expr.childForFieldName('object'));
         const attr = expr.childForFieldName('attribute')?.text;
         return base && attr ? `${base}.${attr}` : null;
@@ -283,12 +384,31 @@ export class IpcModel {
     }
   }
 
+  private qualifyName(name: string): string | null {
+    return this.imports.get(name) ?? (this.contexts.has(name) ? 'multiprocessing' : null);
+  }
+
+  /** qualify() of `a.b.c` read as text; undefined if a part is a keyword (no name in the tree: it knows what that is). */
+  private qualifyDotted(text: string): string | null | undefined {
+    const names = text.split('.');
+    if (names.some((n) => KEYWORDS.has(n))) return undefined;
+    if (names.length === 1) return this.qualifyName(text);
+    const base = this.qualifyName(names[0]);
+    return base ? base + text.slice(names[0].length) : null;
+  }
+
   /** The name of the function a call calls, qualified ("os.waitpid"), or null. */
   callee(call: Node): string | null {
     let q = this.calleeCache.get(call.id);
     if (q === undefined) {
+      q = null;
       // A call's text starts with its function's: most calls are ruled out without looking further.
-      q = this.mayQualify(call) ? this.qualify(call.childForFieldName('function')) : null;
+      if (this.mayQualify(call)) {
+        // `a.b.c(` with no call inside starting there: its function is that name, read from the source.
+        DOTTED_CALL.lastIndex = call.startIndex;
+        const fromText = !this.chainedCalls.has(call.id) && DOTTED_CALL.test(this.source) ? this.qualifyDotted(this.source.slice(call.startIndex, DOTTED_CALL.lastIndex - 1)) : undefined;
+        q = fromText !== undefined ? fromText : this.qualify(call.childForFieldName('function'));
+      }
       this.calleeCache.set(call.id, q);
     }
     return q;
@@ -351,6 +471,7 @@ export class IpcModel {
     }
   }
 
+  /** Callers write every field out: V8 builds `{ ...c, name }` on a slow path, microseconds per object. */
   private add(o: IpcObject): IpcObject {
     this.objects.push(o);
     const key = `${o.scope.id}:${o.name}`;
@@ -358,31 +479,33 @@ export class IpcModel {
     return o;
   }
 
-  private bindAssignment(a: Node, left: Node, right: Node): void {
+  private bindAssignment(assignment: Assignment): void {
     // Only `name = mp.X(...)` and `[...]` can bind an object: most assignments stop here.
-    if (this.source[right.startIndex] !== '[' && !this.mayQualify(right)) return;
+    if (this.source[assignment.rightStart] !== '[' && !this.mayQualifyAt(assignment.rightStart)) return;
+    const { node: a, right } = assignment;
     const rightType = right.type;
     if (rightType !== 'call' && rightType !== 'list_comprehension' && rightType !== 'list') return;
     if (rightType === 'call' && !this.mayQualify(right)) return;
+    const name = assignment.leftName ?? (assignment.left.type === 'identifier' ? assignment.left.text : null);
     const scope = this.scopeOf(a);
     if (rightType === 'call') {
       const c = this.constructorOf(right);
       if (!c) return;
-      if (c.kind === 'Pipe' && (left.type === 'pattern_list' || left.type === 'tuple_pattern') && left.namedChildCount === 2) {
+      const left = name === null ? assignment.left : null;
+      if (c.kind === 'Pipe' && left && (left.type === 'pattern_list' || left.type === 'tuple_pattern') && left.namedChildCount === 2) {
         const [first, second] = left.namedChildren;
-        const duplexArg = keywordArgument(right, 'duplex') ?? positionalArguments(right)[0] ?? null;
+        const duplexArg = this.keywordArgument(right, 'duplex') ?? this.positionalArguments(right)[0] ?? null;
         const oneWay = duplexArg?.type === 'false';
         if (first?.type !== 'identifier' || second?.type !== 'identifier') return;
-        const common = { kind: 'Pipe' as const, ctor: c.ctor, call: right, binding: a, scope, many: false, managed: false };
-        const r = this.add({ ...common, name: first.text, end: oneWay ? 'recv' : null, peer: null });
-        const s = this.add({ ...common, name: second.text, end: oneWay ? 'send' : null, peer: r });
+        const r = this.add({ kind: 'Pipe', ctor: c.ctor, name: first.text, call: right, binding: a, scope, many: false, managed: false, end: oneWay ? 'recv' : null, peer: null });
+        const s = this.add({ kind: 'Pipe', ctor: c.ctor, name: second.text, call: right, binding: a, scope, many: false, managed: false, end: oneWay ? 'send' : null, peer: r });
         r.peer = s;
         return;
       }
-      if (left.type === 'identifier') this.add({ ...c, name: left.text, call: right, binding: a, scope, many: false, managed: false, end: null, peer: null });
+      if (name !== null) this.add({ kind: c.kind, ctor: c.ctor, name, call: right, binding: a, scope, many: false, managed: false, end: null, peer: null });
       return;
     }
-    if (left.type !== 'identifier') return;
+    if (name === null) return;
     // `[ctx.Process(...) for …]` or `[ctx.Process(...), ctx.Process(...)]`
     let calls: Node[] = [];
     if (right.type === 'list_comprehension') calls = [right.childForFieldName('body')].filter((b): b is Node => b?.type === 'call');
@@ -391,7 +514,7 @@ export class IpcModel {
     const kinds = calls.map((x) => this.constructorOf(x));
     const first = kinds[0];
     if (!first || kinds.some((k) => !k || k.kind !== first.kind)) return;
-    this.add({ ...first, name: left.text, call: calls[0], binding: a, scope, many: true, managed: false, end: null, peer: null });
+    this.add({ kind: first.kind, ctor: first.ctor, name, call: calls[0], binding: a, scope, many: true, managed: false, end: null, peer: null });
   }
 
   private bindWith(w: Node): void {
@@ -403,7 +526,7 @@ export class IpcModel {
       const target = value.childForFieldName('alias')?.namedChildren[0];
       if (call?.type !== 'call' || target?.type !== 'identifier') continue;
       const c = this.constructorOf(call);
-      if (c) this.add({ ...c, name: target.text, call, binding: w, scope: this.scopeOf(w), many: false, managed: true, end: null, peer: null });
+      if (c) this.add({ kind: c.kind, ctor: c.ctor, name: target.text, call, binding: w, scope: this.scopeOf(w), many: false, managed: true, end: null, peer: null });
     }
   }
 
@@ -416,12 +539,13 @@ export class IpcModel {
 
   /** `Process(target=worker, args=(q, v))`: inside `worker`, its parameters are q and v. */
   private bindTargetParameters(p: IpcObject): void {
-    const target = keywordArgument(p.call, 'target');
-    const args = keywordArgument(p.call, 'args');
+    const target = this.keywordArgument(p.call, 'target');
+    const args = this.keywordArgument(p.call, 'args');
     if (target?.type !== 'identifier' || !args || (args.type !== 'tuple' && args.type !== 'list')) return;
     const fn = this.functionNamed(target.text);
     if (!fn) return;
-    const names = parameterNames(fn);
+    let names = this.parameterNamesCache.get(fn.id);
+    if (!names) this.parameterNamesCache.set(fn.id, (names = parameterNames(fn)));
     const given: Array<{ obj: IpcObject; fn: Node; name: string }> = [];
     args.namedChildren.forEach((arg, i) => {
       if (arg?.type !== 'identifier' || !names[i]) return;
@@ -447,6 +571,9 @@ export class IpcModel {
 
   /** The function a Process runs and the parameter that receives `obj`, when known. */
   targetParameter(p: IpcObject, obj: IpcObject): { fn: Node; name: string } | null {
-    return this.processArguments.get(p)?.find((g) => g.obj === obj) ?? null;
+    // A loop, not find(): the rules ask for every pair of processes and queues.
+    const given = this.processArguments.get(p);
+    if (given) for (const g of given) if (g.obj === obj) return g;
+    return null;
   }
 }

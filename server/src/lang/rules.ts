@@ -4,7 +4,7 @@
  * carries a fix when one can be made without guessing the program's intent.
  */
 import type { LanguageRule, RuleLevel } from '../../../protocol/protocol';
-import { IpcModel, IpcObject, isFunctionScope, isMainGuard, keywordArgument, positionalArguments } from './ipcModel';
+import { IpcModel, IpcObject, isFunctionScope, isMainGuard } from './ipcModel';
 import type { Node } from './pythonParser';
 
 export interface Pos {
@@ -63,13 +63,6 @@ function ancestors(n: Node, stopAtFunction = true): Node[] {
   return out;
 }
 
-/** The ancestors of `n` below `top`. */
-function between(n: Node, top: Node): Node[] {
-  const out: Node[] = [];
-  for (let p = n.parent; p && p.id !== top.id; p = p.parent) out.push(p);
-  return out;
-}
-
 /** The statement (direct child of a block or the module) that holds `n`. */
 function statementOf(n: Node): Node {
   let s = n;
@@ -84,12 +77,36 @@ function underMainGuard(n: Node): boolean {
 
 // ---- editing helpers -------------------------------------------------------------------------
 
-interface SourceLines {
-  lines: string[];
+/**
+ * The source's lines (without their line breaks, as `text.split(/\r?\n/)` gives them). Only fixes
+ * read them, a few lines each: the line starts are found once and no other line is copied.
+ */
+class SourceLines {
+  private starts: number[] | null = null;
+  constructor(readonly text: string) {}
+
+  /** Line `row`, or "" past the last. */
+  line(row: number): string {
+    const starts = (this.starts ??= lineStarts(this.text));
+    if (row < 0 || row >= starts.length) return '';
+    let end = row + 1 < starts.length ? starts[row + 1] - 1 : this.text.length;
+    if (end > starts[row] && row + 1 < starts.length && this.text[end - 1] === '\r') end--;
+    return this.text.slice(starts[row], end);
+  }
+
+  get count(): number {
+    return (this.starts ??= lineStarts(this.text)).length;
+  }
+}
+
+function lineStarts(text: string): number[] {
+  const starts = [0];
+  for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) starts.push(i + 1);
+  return starts;
 }
 
 function indentOf(src: SourceLines, row: number): string {
-  return /^[ \t]*/.exec(src.lines[row] ?? '')![0];
+  return /^[ \t]*/.exec(src.line(row))![0];
 }
 /** One more level than `indent`, in the file's own style. */
 function deeper(indent: string): string {
@@ -97,23 +114,25 @@ function deeper(indent: string): string {
 }
 /** Whether a statement is alone on its lines (nothing before or after it), so it can be moved or wrapped. */
 function aloneOnItsLines(src: SourceLines, stmt: Node): boolean {
-  const first = src.lines[stmt.startPosition.row] ?? '';
-  const last = src.lines[stmt.endPosition.row] ?? '';
+  const first = src.line(stmt.startPosition.row);
+  const last = src.line(stmt.endPosition.row);
   return first.slice(0, stmt.startPosition.column).trim() === '' && /^\s*(#.*)?$/.test(last.slice(stmt.endPosition.column));
 }
 /** Re-indents whole lines [from, to] by `extra` (blank lines stay blank). */
 function indentLines(src: SourceLines, from: number, to: number, extra: string): string {
-  return src.lines
-    .slice(from, to + 1)
-    .map((l) => (l.trim() ? extra + l : l))
-    .join('\n');
+  const out: string[] = [];
+  for (let row = from; row <= to && row < src.count; row++) {
+    const l = src.line(row);
+    out.push(l.trim() ? extra + l : l);
+  }
+  return out.join('\n');
 }
 function lineRange(src: SourceLines, from: number, to: number): Edit['range'] {
-  return { start: { line: from, character: 0 }, end: { line: to, character: (src.lines[to] ?? '').length } };
+  return { start: { line: from, character: 0 }, end: { line: to, character: src.line(to).length } };
 }
 /** Text inserted as new lines after line `row`. */
 function insertAfter(src: SourceLines, row: number, text: string): Edit {
-  const end = (src.lines[row] ?? '').length;
+  const end = src.line(row).length;
   return { range: { start: { line: row, character: end }, end: { line: row, character: end } }, newText: `\n${text}` };
 }
 
@@ -124,7 +143,8 @@ function unguardedProcess(m: IpcModel, src: SourceLines, out: Finding[]): void {
   for (const call of m.calls) {
     const c = m.constructorOf(call);
     if (!c || (c.kind !== 'Process' && c.kind !== 'Pool')) continue;
-    if (ancestors(call).some((a) => isFunctionScope(a)) || underMainGuard(call)) continue;
+    // In a def or lambda: known from the functions' extents, without walking up the tree.
+    if (m.scopeOf(call) !== m.root || underMainGuard(call)) continue;
     const stmt = statementOf(call);
     let fix: Finding['fix'] = null;
     if (stmt.parent?.type === 'module' && aloneOnItsLines(src, stmt)) {
@@ -175,7 +195,7 @@ function escapes(m: IpcModel, obj: IpcObject): boolean {
 function unjoinedProcess(m: IpcModel, src: SourceLines, out: Finding[]): void {
   for (const o of m.objects) {
     if ((o.kind !== 'Process' && o.kind !== 'Pool') || o.managed) continue;
-    if (o.kind === 'Process' && keywordArgument(o.call, 'daemon')?.type === 'true') continue;
+    if (o.kind === 'Process' && m.keywordArgument(o.call, 'daemon')?.type === 'true') continue;
     const used = m.callsOn(o);
     const done = used.filter((u) => (o.kind === 'Process' ? u.method === 'join' : ['close', 'terminate', 'join', '__exit__'].includes(u.method)));
     if (done.length) continue;
@@ -218,7 +238,7 @@ function forkWithoutWait(m: IpcModel, out: Finding[]): void {
   if (m.calls.some((c) => WAITS.includes(m.callee(c) ?? ''))) return;
   const ignoresSigchld = m.calls.some((c) => {
     if (m.callee(c) !== 'signal.signal') return false;
-    const [sig, handler] = positionalArguments(c);
+    const [sig, handler] = m.positionalArguments(c);
     return !!sig && !!handler && /SIGCHLD$/.test(m.qualify(sig) ?? '') && /SIG_IGN$/.test(m.qualify(handler) ?? '');
   });
   if (ignoresSigchld) return;
@@ -234,7 +254,7 @@ function forkWithoutWait(m: IpcModel, out: Finding[]): void {
 }
 
 /** Held a lock around `n`: an enclosing `with v.get_lock():` / `with lock:`, or an acquire() before it in its block. */
-function underLock(n: Node): boolean {
+function underLock(src: SourceLines, n: Node): boolean {
   for (const a of ancestors(n)) {
     if (a.type === 'with_statement') {
       const clause = a.namedChildren.find((c) => c?.type === 'with_clause');
@@ -249,7 +269,10 @@ function underLock(n: Node): boolean {
   }
   // lock.acquire() earlier in this block or in an enclosing one (try: … finally: lock.release()).
   for (let stmt: Node | null = statementOf(n); stmt && !isFunctionScope(stmt); stmt = stmt.parent?.parent ? statementOf(stmt.parent.parent) : null) {
-    for (let s = stmt.previousNamedSibling; s; s = s.previousNamedSibling) {
+    for (let s = stmt.previousNamedSibling, end = stmt.startIndex; s; end = s.startIndex, s = s.previousNamedSibling) {
+      // Only a statement whose text says `acquire` can call it: the others are not walked.
+      const at = src.text.indexOf('acquire', s.startIndex);
+      if (at === -1 || at >= end) continue;
       if (s.descendantsOfType('call').some((c) => c?.childForFieldName('function')?.childForFieldName('attribute')?.text === 'acquire')) return true;
     }
     if (stmt.parent?.type === 'module') break;
@@ -273,8 +296,8 @@ function unlockedSharedUpdate(m: IpcModel, src: SourceLines, out: Finding[]): vo
     if (base?.type !== 'identifier') return;
     const obj = m.resolve(base);
     if (!obj || (isValue ? obj.kind !== 'Value' : obj.kind !== 'Array')) return;
-    if (obj.ctor.startsWith('Raw') || keywordArgument(obj.call, 'lock')?.type === 'false') return; // no lock to take
-    if (underLock(node)) return;
+    if (obj.ctor.startsWith('Raw') || m.keywordArgument(obj.call, 'lock')?.type === 'false') return; // no lock to take
+    if (underLock(src, node)) return;
     // A race needs two writers: the processes given the object, and the parent if it writes here.
     const inParent = m.scopeOf(node).id === obj.scope.id;
     if (m.sharers(obj) + (inParent ? 1 : 0) < 2) return;
@@ -297,10 +320,13 @@ function unlockedSharedUpdate(m: IpcModel, src: SourceLines, out: Finding[]): vo
       ),
     );
   };
-  for (const a of m.augmented) check(a.node, a.left);
-  for (const { node, left, right } of m.assignments) {
+  // An assignment's target starts where the assignment does: most are ruled out before fetching it.
+  for (const a of m.augmented) if (m.isBound(m.nameAt(a.node.startIndex))) check(a.node, a.left);
+  for (const a of m.assignments) {
     // v.value = v.value + 1 (the right side reads what the left side writes)
-    if (!m.isBound(m.nameAt(left.startIndex))) continue;
+    // A plain name on the left is neither an attribute nor a subscript.
+    if (!m.isBound(m.nameAt(a.node.startIndex)) || a.leftName !== null) continue;
+    const { node, left, right } = a;
     const type = left.type;
     if ((type === 'attribute' || type === 'subscript') && right.text.includes(left.text) && right.descendantsOfType(type).some((d) => d?.text === left.text)) check(node, left);
   }
@@ -310,7 +336,7 @@ function unlockedSharedUpdate(m: IpcModel, src: SourceLines, out: Finding[]): vo
 function resourceNeverUnlinked(m: IpcModel, out: Finding[]): void {
   const unlinkedNames = new Set(m.methodCalls.filter((c) => c.method === 'unlink' || c.method === 'remove').map((c) => c.receiver));
   for (const o of m.objects) {
-    if (o.kind !== 'SharedMemory' || o.ctor !== 'SharedMemory' || keywordArgument(o.call, 'create')?.type !== 'true') continue;
+    if (o.kind !== 'SharedMemory' || o.ctor !== 'SharedMemory' || m.keywordArgument(o.call, 'create')?.type !== 'true') continue;
     if (unlinkedNames.has(o.name) || o.managed) continue;
     out.push(
       finding(
@@ -350,15 +376,16 @@ function loopWithoutExit(m: IpcModel, loop: Node): boolean {
   const body = loop.childForFieldName('body');
   if (!body) return false;
   for (const n of body.descendantsOfType(['break_statement', 'return_statement', 'raise_statement', 'call'])) {
-    if (!n || between(n, loop).some((a) => isFunctionScope(a))) continue; // a nested function's own exits
-    if (n.type === 'break_statement') {
+    if (!n) continue;
+    const type = n.type;
+    // Most calls in a loop exit nothing: ruled out before looking where they are.
+    if (type === 'call' && !isExitCall(m, n)) continue;
+    // A nested function's own exits (its scope, from the functions' extents, starts inside the loop).
+    const scope = m.scopeOf(n);
+    if (scope !== m.root && scope.startIndex > loop.startIndex) continue;
+    if (type === 'break_statement') {
       const nearest = ancestors(n).find((a) => a.type === 'while_statement' || a.type === 'for_statement');
       if (nearest?.id === loop.id) return false;
-      continue;
-    }
-    if (n.type === 'call') {
-      const fn = n.childForFieldName('function');
-      if (EXIT_CALLS.includes(m.callee(n) ?? (fn?.type === 'identifier' ? fn.text : ''))) return false;
       continue;
     }
     return false;
@@ -366,15 +393,27 @@ function loopWithoutExit(m: IpcModel, loop: Node): boolean {
   return true;
 }
 
+function isExitCall(m: IpcModel, call: Node): boolean {
+  const q = m.callee(call);
+  if (q !== null) return EXIT_CALLS.includes(q);
+  // `exit()` or `quit()`: the name starts the call's text.
+  const first = m.nameAt(call.startIndex);
+  if (!first.startsWith('exit') && !first.startsWith('quit')) return false;
+  const fn = call.childForFieldName('function');
+  return EXIT_CALLS.includes(fn?.type === 'identifier' ? fn.text : '');
+}
+
 /** 6a: a blocking get()/recv() in a loop that can never end. */
 function blockingReceiveLoop(m: IpcModel, out: Finding[]): void {
   for (const mc of m.methodCalls) {
     if (!['get', 'recv', 'recv_bytes'].includes(mc.method)) continue;
-    const pos = positionalArguments(mc.call);
-    if (keywordArgument(mc.call, 'timeout') || keywordArgument(mc.call, 'block')) continue;
-    if (mc.method === 'get' ? pos.length > 1 || (pos.length === 1 && pos[0].type !== 'true') : pos.length > 0) continue;
     const obj = mc.obj;
     if (obj && obj.kind !== 'Queue' && obj.kind !== 'Pipe') continue;
+    // Most calls are in no while loop at all: ruled out before looking at their arguments or up the tree.
+    if (!m.inWhileLoop(mc.call)) continue;
+    const pos = m.positionalArguments(mc.call);
+    if (m.keywordArgument(mc.call, 'timeout') || m.keywordArgument(mc.call, 'block')) continue;
+    if (mc.method === 'get' ? pos.length > 1 || (pos.length === 1 && pos[0].type !== 'true') : pos.length > 0) continue;
     const loop = ancestors(mc.call).find((a) => a.type === 'while_statement' || a.type === 'for_statement');
     if (!loop || loop.type !== 'while_statement' || !loopWithoutExit(m, loop)) continue;
     // recv() raising EOFError (or get() an exception) into an except clause is a way out.
@@ -391,18 +430,23 @@ function blockingReceiveLoop(m: IpcModel, out: Finding[]): void {
 
 /** 6b: join() before get(): the child cannot exit until its queued item is read (the documented deadlock). */
 function joinBeforeDrain(m: IpcModel, out: Finding[]): void {
+  // The receivers of put() and get() as "function id:name", so a target parameter is looked up, not searched for.
+  const putters = new Set<string>();
+  const getters = new Set<string>();
+  for (const c of m.methodCalls) {
+    if (c.method === 'put') putters.add(`${m.scopeOf(c.call).id}:${c.receiver}`);
+    else if (c.method === 'get') getters.add(`${m.scopeOf(c.call).id}:${c.receiver}`);
+  }
+  const queues = m.objects.filter((q) => q.kind === 'Queue' && q.ctor !== 'SimpleQueue');
   for (const p of m.objects) {
-    if (p.kind !== 'Process' || p.many) continue;
-    for (const q of m.objects) {
-      if (q.kind !== 'Queue' || q.ctor === 'SimpleQueue') continue;
+    if (p.kind !== 'Process' || p.many || !m.processArguments.get(p)?.length) continue;
+    for (const q of queues) {
       const param = m.targetParameter(p, q);
-      if (!param) continue;
-      const childPuts = m.methodCalls.some((c) => c.method === 'put' && c.receiver === param.name && m.scopeOf(c.call).id === param.fn.id);
-      if (!childPuts) continue;
+      if (!param || !putters.has(`${param.fn.id}:${param.name}`)) continue;
       const drainedByAnother = m.objects.some((other) => {
         if (other === p || other.kind !== 'Process') return false;
         const t = m.targetParameter(other, q);
-        return !!t && m.methodCalls.some((c) => c.method === 'get' && c.receiver === t.name && m.scopeOf(c.call).id === t.fn.id);
+        return !!t && getters.has(`${t.fn.id}:${t.name}`);
       });
       if (drainedByAnother) continue;
       const gets = m.callsOn(q, ['get']).filter((c) => m.scopeOf(c.call).id === p.scope.id);
@@ -443,7 +487,7 @@ function wrongPipeEnd(m: IpcModel, out: Finding[]): void {
 
 /** Every finding of every rule on one file's model. */
 export function runRules(m: IpcModel, text: string): Finding[] {
-  const src: SourceLines = { lines: text.split(/\r?\n/) };
+  const src = new SourceLines(text);
   const out: Finding[] = [];
   unguardedProcess(m, src, out);
   unjoinedProcess(m, src, out);
