@@ -129,6 +129,26 @@ export function procState(pid: number): string | null {
   }
 }
 
+/** Pids of the given processes and all their descendants, from /proc. */
+export function family(roots: number | Iterable<number>): Set<number> {
+  const kids = new Map<number, number[]>();
+  for (const e of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(e)) continue;
+    try {
+      const s = fs.readFileSync(`/proc/${e}/stat`, 'latin1');
+      const ppid = Number(s.slice(s.lastIndexOf(')') + 2).split(' ')[1]);
+      kids.set(ppid, [...(kids.get(ppid) ?? []), Number(e)]);
+    } catch {
+      // gone
+    }
+  }
+  const start = typeof roots === 'number' ? [roots] : [...roots];
+  const out = new Set(start);
+  const q = [...start];
+  while (q.length) for (const c of kids.get(q.pop()!) ?? []) if (!out.has(c)) (out.add(c), q.push(c));
+  return out;
+}
+
 /** The first descendant of `root` whose comm is `name`, from /proc (null if none yet). */
 export function descendantNamed(root: number, name: string): number | null {
   const children = new Map<number, number[]>();

@@ -9,30 +9,11 @@ import { StreamMessageReader, StreamMessageWriter, createProtocolConnection } fr
 import { OsIpcMonitor } from '../../server/src/core/osIpc';
 import { IpcObjectScanner } from '../../server/src/inspect/ipcObjects';
 import { decodeSyscall } from '../../server/src/inspect/syscalls';
-import { descendantNamed, examplesDir, killAll, python, repoRoot, runJson, start, startPython, until, waitForOutput } from './helpers';
+import { descendantNamed, examplesDir, family, killAll, python, repoRoot, runJson, start, startPython, until, waitForOutput } from './helpers';
 import { BlockedOps, describeOp } from '../../server/src/core/blockedOps';
 import { EventKinds } from '../../protocol/runtime';
 
 after(killAll);
-
-/** Pids of a process and all its descendants, from /proc. */
-function family(root: number): Set<number> {
-  const kids = new Map<number, number[]>();
-  for (const e of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(e)) continue;
-    try {
-      const s = fs.readFileSync(`/proc/${e}/stat`, 'latin1');
-      const ppid = Number(s.slice(s.lastIndexOf(')') + 2).split(' ')[1]);
-      kids.set(ppid, [...(kids.get(ppid) ?? []), Number(e)]);
-    } catch {
-      // gone
-    }
-  }
-  const out = new Set([root]);
-  const q = [root];
-  while (q.length) for (const c of kids.get(q.pop()!) ?? []) if (!out.has(c)) (out.add(c), q.push(c));
-  return out;
-}
 
 async function look(root: number, monitor = new OsIpcMonitor()): Promise<OsIpcUpdate> {
   const pids = family(root);

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import { after, test } from 'node:test';
 import { OsIpcMonitor } from '../../server/src/core/osIpc';
-import { examplesDir, killAll, python, start, until } from './helpers';
+import { examplesDir, family, killAll, python, start, until } from './helpers';
 import { Hub } from '../../server/src/hub/hub';
 import { runtimeEnv } from '../../server/src/hub/env';
 
@@ -21,24 +21,6 @@ const ARGS: Record<string, string[]> = {
   'join_deadlock.py': ['--timeout', '1'],
   'pipe_cycle.py': ['--timeout', '1'],
 };
-
-function family(roots: Set<number>): Set<number> {
-  const kids = new Map<number, number[]>();
-  for (const e of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(e)) continue;
-    try {
-      const s = fs.readFileSync(`/proc/${e}/stat`, 'latin1');
-      const ppid = Number(s.slice(s.lastIndexOf(')') + 2).split(' ')[1]);
-      kids.set(ppid, [...(kids.get(ppid) ?? []), Number(e)]);
-    } catch {
-      // gone
-    }
-  }
-  const out = new Set(roots);
-  const q = [...roots];
-  while (q.length) for (const c of kids.get(q.pop()!) ?? []) if (!out.has(c)) (out.add(c), q.push(c));
-  return out;
-}
 
 test(`every example for ${SOAK_MS / 1000} s under the deadlock detector: no false alarm`, { timeout: SOAK_MS + 120_000 }, async () => {
   const examples = fs.readdirSync(examplesDir).filter((f) => f.endsWith('.py')).sort();
