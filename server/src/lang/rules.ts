@@ -233,7 +233,11 @@ const WAITS = ['os.wait', 'os.waitpid', 'os.wait3', 'os.wait4', 'os.waitid'];
 
 /** 3: fork() with nobody to reap the children. */
 function forkWithoutWait(m: IpcModel, out: Finding[]): void {
-  const forks = m.calls.filter((c) => ['os.fork', 'os.forkpty'].includes(m.callee(c) ?? ''));
+  // Most files never fork: one look at each call's name rules them out before the other passes.
+  const forks = m.calls.filter((c) => {
+    const q = m.callee(c);
+    return q === 'os.fork' || q === 'os.forkpty';
+  });
   if (!forks.length) return;
   if (m.calls.some((c) => WAITS.includes(m.callee(c) ?? ''))) return;
   const ignoresSigchld = m.calls.some((c) => {
@@ -405,6 +409,7 @@ function isExitCall(m: IpcModel, call: Node): boolean {
 
 /** 6a: a blocking get()/recv() in a loop that can never end. */
 function blockingReceiveLoop(m: IpcModel, out: Finding[]): void {
+  const endlessLoops = new Map<number, boolean>();
   for (const mc of m.methodCalls) {
     if (!['get', 'recv', 'recv_bytes'].includes(mc.method)) continue;
     const obj = mc.obj;
@@ -415,7 +420,11 @@ function blockingReceiveLoop(m: IpcModel, out: Finding[]): void {
     if (m.keywordArgument(mc.call, 'timeout') || m.keywordArgument(mc.call, 'block')) continue;
     if (mc.method === 'get' ? pos.length > 1 || (pos.length === 1 && pos[0].type !== 'true') : pos.length > 0) continue;
     const loop = ancestors(mc.call).find((a) => a.type === 'while_statement' || a.type === 'for_statement');
-    if (!loop || loop.type !== 'while_statement' || !loopWithoutExit(m, loop)) continue;
+    if (!loop || loop.type !== 'while_statement') continue;
+    // A loop with several receives is walked once.
+    let endless = endlessLoops.get(loop.id);
+    if (endless === undefined) endlessLoops.set(loop.id, (endless = loopWithoutExit(m, loop)));
+    if (!endless) continue;
     // recv() raising EOFError (or get() an exception) into an except clause is a way out.
     if (ancestors(mc.call).some((a) => a.type === 'try_statement' && a.namedChildren.some((c) => c?.type === 'except_clause' || c?.type === 'except_group_clause'))) continue;
     out.push(
@@ -438,17 +447,26 @@ function joinBeforeDrain(m: IpcModel, out: Finding[]): void {
     else if (c.method === 'get') getters.add(`${m.scopeOf(c.call).id}:${c.receiver}`);
   }
   const queues = m.objects.filter((q) => q.kind === 'Queue' && q.ctor !== 'SimpleQueue');
+  // Per queue, the processes whose target gets from it: found once, not for every pair of process and queue.
+  const drainers = new Map<IpcObject, IpcObject[]>();
+  const drainersOf = (q: IpcObject): IpcObject[] => {
+    let d = drainers.get(q);
+    if (!d) {
+      d = m.objects.filter((other) => {
+        if (other.kind !== 'Process') return false;
+        const t = m.targetParameter(other, q);
+        return !!t && getters.has(`${t.fn.id}:${t.name}`);
+      });
+      drainers.set(q, d);
+    }
+    return d;
+  };
   for (const p of m.objects) {
     if (p.kind !== 'Process' || p.many || !m.processArguments.get(p)?.length) continue;
     for (const q of queues) {
       const param = m.targetParameter(p, q);
       if (!param || !putters.has(`${param.fn.id}:${param.name}`)) continue;
-      const drainedByAnother = m.objects.some((other) => {
-        if (other === p || other.kind !== 'Process') return false;
-        const t = m.targetParameter(other, q);
-        return !!t && getters.has(`${t.fn.id}:${t.name}`);
-      });
-      if (drainedByAnother) continue;
+      if (drainersOf(q).some((other) => other !== p)) continue;
       const gets = m.callsOn(q, ['get']).filter((c) => m.scopeOf(c.call).id === p.scope.id);
       const joins = m.callsOn(p, ['join']).filter((c) => m.scopeOf(c.call).id === p.scope.id);
       const firstGet = Math.min(...gets.map((g) => g.call.startIndex));
