@@ -58,6 +58,9 @@ class Transport:
         self.idle = True
         self.wake = _thread.allocate_lock()
         self.wake.acquire()
+        # Released by the reader thread once the hub has closed its side (see flush).
+        self.hub_done = _thread.allocate_lock()
+        self.hub_done.acquire()
         # Shared objects a forked child inherits are still worth sampling: samplers survive fork.
         self.samplers: list = getattr(self, "samplers", [])
         self.sampled_at = 0.0
@@ -129,9 +132,10 @@ class Transport:
                     pass
 
     def flush(self, timeout: float = 0.5) -> None:
-        """Waits until what was emitted is sent; used at exit. Gives up after `timeout` without
-        progress (a hub that accepts nothing), and after FLUSH_MAX in any case, so exit is never held
-        for long; a loaded machine that is still connecting or sending gets the extra time."""
+        """Waits until what was emitted is sent, then until the hub has closed the connection; used
+        at exit. Gives up after `timeout` without progress (a hub that accepts nothing), and after
+        FLUSH_MAX in any case, so exit is never held for long; a loaded machine that is still
+        connecting or sending gets the extra time."""
         if self.dead or not self.started:
             return
         self._sample()  # final contents of shared objects, from this thread
@@ -151,6 +155,15 @@ class Transport:
             if len(self.buf) < left or (self.sock is None and not self.dead):
                 left = len(self.buf)
                 end = time.monotonic() + timeout  # progress, or still connecting: keep waiting
+        if self.sock is not None and not self.buf and self.idle and not self.dead:
+            # Close our half and wait for the hub to close its own. A Unix socket closed while the
+            # hub's last command (a config frame, say) is still unread resets the connection, and
+            # the hub then loses the events sent just before: the reader thread takes it first.
+            try:
+                self.sock.shutdown(_socket.SHUT_WR)
+                self.hub_done.acquire(timeout=max(0.0, min(timeout, hard_end - time.monotonic())))
+            except (OSError, ValueError):
+                pass
 
     # -- sender thread -------------------------------------------------------------------
     def _connect(self) -> None:
@@ -189,6 +202,8 @@ class Transport:
             pass
         if s is self.sock:  # not a parent's socket seen by a forked child
             debug.release_all()  # the hub or the debugger went away: nobody stays stopped (fail-open)
+            if self.hub_done.locked():
+                self.hub_done.release()
 
     def _run(self) -> None:
         _name_this_thread(protocol.SENDER_THREAD_NAME)

@@ -9,12 +9,38 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, test } from 'node:test';
 import type { HubEvent } from '../../server/src/hub/hub';
+import { EventKinds } from '../../protocol/runtime';
 import { examplesDir, previewText, python, repoRoot, runJson } from './helpers';
 
 const run = (example: string, ...args: string[]) => runJson([python, path.join(examplesDir, example), ...args]);
 const of = (events: HubEvent[], k: string) => events.filter((e) => e.k === k);
 
 describe('process scenarios under the runtime', () => {
+  test('children that exit right after their last send lose nothing (the hub\'s unread command frame does not reset the connection)', () => {
+    // Each child's one write reaches the hub, then os._exit: before, a child whose socket still held
+    // the hub's config frame reset the connection on exit and the hub lost its events (1 in ~50).
+    const code = [
+      'import os',
+      'r, w = os.pipe()',
+      'kids = []',
+      'for i in range(60):',
+      '    pid = os.fork()',
+      '    if pid == 0:',
+      '        os.write(w, b"x")',
+      '        sum(range(200_000))  # busy, holding the GIL, as a worker is before it exits',
+      '        os._exit(0)',
+      '    kids.append(pid)',
+      'for pid in kids:',
+      '    os.waitpid(pid, 0)',
+    ].join('\n');
+    const r = runJson([python, '-c', code]);
+    assert.equal(r.status, 0, r.programOut);
+    const forked = r.events.filter((e) => e.k === EventKinds.fork).map((e) => (e.x as { child: number }).child);
+    assert.equal(forked.length, 60);
+    const wrote = new Set(r.events.filter((e) => e.k === EventKinds.pipeWrite).map((e) => e.pid));
+    assert.deepEqual(forked.filter((pid) => !wrote.has(pid)), [], 'children whose write never reached the hub');
+  });
+
   test('zombie: the fork, then os.wait with the decoded exit status, from the parent, at the reaping line', () => {
     const r = run('zombie.py', '--hold', '0.3', '--code', '5');
     assert.equal(r.status, 0, r.programOut);
