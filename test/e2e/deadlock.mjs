@@ -100,7 +100,15 @@ test('join_deadlock.py: the panel and a notification flag the deadlock, with the
       await page.mouse.move(box.x + 700, box.y + 200, { steps: 8 });
       await page.mouse.up();
     }
-    await details.scrollIntoViewIfNeeded();
+    // The panel re-renders on each update: the details can be replaced while being scrolled to.
+    for (let i = 0; ; i++) {
+      try {
+        await details.scrollIntoViewIfNeeded({ timeout: 5_000 });
+        break;
+      } catch (e) {
+        if (i === 2) throw e;
+      }
+    }
     await vscode.shot('deadlock-03-edges-details.png');
   } catch (e) {
     await vscode.shot('deadlock-failure.png').catch(() => {});
