@@ -1,25 +1,24 @@
 /** The language server over a real LSP connection: out/server.js started with --stdio, as any editor would. */
 import assert from 'node:assert/strict';
-import { ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { ProtocolConnection, StreamMessageReader, StreamMessageWriter, createProtocolConnection } from 'vscode-languageserver-protocol/node';
+import type { ProtocolConnection } from 'vscode-languageserver-protocol/node';
 import { ChannelsUpdate, LspMethods, MessageChannelInfo, PROTOCOL_VERSION, ProcessChoice, ProcessDelta, RuntimeEnvResult, Snapshot, StatusInfo, WatchResult } from '../../protocol/protocol';
-import { examplesDir, killAll, python, repoRoot, sleep, startExample, until } from './helpers';
+import { examplesDir, killAll, python, sleep, startExample, until } from './helpers';
+import { LspServer, startLspServer } from './lspClient';
 
 describe('language server over LSP (stdio)', () => {
-  let server: ChildProcess;
+  let server: LspServer;
   let conn: ProtocolConnection;
   const resets: Snapshot[] = [];
   const deltas: ProcessDelta[] = [];
   const statuses: StatusInfo[] = [];
   const channelUpdates: ChannelsUpdate[] = [];
-  let stderr = '';
 
   before(async () => {
-    server = spawn(process.execPath, [path.join(repoRoot, 'out', 'server.js'), '--stdio'], { stdio: ['pipe', 'pipe', 'pipe'] });
-    server.stderr!.on('data', (d) => (stderr += d));
-    conn = createProtocolConnection(new StreamMessageReader(server.stdout!), new StreamMessageWriter(server.stdin!));
+    server = startLspServer();
+    conn = server.conn;
     conn.onNotification(LspMethods.reset, (s: Snapshot) => void resets.push(s));
     conn.onNotification(LspMethods.delta, (d: ProcessDelta) => void deltas.push(d));
     conn.onNotification(LspMethods.status, (s: StatusInfo) => void statuses.push(s));
@@ -33,14 +32,7 @@ describe('language server over LSP (stdio)', () => {
 
   after(async () => {
     killAll();
-    try {
-      await conn.sendRequest('shutdown');
-      await conn.sendNotification('exit');
-    } catch {
-      /* already gone */
-    }
-    conn.dispose();
-    server.kill();
+    await server.stop();
   });
 
   test('watching the zombie example streams a reset, deltas and a status with the zombie', async () => {
@@ -139,7 +131,7 @@ describe('language server over LSP (stdio)', () => {
     const r = await conn.sendRequest<WatchResult>(LspMethods.stopWatching, {});
     assert.equal(r.ok, true);
     await until('a status without a watch', () => statuses.length > 0 && statuses[statuses.length - 1].watch === null);
-    assert.equal(stderr.includes('Error'), false, stderr);
+    assert.equal(server.stderr().includes('Error'), false, server.stderr());
   });
 
   test('nothing watched and no view visible: the server stops polling; a visible view resumes it', async () => {

@@ -1,15 +1,15 @@
 /** The OS view of IPC with real processes: edges and directions, shared memory owners, blocked-on, deadlocks, and bad input. */
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { LspMethods, OsIpcUpdate, WatchResult } from '../../protocol/protocol';
-import { StreamMessageReader, StreamMessageWriter, createProtocolConnection } from 'vscode-languageserver-protocol/node';
 import { OsIpcMonitor } from '../../server/src/core/osIpc';
 import { IpcObjectScanner } from '../../server/src/inspect/ipcObjects';
 import { decodeSyscall } from '../../server/src/inspect/syscalls';
 import { descendantNamed, examplesDir, family, killAll, python, repoRoot, runJson, start, startPython, until, waitForOutput } from './helpers';
+import { startLspServer } from './lspClient';
 import { BlockedOps, describeOp } from '../../server/src/core/blockedOps';
 import { EventKinds } from '../../protocol/runtime';
 
@@ -215,8 +215,8 @@ for i in range(40):
 
 describe('the language server', () => {
   test('watching pipe_cycle.py sends ipcScope/osIpc with the edges and the deadlock; osIpcSnapshot returns the latest', async () => {
-    const server = spawn(process.execPath, [path.join(repoRoot, 'out', 'server.js'), '--stdio'], { stdio: ['pipe', 'pipe', 'ignore'] });
-    const conn = createProtocolConnection(new StreamMessageReader(server.stdout!), new StreamMessageWriter(server.stdin!));
+    const server = startLspServer();
+    const conn = server.conn;
     const updates: OsIpcUpdate[] = [];
     conn.onNotification(LspMethods.osIpc, (u: OsIpcUpdate) => void updates.push(u));
     conn.listen();
@@ -236,14 +236,7 @@ describe('the language server', () => {
       const snap = await conn.sendRequest<OsIpcUpdate | null>(LspMethods.osIpcSnapshot, {});
       assert.equal(snap?.deadlocks[0]?.id, u.deadlocks[0].id);
     } finally {
-      try {
-        await conn.sendRequest('shutdown');
-        await conn.sendNotification('exit');
-      } catch {
-        /* gone */
-      }
-      conn.dispose();
-      server.kill();
+      await server.stop();
     }
   });
 });

@@ -9,22 +9,23 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { ProtocolConnection, StreamMessageReader, StreamMessageWriter, createProtocolConnection } from 'vscode-languageserver-protocol/node';
+import type { ProtocolConnection } from 'vscode-languageserver-protocol/node';
 import { ExportRunResult, LeakReport, LoadRunResult, LspMethods, RunRecordMethods, RuntimeEnvResult, WatchResult } from '../../protocol/protocol';
 import { parseSavedRun } from '../../server/src/core/runRecord';
 import { examplesDir, python, repoRoot, track, until } from './helpers';
+import { LspServer, startLspServer } from './lspClient';
 import { checkChromeTrace } from './traceSchema';
 
 describe('run records over LSP (launched programs)', () => {
-  let server: ChildProcess;
+  let server: LspServer;
   let conn: ProtocolConnection;
   const reports: LeakReport[] = [];
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ipc-scope-records-lsp-'));
   const programs: ChildProcess[] = [];
 
   before(async () => {
-    server = spawn(process.execPath, [path.join(repoRoot, 'out', 'server.js'), '--stdio'], { stdio: ['pipe', 'pipe', 'inherit'] });
-    conn = createProtocolConnection(new StreamMessageReader(server.stdout!), new StreamMessageWriter(server.stdin!));
+    server = startLspServer();
+    conn = server.conn;
     conn.onNotification(RunRecordMethods.leakReport, (r: LeakReport) => void reports.push(r));
     conn.listen();
     await conn.sendRequest('initialize', { processId: process.pid, rootUri: null, capabilities: {} });
@@ -34,14 +35,7 @@ describe('run records over LSP (launched programs)', () => {
 
   after(async () => {
     for (const p of programs) if (p.pid) try { process.kill(-p.pid, 'SIGKILL'); } catch { /* gone */ }
-    try {
-      await conn.sendRequest('shutdown');
-      await conn.sendNotification('exit');
-    } catch {
-      /* already gone */
-    }
-    conn.dispose();
-    server.kill();
+    await server.stop();
     fs.rmSync(tmp, { recursive: true, force: true });
   });
 
