@@ -62,7 +62,7 @@ export const EventKinds = {
   /** pv "", x: {} */
   processStart: 'process.start',
   processExit: 'process.exit',
-  /** x: {child} */
+  /** x: {child, start}: start is the child's start time in clock ticks (with its pid, its key), 0 if unknown */
   fork: 'os.fork',
   /** x: {child, status, exitCode, signal, core?} */
   wait: 'os.wait',
@@ -196,6 +196,9 @@ export interface HelloFrame {
   python: string;
   /** IPCSCOPE_DEBUG of the process: the debug session that launched it, "" when none. */
   debug?: string;
+  /** /proc/self/comm and /proc/self/cmdline, when readable: a process no scan caught is still listed as ps would. */
+  comm?: string;
+  cmdline?: string[];
 }
 
 export interface RuntimeEvent {

@@ -42,6 +42,19 @@ def _start_ticks() -> int:
         return 0
 
 
+def _proc_identity() -> dict:
+    """What ps would show (comm, full command line), so the hub can list a process no scan caught."""
+    out = {}
+    try:
+        with open("/proc/self/comm", "rb") as f:
+            out["comm"] = f.read().rstrip(b"\n").decode("utf-8", "replace")
+        with open("/proc/self/cmdline", "rb") as f:
+            out["cmdline"] = [a.decode("utf-8", "replace") for a in f.read().split(b"\0")[:-1]]
+    except OSError:
+        pass
+    return out
+
+
 class Transport:
     def __init__(self, path: str, token: str) -> None:
         self.path = path
@@ -172,7 +185,7 @@ class Transport:
         s.connect(self.path)
         hello = {"t": protocol.FRAME_HELLO, "v": protocol.RUNTIME_PROTOCOL_VERSION, "token": self.token, "pid": os.getpid(),
                  "ppid": os.getppid(), "start": _start_ticks(), "argv": list(sys.argv), "python": sys.version.split()[0],
-                 "debug": os.environ.get(protocol.ENV_DEBUG, "")}
+                 "debug": os.environ.get(protocol.ENV_DEBUG, ""), **_proc_identity()}
         body = _json(hello).encode("utf-8", "replace")
         s.sendall(struct.pack(">I", len(body)) + body)
         head = _recv_exact(s, 4)

@@ -3,6 +3,12 @@ import assert from 'node:assert/strict';
 import { afterEach, describe, test } from 'node:test';
 import type { ProcessInfo } from '../../protocol/protocol';
 import { ProcessModel } from '../../server/src/core/model';
+import { runtimeEnv } from '../../server/src/hub/env';
+import { Hub, HubClient, HubEvent } from '../../server/src/hub/hub';
+import { EventKinds } from '../../protocol/runtime';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { killAll, procState, python, sleep, start, startExample, until, waitForOutput } from './helpers';
 
 async function refreshed(model: ProcessModel): Promise<ProcessInfo[]> {
@@ -178,5 +184,45 @@ describe('exit statuses reported by the runtime', () => {
     assert.equal(corrected?.ended?.at, gone.ended?.at, 'the same end, now with its status');
     assert.equal(model.snapshot().ended.filter((p) => p.key === gone.key).length, 1, 'corrected, not repeated');
     assert.equal((await model.refresh()).ended.length, 0, 'sent once');
+  });
+});
+
+describe('processes no scan caught', () => {
+  afterEach(killAll);
+
+  test('a child that lives between two refreshes is listed as ended, from its runtime hello, with its exit status', async () => {
+    const hub = new Hub();
+    await hub.start();
+    try {
+      const model = new ProcessModel();
+      hub.on('client', (c: HubClient) => model.noteRuntimeProcess(c));
+      const statusSeen = new Promise<void>((resolve) =>
+        hub.on('events', (batch: HubEvent[]) => {
+          model.ingestRuntime(batch);
+          if (batch.some((e) => e.k === EventKinds.wait)) resolve();
+        }),
+      );
+      // The child lives ~50 ms and is reaped at once; the parent prints its pid and status, then waits.
+      const go = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'ipcscope-short-')), 'go');
+      const code = 'import os,sys,time\nwhile not os.path.exists(sys.argv[1]): time.sleep(0.01)\npid=os.fork()\nif pid==0:\n  time.sleep(0.05); os._exit(3)\n_,st=os.waitpid(pid,0)\nprint(pid,st,os.getpid(),flush=True)\ntime.sleep(30)';
+      const parent = start(python, ['-m', 'ipcscope', '-c', code, go], { env: runtimeEnv(hub, process.env) as Record<string, string> });
+      model.setWatch(parent.pid!, 'short child');
+      await model.refresh();
+      fs.writeFileSync(go, '');
+      const [, pid, , program] = (await waitForOutput(parent, /^(\d+) (\d+) (\d+)\n/)).map(Number);
+      await statusSeen;
+      const ended = (await model.refresh()).ended.find((p) => p.pid === pid);
+      assert.ok(ended, 'the child is sent as ended though no scan saw it');
+      assert.deepEqual(model.snapshot().ended.find((p) => p.pid === pid), ended, 'and kept with the ended');
+      assert.equal(ended.ppid, program, 'the program the launcher started forked it');
+      assert.equal(ended.inProgram, true);
+      assert.equal(ended.ended?.exitCode, 3, 'the status its parent collected, as the runtime reported it');
+      assert.match(ended.command, /python\S* -c import os/, "its parent's command line, which a forked child runs");
+      assert.match(ended.restrictedReason ?? '', /known from the IPC Scope runtime only/);
+      const again = await model.refresh();
+      assert.equal(again.ended.filter((p) => p.pid === pid).length, 0, 'reported once');
+    } finally {
+      await hub.stop();
+    }
   });
 });

@@ -12,8 +12,10 @@ import {
   Snapshot,
   SnapshotStats,
   WatchTarget,
+  processKey,
 } from '../../../protocol/protocol';
-import { CLK_TCK } from '../inspect/procfs';
+import { EventKinds } from '../../../protocol/runtime';
+import { CLK_TCK, bootTimeMs } from '../inspect/procfs';
 import type { Scanner } from '../inspect/portable';
 import { ProcScanner, RawProcess } from '../inspect/scanner';
 import { decodeWaitStatus, describeWaitStatus, describeWchan, signalName } from '../inspect/stat';
@@ -50,6 +52,8 @@ export class ProcessModel {
   /** Ended records corrected by a late report, sent with the next delta. */
   private corrections: ProcessInfo[] = [];
   private lastStats: SnapshotStats = { processes: 0, zombies: 0, orphans: 0, restricted: 0, scanMs: 0 };
+  /** Processes the runtime said hello from, until a scan sees them: one that lives less than a refresh interval is never scanned. */
+  private reported = new Map<string, ReportedProcess & { at: number }>();
 
   constructor(opts: ModelOptions = {}) {
     this.scanner = opts.scanner ?? new ProcScanner();
@@ -98,6 +102,19 @@ export class ProcessModel {
     }
   }
 
+  /** Runtime events the model uses: exit statuses the processes' parents collected (os.wait*). */
+  ingestRuntime(batch: readonly { k: string; pid: number; x?: Record<string, unknown> | null }[]): void {
+    for (const e of batch) {
+      const x = e.x;
+      if (e.k === EventKinds.wait && typeof x?.child === 'number' && typeof x.status === 'number') this.noteExit(x.child, x.status);
+      else if (e.k === EventKinds.fork && typeof x?.child === 'number' && typeof x.start === 'number' && x.start > 0) {
+        // A forked child that does no IPC never says hello: its parent's fork event lists it.
+        const key = processKey(x.child, x.start);
+        if (!this.reported.has(key)) this.noteRuntimeProcess({ key, pid: x.child, ppid: e.pid, startTicks: x.start, argv: [], comm: '', cmdline: [] });
+      }
+    }
+  }
+
   /** The runtime saw a parent reap `pid` with this wait status (kept briefly, pids wrap). */
   noteExit(pid: number, status: number): void {
     const at = this.now();
@@ -113,6 +130,53 @@ export class ProcessModel {
       this.corrections.push(fixed);
       break;
     }
+  }
+
+  /** The runtime says this process runs (its hello). If it ends before any scan sees it, it still appears, as ended. */
+  noteRuntimeProcess(p: ReportedProcess): void {
+    if (this.reported.size >= REPORTED_KEEP) this.reported.delete(this.reported.keys().next().value!);
+    this.reported.set(p.key, { key: p.key, pid: p.pid, ppid: p.ppid, startTicks: p.startTicks, argv: p.argv, comm: p.comm, cmdline: p.cmdline, at: this.now() });
+  }
+
+  /** Reported processes no scan saw and that are gone now: ended records, parents first, if in scope. */
+  private endedUnseen(raws: RawProcess[], alive: Set<string>, now: number): ProcessInfo[] {
+    if (this.reported.size === 0) return [];
+    const out: ProcessInfo[] = [];
+    const inProgramPids = new Set<number>();
+    if (this.scope === 'program') {
+      for (const p of raws) if (this.members.has(p.key)) inProgramPids.add(p.pid);
+      for (const p of this.endedList) if (p.inProgram) inProgramPids.add(p.pid);
+    }
+    for (const [key, r] of [...this.reported].sort((a, b) => a[1].startTicks - b[1].startTicks)) {
+      if (alive.has(key) || this.emitted.has(key) || this.lastSeenRaw.has(key)) {
+        this.reported.delete(key); // a scan saw it: the usual path reports its end
+        continue;
+      }
+      const inProgram = this.scope === 'program' ? inProgramPids.has(r.ppid) : false;
+      if (this.scope === 'program' && !inProgram) {
+        if (now - r.at > LATE_REPORT_MS) this.reported.delete(key); // not this program's (or its parent is long gone)
+        continue;
+      }
+      const again = this.scanner.readOne(r.pid);
+      if (again && again.key === key) continue; // started after this scan began: the next one sees it
+      this.reported.delete(key);
+      inProgramPids.add(r.pid);
+      out.push(runtimeOnlyInfo(this.withParentCommand(r, raws, out), { inProgram, ended: this.endOfUnseen(r, now) }));
+    }
+    return out;
+  }
+
+  /** A forked child known only from its parent's fork event runs the parent's command line (until an exec). */
+  private withParentCommand(r: ReportedProcess, raws: RawProcess[], unseen: ProcessInfo[]): ReportedProcess {
+    if (r.cmdline.length || r.argv.length) return r;
+    const parent = raws.find((p) => p.pid === r.ppid) ?? unseen.find((p) => p.pid === r.ppid) ?? this.endedList.find((p) => p.pid === r.ppid);
+    return parent ? { ...r, comm: parent.name, cmdline: parent.argv ?? [] } : r;
+  }
+
+  private endOfUnseen(r: ReportedProcess & { at: number }, now: number): EndInfo {
+    const reported = this.reportedExits.get(r.pid);
+    if (reported && reported.at >= r.at) return endFromStatus(reported.status, now);
+    return { ...endInfo(undefined, now), description: 'ran for less than one refresh interval; known from its IPC Scope runtime' };
   }
 
   private endOf(last: RawProcess | undefined, now: number): EndInfo {
@@ -304,14 +368,47 @@ export class ProcessModel {
       const last = this.lastSeenRaw.get(key);
       endedNow.push({ ...info, ended: this.endOf(last, now) });
     }
+    this.endedList.push(...endedNow); // before endedUnseen, which looks for parents there
+    const unseen = this.endedUnseen(raws, alive, now);
+    this.endedList.push(...unseen);
+    endedNow.push(...unseen);
     for (const key of [...this.cpuSample.keys()]) if (!alive.has(key)) this.cpuSample.delete(key);
     for (const [pid, r] of this.reportedExits) if (now - r.at > 60_000) this.reportedExits.delete(pid);
     this.lastSeenRaw = new Map(raws.map((p) => [p.key, p]));
-    this.endedList.push(...endedNow);
     const cutoff = now - ENDED_MAX_AGE_MS;
     this.endedList = this.endedList.filter((p) => (p.ended?.at ?? 0) >= cutoff).slice(-ENDED_KEEP);
     return endedNow;
   }
+}
+
+/** What the runtime's hello says of a process (HubClient in server/src/hub/hub.ts has these fields). */
+export interface ReportedProcess {
+  key: string;
+  pid: number;
+  ppid: number;
+  /** Start time, clock ticks after boot. */
+  startTicks: number;
+  /** sys.argv, and what ps would show: comm and the full command line ("" and [] when not sent). */
+  argv: string[];
+  comm: string;
+  cmdline: string[];
+}
+
+const REPORTED_KEEP = 5000;
+
+/** A process no scan caught, from what its runtime reported: the fields only /proc gives are unknown. */
+export function runtimeOnlyInfo(r: ReportedProcess, opts: { inProgram: boolean; ended: EndInfo | null; startedAt?: number }): ProcessInfo {
+  const argv = r.cmdline.length ? r.cmdline : r.argv;
+  const name = (r.comm || (argv[0]?.split('/').pop() ?? '') || 'python').slice(0, 15);
+  const state = opts.ended ? 'X' : '?';
+  return {
+    key: r.key, pid: r.pid, ppid: r.ppid, pgid: 0, sid: 0, tty: '?', tpgid: -1, state, stat: state,
+    nice: 0, threads: 1, rssKb: 0, vszKb: 0, cpuPercent: 0, cpuTimeMs: 0, startTicks: r.startTicks,
+    startedAt: opts.startedAt ?? Math.round(bootTimeMs() + (r.startTicks * 1000) / CLK_TCK),
+    uid: -1, user: '', name, argv, command: argv.length ? argv.join(' ') : `[${name}]`, wchan: '', blockedOn: '', restricted: true,
+    restrictedReason: 'not seen by a /proc scan: known from the IPC Scope runtime only', inProgram: opts.inProgram, zombie: null, orphan: null,
+    ended: opts.ended,
+  };
 }
 
 /** How long after an end a report of its wait status still corrects it. */

@@ -18,6 +18,7 @@ import {
 } from '../../../protocol/protocol';
 import { EventKinds } from '../../../protocol/runtime';
 import type { HubClient, HubEvent } from '../hub/hub';
+import { runtimeOnlyInfo } from './model';
 
 /** Wall-clock ms minus CLOCK_MONOTONIC ms (process.hrtime and the runtime both read CLOCK_MONOTONIC). */
 export function monoToWallMs(): number {
@@ -104,19 +105,14 @@ export class RunRecorder {
   }
 }
 
-/** A process no scan caught, from what the runtime reported (fields /proc would give are unknown). */
+/** A process no scan caught, from what the runtime reported. */
 function runtimeOnly(r: RuntimeProcess, client: HubClient | undefined, monoToWall: number): ProcessInfo {
-  const argv = client?.argv ?? null;
-  const name = argv?.length ? (argv[0].split('/').pop() ?? 'python').slice(0, 15) : 'python';
   const at = (ns: number) => Math.round(ns / 1e6 + monoToWall);
-  const how = 'ended between two scans (seen by the IPC Scope runtime only)';
-  return {
-    key: r.key, pid: r.pid, ppid: client?.ppid ?? 0, pgid: 0, sid: 0, tty: '?', tpgid: -1, state: r.exited ? 'X' : '?', stat: r.exited ? 'X' : '?',
-    nice: 0, threads: 1, rssKb: 0, vszKb: 0, cpuPercent: 0, cpuTimeMs: 0, startTicks: Number(r.key.split('@')[1]) || 0, startedAt: at(r.firstTs),
-    uid: -1, user: '', name, argv, command: argv?.length ? argv.join(' ') : `[${name}]`, wchan: '', blockedOn: '', restricted: true,
-    restrictedReason: 'not seen by a /proc scan: known from the runtime only', inProgram: true, zombie: null, orphan: null,
-    ended: r.exited ? { at: at(r.lastTs), exitCode: null, signal: null, signalName: null, coreDumped: false, description: how } : null,
-  };
+  const reported = { key: r.key, pid: r.pid, ppid: client?.ppid ?? 0, startTicks: Number(r.key.split('@')[1]) || 0, argv: client?.argv ?? [], comm: client?.comm ?? '', cmdline: client?.cmdline ?? [] };
+  const ended = r.exited
+    ? { at: at(r.lastTs), exitCode: null, signal: null, signalName: null, coreDumped: false, description: 'ended between two scans (seen by the IPC Scope runtime only)' }
+    : null;
+  return runtimeOnlyInfo(reported, { inProgram: true, ended, startedAt: at(r.firstTs) });
 }
 
 // ---- reading a saved run back ----------------------------------------------------------------

@@ -27,6 +27,11 @@ export interface HubClient {
   ppid: number;
   key: string;
   argv: string[];
+  /** Kernel command name and full command line (HelloFrame comm, cmdline), "" and [] when not sent. */
+  comm: string;
+  cmdline: string[];
+  /** Start time, clock ticks after boot. */
+  startTicks: number;
   python: string;
   connectedAt: number;
   /** The debug session that launched it (IPCSCOPE_DEBUG), "" when none. */
@@ -251,6 +256,9 @@ export class Hub extends EventEmitter {
       ppid: Number(f.ppid) || 0,
       key,
       argv: Array.isArray(f.argv) ? f.argv.map(String) : [],
+      comm: typeof f.comm === 'string' ? f.comm.slice(0, 64) : '',
+      cmdline: Array.isArray(f.cmdline) ? f.cmdline.slice(0, 4096).map(String) : [],
+      startTicks: Number(f.start) || 0,
       python: String(f.python ?? ''),
       debugSession: typeof f.debug === 'string' ? f.debug.slice(0, 128) : '',
       connectedAt: Date.now(),

@@ -26,8 +26,7 @@ import { ChannelModel } from '../core/channels';
 import { RunRecords } from './runRecords';
 import { ProcessModel } from '../core/model';
 import { findRuntimeDir, runtimeEnv } from '../hub/env';
-import { Hub, HubEvent } from '../hub/hub';
-import { EventKinds } from '../../../protocol/runtime';
+import { Hub, HubClient, HubEvent } from '../hub/hub';
 import { PortableScanner } from '../inspect/portable';
 import { procAvailable } from '../inspect/procfs';
 import { ProcScanner } from '../inspect/scanner';
@@ -74,9 +73,10 @@ export class IpcScopeServer {
         this.channels.ingest(batch);
         this.records.ingest(batch);
         this.blockedOps.ingest(batch);
-        // Exit statuses the processes' parents collected: the model tells how each one ended.
-        for (const e of batch) if (e.k === EventKinds.wait && typeof e.x?.child === 'number' && typeof e.x.status === 'number') this.model.noteExit(e.x.child, e.x.status);
+        this.model.ingestRuntime(batch); // exit statuses the processes' parents collected
       });
+      // A process that lives less than a refresh interval is never scanned: its hello still lists it.
+      hub.on('client', (c: HubClient) => this.model.noteRuntimeProcess(c));
       hub.debug.describeChannels = (ids) => this.channels.describe(ids);
       this.hub = hub;
       return hub;
