@@ -24,6 +24,7 @@ OWN_ENV = ("IPCSCOPE_RUNTIME_DIR", "IPCSCOPE_STATUS_FD")
 
 USAGE = """usage: python -m ipcscope [--] PROGRAM.py [ARGS...]
        python -m ipcscope -m MODULE [ARGS...]
+       python -m ipcscope -c CODE [ARGS...]
        python -m ipcscope --version
 
 Runs a Python program under IPC Scope: its processes, including orphans, stay in view."""
@@ -127,11 +128,12 @@ def main(argv: list[str]) -> int:
     elif not argv or argv[0] in ("-h", "--help"):
         print(USAGE, file=sys.stderr if not argv else sys.stdout)
         return 2 if not argv else 0
-    if argv[0] == "-m":
+    if argv[0] in ("-m", "-c"):
         if len(argv) < 2:
-            print("ipcscope: -m needs a module name\n" + USAGE, file=sys.stderr)
+            what = "a module name" if argv[0] == "-m" else "the code to run"
+            print(f"ipcscope: {argv[0]} needs {what}\n" + USAGE, file=sys.stderr)
             return 2
-        command = [sys.executable, "-m", *argv[1:]]
+        command = [sys.executable, *argv]
     else:
         program = argv[0]
         if not os.path.exists(program):

@@ -85,6 +85,12 @@ class Transparency(unittest.TestCase):
         self.assertEqual(launched.returncode, 0)
         self.assertIn('"a": 1', launched.stdout)
 
+    def test_code_form(self):
+        launched = run_launched(["-c", "import sys; print(sys.argv[1:]); sys.exit(5)", "x", "-y"])
+        self.assertEqual(launched.returncode, 5)
+        self.assertEqual(launched.stdout.strip(), "['x', '-y']")
+        self.assertEqual(run_launched(["-c"]).returncode, 2)
+
 
 class Subreaper(unittest.TestCase):
     def test_orphan_is_adopted_by_the_launcher_and_reported(self):
