@@ -40,22 +40,23 @@ after(async () => {
 /** Puts the cursor at line:column (1-based) with Go to Line. */
 async function goTo(line, column) {
   const input = page.locator('.quick-input-widget input');
-  // Focus can be elsewhere (a hover, the program's terminal): put it back in the editor and retry.
+  // Focus can be elsewhere (a hover, the program's terminal, a notification of the run's end) and the
+  // quick input can close under us: put focus back in the editor and start again.
   for (let attempt = 0; ; attempt++) {
-    await page.keyboard.press('Control+G');
     try {
+      await page.keyboard.press('Control+G');
       await input.waitFor({ state: 'visible', timeout: 5_000 });
-      break;
+      await input.fill(`:${line}:${column}`, { timeout: 5_000 }); // fill replaces the ":" Go to Line starts with
+      await page.keyboard.press('Enter');
+      await input.waitFor({ state: 'hidden', timeout: 5_000 });
+      return;
     } catch (e) {
-      if (attempt >= 3) throw e;
+      if (attempt >= 4) throw e;
       await page.keyboard.press('Escape');
       await page.locator('.tab', { hasText: 'value_race.py' }).first().click();
       await page.locator('.editor-instance .view-lines').first().click();
     }
   }
-  await input.fill(`:${line}:${column}`); // fill replaces the ":" Go to Line starts with
-  await page.keyboard.press('Enter');
-  await input.waitFor({ state: 'hidden' });
 }
 
 // Monaco renders spaces as no-break spaces.
