@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { describe, test } from 'node:test';
 import { MAX_FRAME_BYTES, RUNTIME_PROTOCOL_VERSION } from '../../protocol/runtime';
 import { encodeEventsFrame, encodeFrame, FrameReader } from '../../server/src/hub/frames';
-import { Hub } from '../../server/src/hub/hub';
+import { Hub, HubEvent } from '../../server/src/hub/hub';
 import { MarshalValue, readMarshal } from '../../server/src/hub/marshal';
 
 function connect(hub: Hub): Promise<net.Socket> {
@@ -56,7 +56,7 @@ const batchFrame = (body: Buffer) => Buffer.concat([Buffer.from([0, 0, 0, body.l
 
 describe('hub', () => {
   test('socket in a 0700 directory, socket 0600, token of 48 hex chars', async () => {
-    const hub = new Hub();
+    const hub = new Hub({ keep: 1000 });
     await hub.start();
     try {
       assert.equal(fs.statSync(path.dirname(hub.socketPath)).mode & 0o777, 0o700);
@@ -70,7 +70,7 @@ describe('hub', () => {
   });
 
   test('a good hello is welcomed and events are recorded with the process key', async () => {
-    const hub = new Hub();
+    const hub = new Hub({ keep: 1000 });
     await hub.start();
     try {
       const r = await exchange(hub, hello(hub), events(3, 2));
@@ -94,7 +94,7 @@ describe('hub', () => {
     ['a batch that is not [dropped, events]', Buffer.from([0x4e]), /an event batch is \[dropped/],
   ] as const) {
     test(`an event batch with ${name}: a clear error, the hub lives on`, async () => {
-      const hub = new Hub();
+      const hub = new Hub({ keep: 1000 });
       await hub.start();
       try {
         const r = await exchange(hub, hello(hub), batchFrame(body));
@@ -112,7 +112,7 @@ describe('hub', () => {
   }
 
   test('events whose fields have the wrong types are skipped or defaulted, never thrown', async () => {
-    const hub = new Hub();
+    const hub = new Hub({ keep: 1000 });
     await hub.start();
     try {
       const odd = encodeEventsFrame(0, [
@@ -142,7 +142,7 @@ describe('hub', () => {
     ['JSON that is not a frame', () => [encodeFrame([1, 2, 3])], /not an object with a "t" field/],
   ] as const) {
     test(`${name}: a clear error frame, the connection closed, the hub lives on`, async () => {
-      const hub = new Hub();
+      const hub = new Hub({ keep: 1000 });
       await hub.start();
       try {
         const r = await exchange(hub, ...build(hub));
@@ -160,7 +160,7 @@ describe('hub', () => {
   }
 
   test('a frame cut off by a dying process is reported, not a crash', async () => {
-    const hub = new Hub();
+    const hub = new Hub({ keep: 1000 });
     await hub.start();
     try {
       const whole = events(2);
@@ -174,7 +174,7 @@ describe('hub', () => {
   });
 
   test('frames split across reads and many frames in one read', async () => {
-    const hub = new Hub();
+    const hub = new Hub({ keep: 1000 });
     await hub.start();
     try {
       const all = Buffer.concat([hello(hub), events(5), events(5)]);
@@ -186,15 +186,19 @@ describe('hub', () => {
     }
   });
 
-  test('memory stays bounded: the ring keeps the newest and counts what it dropped', async () => {
-    const hub = new Hub({ capacity: 100 });
+  test('memory stays bounded: the kept recent events are the newest; every event reached the listeners', async () => {
+    const hub = new Hub({ keep: 100 });
+    const heard: number[] = [];
+    hub.on('events', (batch: HubEvent[]) => heard.push(...batch.map((e) => e.n)));
     await hub.start();
     try {
       await exchange(hub, hello(hub), events(250));
       assert.equal(hub.events().length, 100);
       assert.equal(hub.stats.received, 250);
-      assert.equal(hub.stats.droppedByRing, 150);
-      assert.equal(hub.events()[0].n, 151, 'oldest dropped first, order kept');
+      assert.equal(hub.stats.overwritten, 150);
+      assert.equal(hub.events()[0].n, 151, 'oldest overwritten first, order kept');
+      assert.deepEqual(heard, Array.from({ length: 250 }, (_, i) => i + 1), 'all delivered, in order');
+      assert.equal(hub.stats.droppedByRuntime, 0, 'nothing was lost');
     } finally {
       await hub.stop();
     }

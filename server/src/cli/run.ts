@@ -123,7 +123,7 @@ export async function run(command: string[], opts: RunOptions): Promise<number> 
       watch: snap?.watch ?? null,
       processes: snap?.processes ?? [],
       ended: snap?.ended ?? [],
-      channels: channels!.update({ received: hub.stats.received, dropped: hub.stats.droppedByRing + hub.stats.droppedByRuntime, protocolErrors: hub.stats.protocolErrors }, true),
+      channels: channels!.update({ received: hub.stats.received, dropped: hub.stats.droppedByRuntime, protocolErrors: hub.stats.protocolErrors }, true),
       leaks: report,
       clients: hub.clients.values(),
     });
@@ -132,7 +132,7 @@ export async function run(command: string[], opts: RunOptions): Promise<number> 
   }
   opts.out(opts.json ? JSON.stringify({ t: 'leaks', report }) + '\n' : formatLeakReport(report) + '\n');
   const s = hub.stats;
-  if (!opts.json) opts.out(`ipc-scope: ${s.received} events from ${s.clients} processes${s.droppedByRing + s.droppedByRuntime ? `, ${s.droppedByRing + s.droppedByRuntime} dropped` : ''}${s.protocolErrors ? `, ${s.protocolErrors} protocol errors` : ''}\n`);
+  if (!opts.json) opts.out(`ipc-scope: ${s.received} events from ${s.clients} processes${s.droppedByRuntime ? `, ${s.droppedByRuntime} dropped` : ''}${s.protocolErrors ? `, ${s.protocolErrors} protocol errors` : ''}\n`);
   await hub.stop();
   process.off('SIGINT', forward);
   process.off('SIGTERM', forward);

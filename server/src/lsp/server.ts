@@ -196,7 +196,7 @@ export class IpcScopeServer {
 
   hubStats(): { received: number; dropped: number; protocolErrors: number } {
     const s = this.hub?.stats;
-    return s ? { received: s.received, dropped: s.droppedByRing + s.droppedByRuntime, protocolErrors: s.protocolErrors } : { received: 0, dropped: 0, protocolErrors: 0 };
+    return s ? { received: s.received, dropped: s.droppedByRuntime, protocolErrors: s.protocolErrors } : { received: 0, dropped: 0, protocolErrors: 0 };
   }
 
   /** Only what changed since the last one (sent on a tick, when something did). */
