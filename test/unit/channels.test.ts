@@ -45,6 +45,23 @@ function byId<T extends ChannelInfo>(u: ChannelsUpdate | null, id: string): T {
 }
 
 describe('channel model', () => {
+  test('a busy queue with two producers: messages ordered as they arrive still take their place by time when a late batch brings earlier ones', () => {
+    const m = new ChannelModel();
+    const q = 'queue:3001';
+    const put = (k: number) => ev(EventKinds.queuePut, q, k % 2 ? 22 : 21, k * 10_000, { size: 20, pv: pickleStr(`item ${k}`), pf: 'pickle' });
+    const range = (from: number, to: number) => Array.from({ length: (to - from) / 2 + 1 }, (_, i) => put(from + i * 2));
+    // Item k is put at k × 10 µs, by pid 21 (even k) or 22 (odd k). Pid 22's last batch arrives late:
+    // enough has arrived before it for the model to order on the way (over 8,192 messages).
+    m.ingest(range(0, 9998));
+    m.ingest(range(1, 7999));
+    m.ingest(range(8001, 8199));
+    const c = byId<MessageChannelInfo>(m.update(STATS), q);
+    assert.equal(c.written, 9100);
+    const shown = m.update(STATS, true)!.timeline!.messages;
+    assert.ok(shown.some((x) => x.pid === 22 && x.ts > 8000 * 10_000), 'the late batch is in view');
+    for (const x of shown) assert.equal(x.seq, Number(/item (\d+)/.exec(x.preview)![1]) + 1, `put ${x.preview} by pid ${x.pid} is number ${x.seq}`);
+  });
+
   test('a queue: items in order, contents, depth, and each put linked to its get (ordered by time, not arrival)', () => {
     const m = new ChannelModel();
     const q = 'queue:1001';
