@@ -13,6 +13,7 @@ import { runtimeEnv } from '../../server/src/hub/env';
 import { Hub } from '../../server/src/hub/hub';
 import { python } from '../unit/helpers';
 import { median } from './measure';
+import { listenLikeTheServer } from './runtimeBench';
 
 const here = path.resolve(__dirname, '..', 'test', 'bench', 'programs');
 const adapter = path.resolve(__dirname, 'dap.js');
@@ -101,8 +102,10 @@ export async function benchDebug(opts: { stops: number; messages: number; rounds
     await dc.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'queue:no_such_queue' }, { name: 'shared:*' }] });
   };
   const conditional = (dc: DebugClient) => dc.setBreakpointsRequest({ source: { path: pingpong }, breakpoints: [{ line: lineOf(pingpong, 'a.put(i)'), condition: 'i < 0' }, { line: lineOf(pingpong, 'here.send(i)'), condition: 'i < 0' }] });
-  // The runtime with a hub and no debugger, for comparison (what the debugger adds to it).
+  // The runtime with a hub and no debugger, for comparison (what the debugger adds to it); the hub has
+  // the language server's listeners, as the adapter's own hub has its channel model.
   const hub = new Hub();
+  const stopListening = listenLikeTheServer(hub);
   await hub.start();
   const instrumentedEnv = runtimeEnv(hub);
   for (const kind of ['queue', 'pipe']) {
@@ -120,6 +123,7 @@ export async function benchDebug(opts: { stops: number; messages: number; rounds
     lines.push(`${kind} ping-pong, ${opts.messages} round trips: plain ${median(plain).toFixed(0)} msg/s; debugged, breakpoints set elsewhere ${median(armed).toFixed(0)} msg/s; conditional breakpoint on the hot line (never true) ${median(cond).toFixed(0)} msg/s`);
     lines.push(`RATIO debugged with unhit breakpoints ÷ plain (${kind}) = ${ratio.toFixed(2)} (goal ≥ 0.8, ${ratio >= 0.8 ? 'meets goal' : 'MISSES goal'}); with a false condition evaluated on every message: ${(median(cond) / median(plain)).toFixed(2)}; runtime without a debugger: ${(median(instrumented) / median(plain)).toFixed(2)}`);
   }
+  stopListening();
   await hub.stop();
   return lines;
 }

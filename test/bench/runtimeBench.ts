@@ -36,7 +36,7 @@ function runPython(args: string[], env: NodeJS.ProcessEnv, prefix: string[] = []
  * The listeners the language server gives its hub (server/src/lsp/server.ts, ensureHub), and its
  * channel update once a second, so the instrumented runs pay what they pay in the editor.
  */
-function listenLikeTheServer(hub: Hub): () => void {
+export function listenLikeTheServer(hub: Hub): () => void {
   const channels = new ChannelModel();
   const blocked = new BlockedOps();
   const leaks = new LeakWatch();
