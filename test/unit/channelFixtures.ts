@@ -15,16 +15,16 @@ const item = (text: string) => {
   const pv = pickleStr(text);
   return { size: Buffer.from(pv, 'base64').length, pv, pf: 'pickle' };
 };
-const b64 = (bytes: number[] | Buffer) => Buffer.from(bytes).toString('base64');
-const le32 = (v: number) => {
+export const b64 = (bytes: number[] | Buffer) => Buffer.from(bytes).toString('base64');
+export const le32 = (v: number) => {
   const b = Buffer.alloc(4);
   b.writeInt32LE(v);
   return b;
 };
-const STATE = 'gASVIQAAAAAAAAB9lCiMBGhpdHOUSwOMCDxiPng8L2I+lF2UKEsBSwJldS4='; // {'hits': 3, '<b>x</b>': [1, 2]}
-const ARGS = 'gASVDQAAAAAAAACMAWuUSwGGlH2UhpQu'; // (('k', 1), {})
-const PING = ['gASVDAAAAAAAAACMBHBpbmeUSwCGlC4=', 'gASVDAAAAAAAAACMBHBpbmeUSwGGlC4=', 'gASVDAAAAAAAAACMBHBpbmeUSwKGlC4='];
-const PONG = ['gASVDAAAAAAAAACMBHBvbmeUSwCGlC4=', 'gASVDAAAAAAAAACMBHBvbmeUSwGGlC4=', 'gASVDAAAAAAAAACMBHBvbmeUSwKGlC4='];
+export const STATE = 'gASVIQAAAAAAAAB9lCiMBGhpdHOUSwOMCDxiPng8L2I+lF2UKEsBSwJldS4='; // {'hits': 3, '<b>x</b>': [1, 2]}
+export const ARGS = 'gASVDQAAAAAAAACMAWuUSwGGlH2UhpQu'; // (('k', 1), {})
+export const PING = ['gASVDAAAAAAAAACMBHBpbmeUSwCGlC4=', 'gASVDAAAAAAAAACMBHBpbmeUSwGGlC4=', 'gASVDAAAAAAAAACMBHBpbmeUSwKGlC4='];
+export const PONG = ['gASVDAAAAAAAAACMBHBvbmeUSwCGlC4=', 'gASVDAAAAAAAAACMBHBvbmeUSwGGlC4=', 'gASVDAAAAAAAAACMBHBvbmeUSwKGlC4='];
 
 let n = 0;
 export function ev(k: string, ch: string, pid: number, ts: number, more: Partial<HubEvent> = {}): HubEvent {

@@ -14,28 +14,10 @@ import {
 import { EventKinds, IMAGE_BYTES } from '../../protocol/runtime';
 import { ChannelModel, decodeTyped, pyFloat } from '../../server/src/core/channels';
 import type { HubEvent } from '../../server/src/hub/hub';
+import { ARGS, EVIL, PING, PONG, STATE, b64, ev, le32, pickleStr } from './channelFixtures';
 
 const STATS = { received: 0, dropped: 0, protocolErrors: 0 };
-const EVIL = '<img src=x onerror="window.__pwned=true">';
-
-let n = 0;
-function ev(k: string, ch: string, pid: number, ts: number, more: Partial<HubEvent> = {}): HubEvent {
-  return { k: k as HubEvent['k'], ch, n: ++n, ts, loc: '/work/app.py:10', size: -1, pv: '', pf: '', pid, key: `${pid}@1`, ...more };
-}
-/** A protocol-4 pickle of one str (what multiprocessing sends for a str item). */
-function pickleStr(s: string): string {
-  const b = Buffer.from(s, 'utf8');
-  const head = b.length < 256 ? Buffer.from([0x80, 0x04, 0x8c, b.length]) : Buffer.concat([Buffer.from([0x80, 0x04, 0x58]), Buffer.from(Uint32Array.of(b.length).buffer)]);
-  return Buffer.concat([head, b, Buffer.from([0x94, 0x2e])]).toString('base64');
-}
-const b64 = (bytes: number[] | Buffer) => Buffer.from(bytes).toString('base64');
-const le32 = (v: number) => { const b = Buffer.alloc(4); b.writeInt32LE(v); return b; };
-
 const ITEM0 = 'gASVHQAAAAAAAAB9lCiMA3NlcZRLAIwEdGV4dJSMBml0ZW0gMJR1Lg=='; // {'seq': 0, 'text': 'item 0'}
-const PING = ['gASVDAAAAAAAAACMBHBpbmeUSwCGlC4=', 'gASVDAAAAAAAAACMBHBpbmeUSwGGlC4=', 'gASVDAAAAAAAAACMBHBpbmeUSwKGlC4='];
-const PONG = ['gASVDAAAAAAAAACMBHBvbmeUSwCGlC4=', 'gASVDAAAAAAAAACMBHBvbmeUSwGGlC4=', 'gASVDAAAAAAAAACMBHBvbmeUSwKGlC4='];
-const STATE = 'gASVIQAAAAAAAAB9lCiMBGhpdHOUSwOMCDxiPng8L2I+lF2UKEsBSwJldS4='; // {'hits': 3, '<b>x</b>': [1, 2]}
-const ARGS = 'gASVDQAAAAAAAACMAWuUSwGGlH2UhpQu'; // (('k', 1), {})
 
 function byId<T extends ChannelInfo>(u: ChannelsUpdate | null, id: string): T {
   assert.ok(u, 'an update');
