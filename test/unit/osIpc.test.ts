@@ -258,7 +258,9 @@ describe('Python calls the runtime reports blocked', () => {
     ].join('\n');
     const r = runJson([python, '-c', code]);
     assert.equal(r.status, 0, r.programOut);
-    const ops = r.events.filter((e) => e.k === EventKinds.opBlock || e.k === EventKinds.opUnblock);
+    // The joins wait for a child's exit, which a loaded machine can make slower than the 0.2 s after
+    // which a wait is reported: neither deliberately slow nor surely quick, so not asserted on.
+    const ops = r.events.filter((e) => (e.k === EventKinds.opBlock || e.k === EventKinds.opUnblock) && e.x?.op !== 'join');
     const blocks = ops.filter((e) => e.k === EventKinds.opBlock);
     assert.deepEqual(blocks.map((e) => [e.x?.op, e.loc.replace(/^.*:/, 'line ')]), [['get', 'line 6'], ['recv', 'line 9']], JSON.stringify(ops));
     assert.match(blocks[0].ch, /^queue:\d+$/);
