@@ -33,8 +33,10 @@ export interface GatherDelta {
   whole: boolean;
   removedProcs: number[];
   removedObjects: string[];
-  /** Each a v8-serialized Chunk. */
+  /** Each a v8-serialized Chunk, of these many processes and objects in all. */
   chunks: Uint8Array[];
+  changedProcs: number;
+  changedObjects: number;
   /** Every key in order, when applying the changes would leave them in another order than a gathering's. */
   procOrder: number[] | null;
   objectOrder: string[] | null;
@@ -71,14 +73,18 @@ export class SentState {
     };
     const sentProcs = whole ? new Map<number, ProcIpc>() : this.procs;
     const sentObjects = whole ? new Map<string, OsIpcObject>() : this.objects;
+    let changedProcs = 0;
+    let changedObjects = 0;
     for (const [pid, p] of g.procs) {
       if (sameProc(sentProcs.get(pid), p)) continue;
+      changedProcs++;
       chunk.procs.push(p);
       weight += 1 + (p.fds.size + p.sleeping.length) / 8;
       if (weight >= CHUNK_WEIGHT) flush();
     }
     for (const [id, o] of g.objects) {
       if (sameObject(sentObjects.get(id), o)) continue;
+      changedObjects++;
       chunk.objects.push(o);
       weight += 1 + o.holders.length / 4;
       if (weight >= CHUNK_WEIGHT) flush();
@@ -89,6 +95,8 @@ export class SentState {
       removedProcs: whole ? [] : gone(sentProcs, g.procs),
       removedObjects: whole ? [] : gone(sentObjects, g.objects),
       chunks,
+      changedProcs,
+      changedObjects,
       procOrder: whole ? null : orderIfMoved(sentProcs, g.procs),
       objectOrder: whole ? null : orderIfMoved(sentObjects, g.objects),
       takenAt: g.takenAt,
@@ -168,9 +176,8 @@ export class ReceivedState {
     let longest = 0;
     let yields = 0;
     let start = performance.now();
-    const changed = delta.chunks.length > 0;
-    let procs = delta.whole ? new Map<number, ProcIpc>() : changed || delta.removedProcs.length ? new Map(this.procs) : this.procs;
-    let objects = delta.whole ? new Map<string, OsIpcObject>() : changed || delta.removedObjects.length ? new Map(this.objects) : this.objects;
+    let procs = delta.whole ? new Map<number, ProcIpc>() : delta.changedProcs || delta.removedProcs.length ? new Map(this.procs) : this.procs;
+    let objects = delta.whole ? new Map<string, OsIpcObject>() : delta.changedObjects || delta.removedObjects.length ? new Map(this.objects) : this.objects;
     for (const pid of delta.removedProcs) procs.delete(pid);
     for (const id of delta.removedObjects) objects.delete(id);
     for (const bytes of delta.chunks) {
