@@ -64,7 +64,7 @@ export interface GatherOptions {
   socketPeers?: boolean;
   /** Read sleeping threads' syscalls (default true). */
   syscalls?: boolean;
-  /** Syscalls and memory mappings only for these processes (default: all); every process's fds are still read, for the other ends. A set crosses to the worker as is; a function is asked there about every pid first. */
+  /** Syscalls and memory mappings only for these processes (default: all); every process's fds are still read, for the other ends. A set crosses to the worker as is; a function is first asked, on the calling thread, about every pid listed. */
   detailsFor?: ReadonlySet<number> | ((pid: number) => boolean);
 }
 
