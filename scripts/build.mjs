@@ -30,6 +30,8 @@ function testEntries(dir) {
 const builds = [
   { ...nodeCommon, entryPoints: { extension: 'extension/src/main.ts' }, outdir: out, external: ['vscode'] },
   { ...nodeCommon, entryPoints: { server: 'server/src/lsp/main.ts' }, outdir: out },
+  // The OS view's /proc reads run in this worker thread (loaded from out/ by the server, CLI, bench and tests).
+  { ...nodeCommon, entryPoints: { ipcWorker: 'server/src/inspect/ipcWorker.ts' }, outdir: out },
   { ...nodeCommon, entryPoints: { dap: 'server/src/debug/main.ts' }, outdir: out },
   {
     ...nodeCommon,

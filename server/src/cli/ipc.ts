@@ -7,7 +7,7 @@ export async function ipcReport(model: ProcessModel, system: boolean): Promise<O
   const snap = model.snapshot();
   const pids = new Set(snap.processes.map((p) => p.pid));
   const wchan = new Map(snap.processes.map((p) => [p.pid, p.wchan]));
-  return new OsIpcMonitor().update(system ? null : (pid) => pids.has(pid), undefined, (pid) => wchan.get(pid) ?? '');
+  return new OsIpcMonitor().update(system ? null : pids, undefined, (pid) => wchan.get(pid) ?? '');
 }
 
 export function renderIpcReport(u: OsIpcUpdate): string {

@@ -18,9 +18,9 @@ export class OsIpcMonitor {
     this.detector = new DeadlockDetector(scanner, confirmMs);
   }
 
-  /** `inView`: the processes shown (null: all). */
-  async update(inView: ((pid: number) => boolean) | null, knows?: RuntimeKnowledge, wchanOf?: (pid: number) => string): Promise<OsIpcUpdate> {
-    const view = inView ?? (() => true);
+  /** `inView`: the processes shown (null: all); a set crosses to the gathering's worker as is. */
+  async update(inView: ReadonlySet<number> | ((pid: number) => boolean) | null, knows?: RuntimeKnowledge, wchanOf?: (pid: number) => string): Promise<OsIpcUpdate> {
+    const view = typeof inView === 'function' ? inView : inView ? (pid: number) => inView.has(pid) : () => true;
     // Syscalls and mappings of the processes in view only (one outside is never part of a reported deadlock);
     // every process's fds, so the other end of a pipe is known wherever it is.
     const g = await this.scanner.gather({ detailsFor: inView ?? undefined });

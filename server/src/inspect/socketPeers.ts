@@ -5,7 +5,7 @@
  * server receives one array of inode pairs.
  */
 import { execFile } from 'node:child_process';
-import { Worker } from 'node:worker_threads';
+import { Worker, isMainThread } from 'node:worker_threads';
 
 /** Self-contained (it runs from a string): runs ss for each request, answers [local, peer, local, peer, …] or null. */
 const WORKER_SOURCE = `
@@ -39,6 +39,7 @@ const pending = new Map<number, (pairs: Float64Array | null) => void>();
 
 function peerWorker(): Worker | null {
   if (worker !== undefined) return worker;
+  if (!isMainThread) return (worker = null); // already off the main thread (the gathering's worker): run ss from here
   try {
     worker = new Worker(WORKER_SOURCE, { eval: true });
   } catch {

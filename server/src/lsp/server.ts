@@ -215,7 +215,7 @@ export class IpcScopeServer {
     const wchan = new Map(snap.processes.map((p) => [p.pid, p.wchan]));
     // Nothing watched: nothing to look at (the whole-system scope looks at everyone).
     if (this.model.scope === 'program' && pids.size === 0 && !this.lastOsIpc?.objects.length && !this.lastOsIpc?.deadlocks.length) return;
-    const u = await this.osIpc.update(this.model.scope === 'system' ? null : (pid) => pids.has(pid), runtimeKnowledge(this.channels, this.blockedOps), (pid) => wchan.get(pid) ?? '');
+    const u = await this.osIpc.update(this.model.scope === 'system' ? null : pids, runtimeKnowledge(this.channels, this.blockedOps), (pid) => wchan.get(pid) ?? '');
     this.lastOsIpc = u;
     const text = JSON.stringify({ ...u, takenAt: 0, gatherMs: 0 });
     if (text === this.lastOsIpcSent) return;

@@ -1,0 +1,133 @@
+/** The OS view's /proc reads in a worker thread: what the main thread gets equals its own reading, changes arrive, and a worker that cannot start or dies leaves the work to the main thread. */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { after, describe, test } from 'node:test';
+import type { OsIpcObject } from '../../protocol/protocol';
+import { IpcGather, IpcObjectScanner } from '../../server/src/inspect/ipcObjects';
+import { family, killAll, startPython, until, waitForOutput } from './helpers';
+
+// Run as a plain script by the last test: one gathering, then the process must end by itself.
+if (process.env.IPC_SCOPE_GATHER_ONCE) {
+  void new IpcObjectScanner().gather({ socketPeers: false }).then((g) => console.log(`gathered in the ${g.gatheredIn}`));
+} else {
+  after(killAll);
+
+  describe('gathering in a worker thread', () => {
+    /** A parent and child joined by a pipe and a socketpair; on SIGUSR1 the parent opens one more pipe and prints its inode. */
+    const startPair = () =>
+      startPython(`
+import os, signal, socket, time
+r, w = os.pipe()
+a, b = socket.socketpair()
+pid = os.fork()
+if pid == 0:
+    os.close(w); a.close()
+    time.sleep(120); os._exit(0)
+os.close(r); b.close()
+more = []
+def open_pipe(*_):
+    more.append(os.pipe())
+    print("pipe", os.fstat(more[-1][0]).st_ino, flush=True)
+signal.signal(signal.SIGUSR1, open_pipe)
+print("ready", os.fstat(w).st_ino, flush=True)
+while True: time.sleep(120)
+`);
+
+    /** A family's share of a gathering, comparable across gatherings: each process's fds and the objects it holds. */
+    function familyView(g: IpcGather, pids: Set<number>) {
+      const procs = [...pids].sort((a, b) => a - b).map((pid) => {
+        const p = g.procs.get(pid);
+        return p && { pid, name: p.name, state: p.state, fds: [...p.fds].sort((x, y) => x[0] - y[0]), sleeping: p.sleeping.map((s) => [s.tid, s.raw]) };
+      });
+      const held = (o: OsIpcObject) => o.holders.some((h) => pids.has(h.pid));
+      const objects = [...g.objects.values()].filter(held).map((o) => ({ ...o, holders: o.holders.filter((h) => pids.has(h.pid)) })).sort((a, b) => a.id.localeCompare(b.id));
+      return { procs, objects };
+    }
+
+    test('the worker reads what the main thread reads, and later looks bring the changes', async () => {
+      const child = startPair();
+      const [, pipeIno] = (await waitForOutput(child, /ready (\d+)\n/)).map(Number);
+      const pids = await until('parent and child', () => {
+        const f = family(child.pid!);
+        return f.size === 2 ? f : null;
+      });
+      const inWorker = new IpcObjectScanner();
+      const onMain = new IpcObjectScanner(undefined, undefined, undefined, { workerFile: null });
+      const first = await inWorker.gather();
+      assert.equal(first.gatheredIn, 'worker', inWorker.workerProblem ?? '');
+      assert.equal(inWorker.workerProblem, null);
+      assert.ok(first.objects.has(`pipe:[${pipeIno}]`));
+      const here = await onMain.gather();
+      assert.equal(here.gatheredIn, 'main');
+      assert.deepEqual(familyView(first, pids), familyView(here, pids));
+
+      // A new pipe: the next look (a change to the last one, in the worker) has it, as a fresh look here does.
+      process.kill(child.pid!, 'SIGUSR1');
+      const [, newIno] = (await waitForOutput(child, /pipe (\d+)\n/)).map(Number);
+      const second = await inWorker.gather();
+      assert.equal(second.gatheredIn, 'worker');
+      assert.ok(second.objects.has(`pipe:[${newIno}]`), 'the new pipe');
+      assert.ok(!first.objects.has(`pipe:[${newIno}]`), 'an earlier gathering is left as it was');
+      assert.deepEqual(familyView(second, pids), familyView(await new IpcObjectScanner(undefined, undefined, undefined, { workerFile: null }).gather(), pids));
+
+      // Gone: its processes and objects leave the next look.
+      process.kill(-child.pid!, 'SIGKILL');
+      const third = await until('the pair gone', async () => {
+        const g = await inWorker.gather();
+        return [...pids].every((pid) => !g.procs.has(pid)) ? g : null;
+      });
+      assert.ok(!third.objects.has(`pipe:[${pipeIno}]`) && !third.objects.has(`pipe:[${newIno}]`));
+    });
+
+    test('a look at some pids only is whole, and leaves the next full look right', async () => {
+      const child = startPair();
+      await waitForOutput(child, /ready/);
+      const scanner = new IpcObjectScanner();
+      const full = await scanner.gather();
+      const some = await scanner.gather({ pids: [child.pid!] });
+      assert.equal(some.gatheredIn, 'worker');
+      assert.deepEqual([...some.procs.keys()], [child.pid!]);
+      const again = await scanner.gather();
+      assert.ok(again.procs.size > 1 && again.procs.has(child.pid!));
+      assert.equal(again.objects.size > 0, true);
+      assert.ok(Math.abs(again.procs.size - full.procs.size) < 50, `${again.procs.size} vs ${full.procs.size} processes`);
+    });
+
+    test('a worker that cannot start, or dies, leaves the gathering to the main thread', async () => {
+      const child = startPair();
+      const [, pipeIno] = (await waitForOutput(child, /ready (\d+)\n/)).map(Number);
+      const missing = new IpcObjectScanner(undefined, undefined, undefined, { workerFile: path.join(os.tmpdir(), 'no-such-dir', 'ipcWorker.js') });
+      const g = await missing.gather();
+      assert.equal(g.gatheredIn, 'main');
+      assert.match(missing.workerProblem ?? '', /Cannot find module/);
+      assert.ok(g.objects.has(`pipe:[${pipeIno}]`));
+
+      // A worker that starts, then exits on its first request.
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ipc-worker-'));
+      const dying = path.join(dir, 'ipcWorker.js');
+      fs.writeFileSync(dying, "require('node:worker_threads').parentPort.once('message', () => process.exit(7));\n");
+      try {
+        const scanner = new IpcObjectScanner(undefined, undefined, undefined, { workerFile: dying });
+        const first = await scanner.gather();
+        assert.equal(first.gatheredIn, 'main');
+        assert.match(scanner.workerProblem ?? '', /exited \(7\)/);
+        assert.ok(first.objects.has(`pipe:[${pipeIno}]`));
+        const next = await scanner.gather();
+        assert.equal(next.gatheredIn, 'main', 'it stays on the main thread');
+        assert.ok(next.objects.has(`pipe:[${pipeIno}]`));
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
+    test('an idle worker does not keep the process alive', () => {
+      const r = spawnSync(process.execPath, [__filename], { env: { ...process.env, IPC_SCOPE_GATHER_ONCE: '1' }, encoding: 'utf8', timeout: 60_000 });
+      assert.equal(r.signal, null, `it did not end by itself: ${r.stderr}`);
+      assert.equal(r.status, 0, r.stderr);
+      assert.match(r.stdout, /gathered in the worker/);
+    });
+  });
+}
