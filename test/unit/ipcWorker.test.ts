@@ -123,6 +123,26 @@ while True: time.sleep(120)
       }
     });
 
+    test('a worker that never answers is given up on: the look runs on the main thread', async () => {
+      const child = startPair();
+      const [, pipeIno] = (await waitForOutput(child, /ready (\d+)\n/)).map(Number);
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ipc-worker-'));
+      const stuck = path.join(dir, 'ipcWorker.js');
+      fs.writeFileSync(stuck, "require('node:worker_threads').parentPort.on('message', () => {});\n");
+      try {
+        const scanner = new IpcObjectScanner(undefined, undefined, undefined, { workerFile: stuck, workerAnswerMs: 500 });
+        const t0 = performance.now();
+        const first = await scanner.gather();
+        assert.equal(first.gatheredIn, 'main');
+        assert.match(scanner.workerProblem ?? '', /did not answer in 0.5 s/);
+        assert.ok(first.objects.has(`pipe:[${pipeIno}]`));
+        assert.ok(performance.now() - t0 < 15_000, 'not held for long');
+        assert.equal((await scanner.gather()).gatheredIn, 'main', 'it stays on the main thread');
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
     test('an idle worker does not keep the process alive', () => {
       const r = spawnSync(process.execPath, [__filename], { env: { ...process.env, IPC_SCOPE_GATHER_ONCE: '1' }, encoding: 'utf8', timeout: 60_000 });
       assert.equal(r.signal, null, `it did not end by itself: ${r.stderr}`);

@@ -20,6 +20,9 @@ function defaultWorkerFile(): string | null {
   return null;
 }
 
+/** How long a look in the worker may take before it is given up on (a cold look of 2,000 processes takes about 0.5 s). */
+const WORKER_ANSWER_MS = 20_000;
+
 /** One worker thread, shared by every scanner that names its file; idle, it never keeps the process alive. */
 class GatherWorker {
   private readonly worker: Worker;
@@ -38,20 +41,31 @@ class GatherWorker {
       if (m.type === 'gathered') p?.resolve(m.delta);
       else p?.reject(new Error(m.message));
     });
-    const fail = (e: Error) => {
-      this.failed ??= e;
-      for (const p of this.pending.values()) p.reject(e);
-      this.pending.clear();
-    };
-    this.worker.on('error', fail);
-    this.worker.on('exit', (code) => fail(new Error(`the gathering's worker exited (${code})`)));
+    this.worker.on('error', (e) => this.fail(e));
+    this.worker.on('exit', (code) => this.fail(new Error(`the gathering's worker exited (${code})`)));
   }
 
-  request(m: Omit<Extract<ToWorker, { type: 'gather' }>, 'id'>): Promise<GatherDelta> {
+  private fail(e: Error): void {
+    this.failed ??= e;
+    for (const p of this.pending.values()) p.reject(e);
+    this.pending.clear();
+  }
+
+  request(m: Omit<Extract<ToWorker, { type: 'gather' }>, 'id'>, answerMs: number): Promise<GatherDelta> {
     if (this.failed) return Promise.reject(this.failed);
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
+      // A worker stuck (a read of a process in D state, say) is given up on: looks run here from then on.
+      const timer = setTimeout(() => {
+        this.fail(new Error(`the gathering's worker did not answer in ${answerMs / 1000} s`));
+        void this.worker.terminate();
+      }, answerMs);
+      timer.unref();
+      const done = <T>(f: (v: T) => void) => (v: T) => {
+        clearTimeout(timer);
+        f(v);
+      };
+      this.pending.set(id, { resolve: done(resolve), reject: done(reject) });
       this.worker.ref();
       this.worker.postMessage({ ...m, id } satisfies ToWorker);
     });
@@ -70,11 +84,14 @@ let nextScanner = 0;
 export interface ScannerOptions {
   /** The worker's bundle (default: out/ipcWorker.js); null: gather on the main thread. */
   workerFile?: string | null;
+  /** How long a look in the worker may take before the worker is given up on (default 20 s). */
+  workerAnswerMs?: number;
 }
 
 export class IpcObjectScanner {
   private readonly id = nextScanner++;
   private readonly workerFile: string | null;
+  private readonly workerAnswerMs: number;
   private received = new ReceivedState();
   /** The worker must answer with everything: this thread's copy is new or was lost. */
   private resend = true;
@@ -96,6 +113,7 @@ export class IpcObjectScanner {
     opts: ScannerOptions = {},
   ) {
     this.workerFile = opts.workerFile === undefined ? defaultWorkerFile() : opts.workerFile;
+    this.workerAnswerMs = opts.workerAnswerMs ?? WORKER_ANSWER_MS;
   }
 
   gather(opts: GatherOptions = {}): Promise<IpcGather> {
@@ -110,7 +128,7 @@ export class IpcObjectScanner {
       const t0 = performance.now();
       try {
         const config = { procRoot: this.procRoot, shmDir: this.shmDir, mqueueDir: this.mqueueDir, ssCommand: this.ssCommand };
-        const delta = await worker.request({ type: 'gather', scanner: this.id, config, opts: await wireOptions(opts, this.procRoot), resend: this.resend });
+        const delta = await worker.request({ type: 'gather', scanner: this.id, config, opts: await wireOptions(opts, this.procRoot), resend: this.resend }, this.workerAnswerMs);
         this.resend = false;
         let g: IpcGather;
         try {
