@@ -37,6 +37,15 @@ export const RuntimeEnv = {
   startMethod: 'IPCSCOPE_START_METHOD',
 } as const;
 
+/**
+ * PYTHONPATH for a program run with the runtime: `runtimeDir`, so `python -m ipcscope` finds the
+ * launcher, and with `hooks` its `ipcscope/_inject` before it (a sitecustomize that installs the
+ * hooks in every Python process), ahead of the user's own PYTHONPATH.
+ */
+export function runtimePythonPath(runtimeDir: string, userPath: string | undefined, hooks: boolean, delimiter = ':'): string {
+  return [...(hooks ? [`${runtimeDir}/ipcscope/_inject`] : []), runtimeDir, ...(userPath ? [userPath] : [])].join(delimiter);
+}
+
 export const FrameTypes = {
   hello: 'hello',
   welcome: 'welcome',

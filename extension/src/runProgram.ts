@@ -6,6 +6,7 @@ import { execFile } from 'node:child_process';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { pythonFor } from './config';
+import { RuntimeEnv, runtimePythonPath } from '../../protocol/runtime';
 
 export interface LaunchedProgram {
   terminal: vscode.Terminal;
@@ -35,7 +36,7 @@ export async function runPythonFile(extensionUri: vscode.Uri, file: vscode.Uri, 
   const folder = vscode.workspace.getWorkspaceFolder(file);
   const cwd = folder?.uri.fsPath ?? path.dirname(file.fsPath);
   const label = path.basename(file.fsPath);
-  const pythonPath = process.env.PYTHONPATH ? `${runtimeDir}${path.delimiter}${process.env.PYTHONPATH}` : runtimeDir;
+  const pythonPath = runtimePythonPath(runtimeDir, process.env.PYTHONPATH, false, path.delimiter);
   const terminal = vscode.window.createTerminal({
     name: `IPC Scope: ${label}`,
     shellPath: python,
@@ -43,7 +44,7 @@ export async function runPythonFile(extensionUri: vscode.Uri, file: vscode.Uri, 
     cwd,
     // With the hub's environment every Python process of the program reports its IPC;
     // without it the launcher still keeps orphans in view.
-    env: runtime ?? { PYTHONPATH: pythonPath, IPCSCOPE_RUNTIME_DIR: runtimeDir },
+    env: runtime ?? { PYTHONPATH: pythonPath, [RuntimeEnv.runtimeDir]: runtimeDir },
     iconPath: new vscode.ThemeIcon('type-hierarchy'),
   });
   terminal.show(true);

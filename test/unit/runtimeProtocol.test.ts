@@ -57,3 +57,23 @@ function pythonsHere(): string[] {
   const found = fs.existsSync(root) ? fs.readdirSync(root).filter((v) => /^3\.(1\d)/.test(v)).map((v) => path.join(root, v, 'bin', 'python3')).filter((p) => fs.existsSync(p)) : [];
   return [python, ...found];
 }
+
+test("runtimePythonPath: the hooks' sitecustomize first, then the runtime, then the user's own path; Python finds each", () => {
+  const user = fs.mkdtempSync(path.join(os.tmpdir(), 'ipc-user-path-'));
+  try {
+    fs.writeFileSync(path.join(user, 'usermod.py'), 'X = 1\n');
+    assert.equal(runtime.runtimePythonPath('/r', '/u', true), '/r/ipcscope/_inject:/r:/u');
+    assert.equal(runtime.runtimePythonPath('/r', undefined, false), '/r');
+    const where = (hooks: boolean) =>
+      execFileSync(python, ['-c', 'import sys, ipcscope, usermod; print(ipcscope.__file__); print("sitecustomize" in sys.modules and sys.modules["sitecustomize"].__file__ or "")'], {
+        encoding: 'utf8',
+        env: { ...process.env, PYTHONPATH: runtime.runtimePythonPath(runtimeDir, user, hooks, path.delimiter), [runtime.RuntimeEnv.hub]: '/nonexistent/hub.sock' },
+      }).split('\n');
+    const [pkg, site] = where(true);
+    assert.equal(pkg, path.join(runtimeDir, 'ipcscope', '__init__.py'));
+    assert.equal(site, path.join(runtimeDir, 'ipcscope', '_inject', 'sitecustomize.py'));
+    assert.equal(where(false)[0], path.join(runtimeDir, 'ipcscope', '__init__.py'), 'the launcher alone: no hooks');
+  } finally {
+    fs.rmSync(user, { recursive: true, force: true });
+  }
+});

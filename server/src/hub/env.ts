@@ -1,7 +1,7 @@
 /** Where the bundled Python runtime is, and the environment that turns it on in a program. */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { RuntimeEnv } from '../../../protocol/runtime';
+import { RuntimeEnv, runtimePythonPath } from '../../../protocol/runtime';
 import type { Hub } from './hub';
 
 /** runtime/ next to out/ (bundled server and CLI) or at the repository root (tests). */
@@ -15,8 +15,7 @@ export function findRuntimeDir(): string {
 /** Environment that turns the runtime on in every Python process of the program. */
 export function runtimeEnv(hub: Hub | { path: string; token: string }, base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
   const runtime = findRuntimeDir();
-  const inject = path.join(runtime, 'ipcscope', '_inject');
-  const pythonPath = [inject, runtime, ...(base.PYTHONPATH ? [base.PYTHONPATH] : [])].join(path.delimiter);
+  const pythonPath = runtimePythonPath(runtime, base.PYTHONPATH, true, path.delimiter);
   const hubEnv = 'env' in hub ? hub.env() : { [RuntimeEnv.hub]: hub.path, [RuntimeEnv.token]: hub.token };
   return { ...base, ...hubEnv, PYTHONPATH: pythonPath, [RuntimeEnv.runtimeDir]: runtime };
 }
