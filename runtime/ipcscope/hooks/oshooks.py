@@ -2,6 +2,7 @@
 import os
 
 from .. import protocol
+from ..transport import start_ticks
 from . import user_location
 
 original_fork = os.fork
@@ -19,21 +20,13 @@ def _status(status: int) -> dict:
     return {"status": status, "exitCode": None, "signal": None}
 
 
-def _start_ticks(pid: int) -> int:
-    # The child cannot be reaped before we wait for it, so its /proc entry is there (maybe a zombie's).
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as f:
-            return int(f.read().rsplit(b")", 1)[1].split()[19])
-    except (OSError, ValueError, IndexError):
-        return 0
-
-
 def fork():
     pid = original_fork()
     if pid > 0:
         try:
             # The child's start time makes its key, so the hub can list it even if it ends unscanned.
-            _transport.emit(protocol.EV_FORK, "", user_location(), x={"child": pid, "start": _start_ticks(pid)})
+            # It cannot be reaped before we wait for it, so its /proc entry is there (maybe a zombie's).
+            _transport.emit(protocol.EV_FORK, "", user_location(), x={"child": pid, "start": start_ticks(pid)})
         except Exception:
             pass
     return pid

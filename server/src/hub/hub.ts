@@ -257,7 +257,8 @@ export class Hub extends EventEmitter {
     const refused = this.checkHello(f);
     if (refused) return refused;
     if (!Number.isInteger(f.pid) || f.pid <= 0) return 'hello without a valid pid';
-    const key = processKey(f.pid, Number(f.start) || 0);
+    const startTicks = Number(f.start) || 0;
+    const key = processKey(f.pid, startTicks);
     const client: HubClient = {
       pid: f.pid,
       ppid: Number(f.ppid) || 0,
@@ -265,7 +266,7 @@ export class Hub extends EventEmitter {
       argv: Array.isArray(f.argv) ? f.argv.map(String) : [],
       comm: typeof f.comm === 'string' ? f.comm.slice(0, 64) : '',
       cmdline: Array.isArray(f.cmdline) ? f.cmdline.slice(0, 4096).map(String) : [],
-      startTicks: Number(f.start) || 0,
+      startTicks,
       python: String(f.python ?? ''),
       debugSession: typeof f.debug === 'string' ? f.debug.slice(0, 128) : '',
       connectedAt: Date.now(),
