@@ -11,7 +11,8 @@ import { PREVIEW_BYTES, RUNTIME_PROTOCOL_VERSION } from '../../protocol/runtime'
 import { runtimeEnv } from '../../server/src/cli/run';
 import { encodeFrame } from '../../server/src/hub/frames';
 import { python } from '../unit/helpers';
-import { Hub, HubClient, HubEvent } from '../../server/src/hub/hub';
+import { Hub, HubEvent } from '../../server/src/hub/hub';
+import { feedModels } from '../../server/src/hub/feed';
 import { ChannelModel } from '../../server/src/core/channels';
 import { BlockedOps } from '../../server/src/core/blockedOps';
 import { LeakWatch } from '../../server/src/core/leaks';
@@ -33,23 +34,15 @@ function runPython(args: string[], env: NodeJS.ProcessEnv, prefix: string[] = []
 }
 
 /**
- * The listeners the language server gives its hub (server/src/lsp/server.ts, ensureHub), and its
- * channel update once a second, so the instrumented runs pay what they pay in the editor.
+ * The models the language server feeds from its hub (server/src/hub/feed.ts, the same wiring), and
+ * its channel update once a second, so the instrumented runs pay what they pay in the editor.
  */
 export function listenLikeTheServer(hub: Hub): () => void {
   const channels = new ChannelModel();
-  const blocked = new BlockedOps();
   const leaks = new LeakWatch();
   const recorder = new RunRecorder();
-  const model = new ProcessModel();
-  hub.on('events', (batch: HubEvent[]) => {
-    channels.ingest(batch);
-    leaks.ingest(batch);
-    recorder.ingest(batch);
-    blocked.ingest(batch);
-    model.ingestRuntime(batch);
-  });
-  hub.on('client', (c: HubClient) => model.noteRuntimeProcess(c));
+  const records = { ingest: (batch: HubEvent[]) => (leaks.ingest(batch), recorder.ingest(batch)) };
+  feedModels(hub, { channels, records, blockedOps: new BlockedOps(), model: new ProcessModel() });
   const timer = setInterval(() => channels.update({ received: hub.stats.received, dropped: hub.stats.droppedByRuntime, protocolErrors: 0 }), 1000);
   return () => clearInterval(timer);
 }

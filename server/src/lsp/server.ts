@@ -26,7 +26,8 @@ import { ChannelModel } from '../core/channels';
 import { RunRecords } from './runRecords';
 import { ProcessModel } from '../core/model';
 import { findRuntimeDir, runtimeEnv } from '../hub/env';
-import { Hub, HubClient, HubEvent } from '../hub/hub';
+import { Hub } from '../hub/hub';
+import { feedModels } from '../hub/feed';
 import { PortableScanner } from '../inspect/portable';
 import { procAvailable } from '../inspect/procfs';
 import { ProcScanner } from '../inspect/scanner';
@@ -58,7 +59,7 @@ export class IpcScopeServer {
   private lastOsIpc: OsIpcUpdate | null = null;
   private lastOsIpcSent = '';
   /** Python calls the runtime reports blocked (Queue.get, recv, join), for blocked-on and deadlocks. */
-  private readonly blockedOps = new BlockedOps();
+  readonly blockedOps = new BlockedOps();
 
   constructor(private readonly connection: Connection) {
     this.language = new LanguageFeatures(connection);
@@ -69,15 +70,7 @@ export class IpcScopeServer {
     this.hubStarting ??= (async () => {
       const hub = new Hub();
       await hub.start();
-      hub.on('events', (batch: HubEvent[]) => {
-        this.channels.ingest(batch);
-        this.records.ingest(batch);
-        this.blockedOps.ingest(batch);
-        this.model.ingestRuntime(batch); // exit statuses the processes' parents collected
-      });
-      // A process that lives less than a refresh interval is never scanned: its hello still lists it.
-      hub.on('client', (c: HubClient) => this.model.noteRuntimeProcess(c));
-      hub.debug.describeChannels = (ids) => this.channels.describe(ids);
+      feedModels(hub, this);
       this.hub = hub;
       return hub;
     })();
