@@ -80,26 +80,20 @@ def _gate(op: str, ch: str, obj) -> None:
         debug.gate(op, ch, obj, (f.f_code, f.f_lasti))
 
 
-def queue_put(self, obj, block=True, timeout=None):
-    if debug.armed:
-        _gate("send", getattr(self, "_ipcscope_ch", ""), obj)
-    original_queue_put(self, obj, block, timeout)
-    try:
-        # One event per item: the feeder thread sends it with the pickled bytes (see send_bytes),
-        # and reads the depth there, off the caller's path.
-        self._ipcscope_pending.append((frame_location(_getframe(1)), monotonic_ns()))
-    except Exception:
-        pass
+def _put_hook(original):
+    """Queue.put and JoinableQueue.put (its own implementation) wrapped alike: the gate before the
+    item is handed over; after it, its site and time wait for the feeder thread, which sends it with
+    the pickled bytes (see send_bytes) and reads the depth there, off the caller's path."""
+    def put(self, obj, block=True, timeout=None):
+        if debug.armed:
+            _gate("send", getattr(self, "_ipcscope_ch", ""), obj)
+        original(self, obj, block, timeout)
+        try:
+            self._ipcscope_pending.append((frame_location(_getframe(1)), monotonic_ns()))
+        except Exception:
+            pass
 
-
-def joinable_put(self, obj, block=True, timeout=None):
-    if debug.armed:
-        _gate("send", getattr(self, "_ipcscope_ch", ""), obj)
-    original_joinable_put(self, obj, block, timeout)
-    try:
-        self._ipcscope_pending.append((frame_location(_getframe(1)), monotonic_ns()))
-    except Exception:
-        pass
+    return put
 
 
 def simple_put(self, obj):
@@ -267,7 +261,7 @@ def install_queues(transport) -> None:
     original_simple_setstate = queues.SimpleQueue.__setstate__
     queues.Queue._reset = queue_reset
     queues.Queue.__init__ = queue_init
-    queues.Queue.put = queue_put
+    queues.Queue.put = _put_hook(original_queue_put)
     queues.SimpleQueue.__init__ = simple_init
     queues.SimpleQueue.__setstate__ = simple_setstate
     # For breakpoints: a put stops before the item is handed over, a get after it is received.
@@ -275,7 +269,7 @@ def install_queues(transport) -> None:
     original_simple_put = queues.SimpleQueue.put
     original_queue_get = queues.Queue.get
     original_simple_get = queues.SimpleQueue.get
-    queues.JoinableQueue.put = joinable_put
+    queues.JoinableQueue.put = _put_hook(original_joinable_put)
     queues.SimpleQueue.put = simple_put
     queues.Queue.get = queue_get
     queues.SimpleQueue.get = simple_get

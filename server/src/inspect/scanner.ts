@@ -10,36 +10,19 @@ import { CLK_TCK, PAGE_KB, PF_KTHREAD, ProcFileReader, RawStat, DEFAULT_PROC_ROO
 import { buildStat } from './stat';
 import { ttyName } from './tty';
 import { refreshUserNames, userName } from './users';
-import { processKey } from '../../../protocol/protocol';
+import { processKey, type ProcessInfo } from '../../../protocol/protocol';
 import type { Scanner } from './portable';
 
-export interface RawProcess {
-  key: string;
-  pid: number;
-  ppid: number;
-  pgid: number;
-  sid: number;
-  tty: string;
-  tpgid: number;
-  state: string;
-  stat: string;
-  nice: number;
-  threads: number;
-  rssKb: number;
-  vszKb: number;
+/** One process as read from /proc: the protocol's ProcessInfo fields the kernel gives, before the model adds the rest. */
+export type RawProcess = Pick<
+  ProcessInfo,
+  'key' | 'pid' | 'ppid' | 'pgid' | 'sid' | 'tty' | 'tpgid' | 'state' | 'stat' | 'nice' | 'threads' | 'rssKb' | 'vszKb' | 'startTicks' | 'startedAt' | 'uid' | 'user' | 'name' | 'argv' | 'wchan' | 'restrictedReason'
+> & {
   cpuTicks: number;
-  startTicks: number;
-  startedAt: number;
-  uid: number;
-  user: string;
-  name: string;
-  argv: string[] | null;
-  wchan: string;
   kernelThread: boolean;
   /** waitpid-style status from stat field 52; meaningful once state is Z. */
   exitStatus: number | null;
-  restrictedReason: string | null;
-}
+};
 
 interface CacheEntry {
   ranSignature: string;
