@@ -44,6 +44,22 @@ export function startPython(code: string, args: string[] = []): ChildProcess {
   return start(python, ['-c', code, ...args]);
 }
 
+/**
+ * Python that forks a child joined to its parent by a pipe (parent writes, child reads) and a
+ * socketpair (one end each); the child sleeps, and the parent goes on with the code that follows,
+ * holding `w` (the pipe's write end), `a` (its socket end) and `pid` (the child's).
+ */
+export const PIPE_AND_SOCKETPAIR_TO_CHILD = `
+import os, socket, time
+r, w = os.pipe()
+a, b = socket.socketpair()
+pid = os.fork()
+if pid == 0:
+    os.close(w); a.close()
+    time.sleep(120); os._exit(0)
+os.close(r); b.close()
+`;
+
 export function startExample(name: string, args: string[] = [], launcher = false): ChildProcess {
   const file = path.join(examplesDir, name);
   if (launcher) return start(python, ['-m', 'ipcscope', file, ...args], { env: { PYTHONPATH: runtimeDir } });

@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { after, describe, test } from 'node:test';
 import type { OsIpcObject } from '../../protocol/protocol';
 import { IpcGather, IpcObjectScanner } from '../../server/src/inspect/ipcObjects';
-import { family, killAll, startPython, until, waitForOutput } from './helpers';
+import { PIPE_AND_SOCKETPAIR_TO_CHILD, family, killAll, startPython, until, waitForOutput } from './helpers';
 
 // Run as a plain script by the last test: one gathering, then the process must end by itself.
 if (process.env.IPC_SCOPE_GATHER_ONCE) {
@@ -18,15 +18,8 @@ if (process.env.IPC_SCOPE_GATHER_ONCE) {
   describe('gathering in a worker thread', () => {
     /** A parent and child joined by a pipe and a socketpair; on SIGUSR1 the parent opens one more pipe and prints its inode. */
     const startPair = () =>
-      startPython(`
-import os, signal, socket, time
-r, w = os.pipe()
-a, b = socket.socketpair()
-pid = os.fork()
-if pid == 0:
-    os.close(w); a.close()
-    time.sleep(120); os._exit(0)
-os.close(r); b.close()
+      startPython(`${PIPE_AND_SOCKETPAIR_TO_CHILD}
+import signal
 more = []
 def open_pipe(*_):
     more.append(os.pipe())

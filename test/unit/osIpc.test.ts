@@ -8,7 +8,7 @@ import { LspMethods, OsIpcUpdate, WatchResult } from '../../protocol/protocol';
 import { OsIpcMonitor } from '../../server/src/core/osIpc';
 import { IpcObjectScanner } from '../../server/src/inspect/ipcObjects';
 import { decodeSyscall } from '../../server/src/inspect/syscalls';
-import { descendantNamed, examplesDir, family, killAll, python, repoRoot, runJson, start, startPython, until, waitForOutput } from './helpers';
+import { PIPE_AND_SOCKETPAIR_TO_CHILD, descendantNamed, examplesDir, family, killAll, python, repoRoot, runJson, start, startPython, until, waitForOutput } from './helpers';
 import { startLspServer } from './lspClient';
 import { BlockedOps, describeOp } from '../../server/src/core/blockedOps';
 import { EventKinds } from '../../protocol/runtime';
@@ -38,15 +38,7 @@ const pick = (d: ReturnType<typeof decodeSyscall>) => d && { name: d.name, fd: d
 
 describe('IPC objects and edges from /proc', () => {
   test('an os.pipe and a socketpair between parent and child: a one-way pipe edge parent → child and a two-way socket edge', async () => {
-    const child = startPython(`
-import os, socket, sys, time
-r, w = os.pipe()
-a, b = socket.socketpair()
-pid = os.fork()
-if pid == 0:
-    os.close(w); a.close()
-    time.sleep(120); os._exit(0)
-os.close(r); b.close()
+    const child = startPython(`${PIPE_AND_SOCKETPAIR_TO_CHILD}
 print(os.getpid(), pid, os.fstat(w).st_ino, os.fstat(a.fileno()).st_ino, os.fstat(b.fileno()).st_ino if False else 0, flush=True)
 time.sleep(120)
 `);
