@@ -7,6 +7,10 @@
  * `hello`, which the hub answers with `welcome` or `error` (and closes). Event batches are binary:
  * EVENTS_TAG, then Python marshal (MARSHAL_VERSION) of `[dropped, [event, …]]`, each event a tuple
  * in EVENT_FIELDS order (the cheapest encoding CPython has; the hub reads it with a restricted reader).
+ *
+ * A runtime that goes quiet with events it could not send (its exit could not wait for a hub too busy
+ * to read them, the hub closed its connection, its send failed) says how many on a new connection: a
+ * single `lost` frame (LostFrame), which the hub counts as dropped. No answer is awaited.
  */
 
 export const RUNTIME_PROTOCOL_VERSION = 2;
@@ -51,6 +55,7 @@ export const FrameTypes = {
   welcome: 'welcome',
   error: 'error',
   events: 'events',
+  lost: 'lost',
 } as const;
 
 /** Bytes of a shared object's contents sent as its image (Value/Array, SharedMemory, mmap); more is cut, the full size sent. */
@@ -237,4 +242,14 @@ export interface RuntimeEvent {
  */
 export const EVENT_FIELDS = ['k', 'ch', 'ts', 'loc', 'size', 'pv', 'pf', 'x'] as const;
 
-export type RuntimeFrame = HelloFrame;
+/** The only frame of a connection that reports the events a process could not send (see the top of this file). */
+export interface LostFrame {
+  t: 'lost';
+  v: number;
+  token: string;
+  pid: number;
+  start: number;
+  lost: number;
+}
+
+export type RuntimeFrame = HelloFrame | LostFrame;

@@ -29,6 +29,8 @@ FRAME_HELLO = "hello"
 FRAME_WELCOME = "welcome"
 FRAME_ERROR = "error"
 FRAME_EVENTS = "events"
+# The only frame of a new connection: events this process could not send (see protocol/runtime.ts).
+FRAME_LOST = "lost"
 
 EV_PROCESS_START = "process.start"
 EV_PROCESS_EXIT = "process.exit"
@@ -91,7 +93,7 @@ def describe() -> dict:
                        "debug": ENV_DEBUG, "stopOnEntry": ENV_STOP_ON_ENTRY, "startMethod": ENV_START_METHOD},
         "DEBUG_TAG": DEBUG_TAG,
         "RuntimeCommands": {"config": CMD_CONFIG, "resume": CMD_RESUME, "pause": CMD_PAUSE, "variables": CMD_VARIABLES, "evaluate": CMD_EVALUATE},
-        "FrameTypes": {"hello": FRAME_HELLO, "welcome": FRAME_WELCOME, "error": FRAME_ERROR, "events": FRAME_EVENTS},
+        "FrameTypes": {"hello": FRAME_HELLO, "welcome": FRAME_WELCOME, "error": FRAME_ERROR, "events": FRAME_EVENTS, "lost": FRAME_LOST},
         "EventKinds": {
             "processStart": EV_PROCESS_START, "processExit": EV_PROCESS_EXIT, "fork": EV_FORK, "wait": EV_WAIT,
             "queueNew": EV_QUEUE_NEW, "queuePut": EV_QUEUE_PUT, "queueGet": EV_QUEUE_GET,

@@ -2,8 +2,9 @@
 
 Producers append to a bounded deque (a full buffer counts a drop instead of waiting); a sender
 thread started with _thread (invisible to threading.enumerate()) connects lazily, batches and
-writes frames. Any error makes the transport go quiet for good (fail-open). After fork the child
-starts afresh with its own connection.
+writes frames. Any error makes the transport go quiet for good (fail-open), after telling the hub,
+if one listens, how many events it could not send. After fork the child starts afresh with its own
+connection.
 
 Nothing is connected, and no thread started, until a process does its first IPC: a Python process
 that does none pays only for importing this module. The socket is a bare _socket.socket, so the
@@ -70,6 +71,12 @@ class Transport:
         self.sock = None
         self.started = False
         self.idle = True
+        # Events taken from the buffer for the frame being sent (lost with it if the send fails).
+        self.inflight = 0
+        # Set by flush when exit cannot wait any longer: the sender stops, counting what it still held.
+        self.closing = False
+        self.stopped = _thread.allocate_lock()
+        self.stopped.acquire()
         self.wake = _thread.allocate_lock()
         self.wake.acquire()
         # Released by the reader thread once the hub has closed its side (see flush).
@@ -132,7 +139,9 @@ class Transport:
     def _start(self) -> None:
         # The first IPC of this process: announce it, then connect (in the sender thread).
         self.started = True
-        self.buf.appendleft((protocol.EV_PROCESS_START, "", monotonic_ns(), None, -1, b"", "", None))
+        # Stamped no later than the event that started it (already buffered), so it is first in time too.
+        ts = min(monotonic_ns(), self.buf[0][2]) if self.buf else monotonic_ns()
+        self.buf.appendleft((protocol.EV_PROCESS_START, "", ts, None, -1, b"", "", None))
         _thread.start_new_thread(self._run, ())
 
     def _sample(self) -> None:
@@ -169,7 +178,9 @@ class Transport:
             if len(self.buf) < left or (self.sock is None and not self.dead):
                 left = len(self.buf)
                 end = time.monotonic() + timeout  # progress, or still connecting: keep waiting
-        if self.sock is not None and not self.buf and self.idle and not self.dead:
+        if (self.buf or not self.idle) and not self.dead:
+            self._give_up()
+        elif self.sock is not None and not self.buf and self.idle and not self.dead:
             # Close our half and wait for the hub to close its own. A Unix socket closed while the
             # hub's last command (a config frame, say) is still unread resets the connection, and
             # the hub then loses the events sent just before: the reader thread takes it first.
@@ -178,6 +189,45 @@ class Transport:
                 self.hub_done.acquire(timeout=max(0.0, min(timeout, hard_end - time.monotonic())))
             except (OSError, ValueError):
                 pass
+
+    def _give_up(self) -> None:
+        """Exit cannot wait for the rest: stop the sender (a send in progress fails at once) and let it
+        report, as lost, what it still held. Without a connection yet, report here."""
+        self.closing = True
+        if self.sock is None:
+            lost = len(self.buf)
+            self.dead = True
+            self.buf.clear()
+            self._report_lost(lost)
+            return
+        try:
+            self.sock.shutdown(_socket.SHUT_WR)
+        except OSError:
+            pass
+        if self.wake.locked():
+            try:
+                self.wake.release()
+            except RuntimeError:
+                pass
+        self.stopped.acquire(timeout=0.5)
+
+    def _report_lost(self, lost: int) -> None:
+        """Tells the hub, on a new connection, how many events this process could not send (a lost
+        frame; no answer awaited). Nobody listening: nobody to tell."""
+        if lost <= 0:
+            return
+        try:
+            s = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM | _socket.SOCK_CLOEXEC)
+            try:
+                s.settimeout(0.5)
+                s.connect(self.path)
+                body = _json({"t": protocol.FRAME_LOST, "v": protocol.RUNTIME_PROTOCOL_VERSION, "token": self.token,
+                              "pid": os.getpid(), "start": start_ticks(), "lost": lost}).encode("utf-8")
+                s.sendall(struct.pack(">I", len(body)) + body)
+            finally:
+                s.close()
+        except OSError:
+            pass
 
     # -- sender thread -------------------------------------------------------------------
     def _connect(self) -> None:
@@ -235,10 +285,16 @@ class Transport:
                 while self.buf:
                     self._send_batch()
         except Exception:
-            # Hub missing, refused us or went away: stay quiet from now on.
+            # Hub missing, refused us or went away, or exit could not wait: stay quiet from now on,
+            # after telling the hub (if one listens) how many events are lost.
+            lost = len(self.buf) + self.inflight
             self.dead = True
             self.idle = True
             self.buf.clear()
+            self.inflight = 0
+            self._report_lost(lost)
+            if self.stopped.locked():
+                self.stopped.release()
             from . import debug
 
             debug.release_all()  # nobody waits for breakpoints that cannot come
@@ -256,6 +312,7 @@ class Transport:
             if loc is not None and type(loc[0]) is CodeType:  # a site: its (file, line), worked out here
                 ev = (ev[0], ev[1], ev[2], resolve(loc), ev[4], ev[5], ev[6], ev[7])
             batch.append(ev)
+        self.inflight = len(batch)
         try:
             body = marshal.dumps([self.dropped, batch], protocol.MARSHAL_VERSION)
         except ValueError:
@@ -268,7 +325,11 @@ class Transport:
                 except ValueError:
                     self.dropped += 1
             body = marshal.dumps([self.dropped, good], protocol.MARSHAL_VERSION)
+            self.inflight = len(good)
         self.sock.sendall(struct.pack(">IB", len(body) + 1, protocol.EVENTS_TAG) + body)
+        self.inflight = 0
+        if self.closing:
+            raise ConnectionAbortedError("exit could not wait for the rest")
 
 
 def _name_this_thread(name: str) -> None:

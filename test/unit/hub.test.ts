@@ -111,6 +111,28 @@ describe('hub', () => {
     });
   }
 
+  test('a process that could not send its last events says how many on a new connection: counted as dropped', async () => {
+    const hub = new Hub({ keep: 1000 });
+    await hub.start();
+    try {
+      await exchange(hub, hello(hub), events(3, 2));
+      const lost = (extra: object) => encodeFrame({ t: 'lost', v: RUNTIME_PROTOCOL_VERSION, token: hub.token, pid: 4242, start: 99, lost: 40, ...extra });
+      const r = await exchange(hub, lost({}));
+      assert.deepEqual(r.frames, [], 'no answer');
+      assert.equal(r.closed, true, 'the hub ends that connection');
+      assert.equal(hub.stats.droppedByRuntime, 2 + 40);
+      assert.equal(hub.clients.get('4242@99')!.lostAtExit, 40);
+      assert.match(hub.errors.join('\n'), /pid 4242 could not send its last 40 events/);
+      for (const [bad, message] of [[{ token: 'x'.repeat(48) }, /wrong token/], [{ lost: -1 }, /valid pid and count/], [{ lost: 'many' }, /valid pid and count/], [{ v: 1 }, /version/]] as const) {
+        const refused = await exchange(hub, lost(bad));
+        assert.match(refused.frames[0]?.message ?? '', message);
+      }
+      assert.equal(hub.stats.droppedByRuntime, 42, 'refused reports count nothing');
+    } finally {
+      await hub.stop();
+    }
+  });
+
   test('events whose fields have the wrong types are skipped or defaulted, never thrown', async () => {
     const hub = new Hub({ keep: 1000 });
     await hub.start();

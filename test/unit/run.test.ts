@@ -86,6 +86,41 @@ describe('ipc-scope run', () => {
     assert.equal(err, '');
   });
 
+  test('a hub too busy to take the last events before exit: the program exits on time and they are counted as dropped', async () => {
+    // 20k os.pipe writes and reads: 40k events, more than the socket holds while the hub does not read.
+    const program = ['-c', 'import os\nr, w = os.pipe()\nfor i in range(20000):\n    os.write(w, b"x"); os.read(r, 1)\nprint("done")'];
+    const run = async (stallMs: number, expected?: number) => {
+      const hub = new Hub();
+      let stalled = false;
+      hub.on('events', () => {
+        if (stalled || !stallMs) return;
+        stalled = true;
+        const end = Date.now() + stallMs;
+        while (Date.now() < end); // the hub's thread is busy: it reads nothing meanwhile
+      });
+      await hub.start();
+      try {
+        const child = spawn(python, program, { env: runtimeEnv(hub), stdio: ['ignore', 'pipe', 'pipe'] });
+        let out = '';
+        child.stdout.on('data', (d) => (out += d));
+        const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+        const settled = () => hub.clients.size > 0 && [...hub.clients.values()].every((c) => !c.connected) && (expected === undefined || hub.stats.received + hub.stats.droppedByRuntime >= expected);
+        await until('every event received or counted as dropped', () => settled() || null, 20_000).catch(() => undefined);
+        return { code, out, received: hub.stats.received, dropped: hub.stats.droppedByRuntime, errors: hub.errors };
+      } finally {
+        await hub.stop();
+      }
+    };
+    const all = await run(0);
+    assert.equal(all.dropped, 0);
+    const busy = await run(6_000, all.received);
+    assert.equal(busy.code, 0);
+    assert.equal(busy.out, 'done\n');
+    assert.ok(busy.dropped > 0, `the hub could not take every event before the program exited (${JSON.stringify(busy)})`);
+    assert.equal(busy.received + busy.dropped, all.received, 'every event was either received or counted as dropped');
+    assert.match(busy.errors.join('\n'), /could not send its last \d+ events/);
+  });
+
   for (const method of ['fork', 'spawn']) {
     test(`fail-open (${method}): the language server killed during 10k messages, the program's output and exit code are unchanged`, async () => {
       const program = [path.join(repoRoot, 'test', 'programs', 'echo_10k.py'), '10000', method];

@@ -12,7 +12,7 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { processKey } from '../../../protocol/protocol';
-import { FrameTypes, HelloFrame, MAX_FRAME_BYTES, RUNTIME_PROTOCOL_VERSION, RuntimeEvent, RuntimeEnv } from '../../../protocol/runtime';
+import { FrameTypes, HelloFrame, LostFrame, MAX_FRAME_BYTES, RUNTIME_PROTOCOL_VERSION, RuntimeEvent, RuntimeEnv } from '../../../protocol/runtime';
 import type { DebuggerFrame } from '../../../protocol/debug';
 import { DebugRelay } from './debugRelay';
 import { BinaryEvents, FrameError, FrameReader, encodeFrame } from './frames';
@@ -39,7 +39,10 @@ export interface HubClient {
   /** The debug session that launched it (IPCSCOPE_DEBUG), "" when none. */
   debugSession: string;
   events: number;
+  /** Events it could not buffer, as its batches report them. */
   droppedByRuntime: number;
+  /** Events it still held when it went quiet (a `lost` frame). */
+  lostAtExit: number;
   connected: boolean;
 }
 
@@ -48,7 +51,7 @@ export interface HubStats {
   received: number;
   /** Events pushed out of the kept recent events (HubOptions.keep); every one was delivered to the listeners first. */
   overwritten: number;
-  /** Reported by runtimes that could not send them. */
+  /** Reported by runtimes that could not buffer or send them (batches' counts and `lost` frames). */
   droppedByRuntime: number;
   protocolErrors: number;
 }
@@ -187,6 +190,12 @@ export class Hub extends EventEmitter {
           this.debug.debuggerConnected(socket, typeof session === 'string' ? session : undefined);
           continue;
         }
+        if (!client && (f as { t?: unknown }).t === FrameTypes.lost) {
+          const refused = this.lost(f as LostFrame);
+          if (refused) fail(refused);
+          else socket.end();
+          return;
+        }
         if (!client) {
           const accepted = this.hello(f as HelloFrame);
           if (typeof accepted === 'string') {
@@ -246,10 +255,22 @@ export class Hub extends EventEmitter {
   }
 
   /** The client, or why it is refused. */
-  private checkHello(f: HelloFrame): string | null {
-    if (f.t !== FrameTypes.hello) return 'the first frame must be "hello"';
+  private checkHello(f: HelloFrame | LostFrame, t: string = FrameTypes.hello): string | null {
+    if (f.t !== t) return 'the first frame must be "hello"';
     if (f.v !== RUNTIME_PROTOCOL_VERSION) return `runtime protocol version ${f.v} is not supported (hub speaks ${RUNTIME_PROTOCOL_VERSION})`;
     if (typeof f.token !== 'string' || !sameToken(f.token, this.token)) return 'wrong token';
+    return null;
+  }
+
+  /** A process reports the events it could not send: counted as dropped (null), or why the report is refused. */
+  private lost(f: LostFrame): string | null {
+    const refused = this.checkHello(f, FrameTypes.lost);
+    if (refused) return refused;
+    if (!Number.isInteger(f.pid) || f.pid <= 0 || !Number.isSafeInteger(f.lost) || f.lost < 0) return 'a "lost" frame without a valid pid and count';
+    const client = this.clients.get(processKey(f.pid, Number(f.start) || 0));
+    if (client) client.lostAtExit += f.lost;
+    this.stats.droppedByRuntime += f.lost;
+    this.errors.push(`pid ${f.pid} could not send its last ${f.lost} events (the hub did not take them in time): counted as dropped`);
     return null;
   }
 
@@ -272,6 +293,7 @@ export class Hub extends EventEmitter {
       connectedAt: Date.now(),
       events: 0,
       droppedByRuntime: 0,
+      lostAtExit: 0,
       connected: true,
     };
     this.clients.set(key, client);
