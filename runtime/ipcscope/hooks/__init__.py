@@ -3,15 +3,10 @@ a failure of ours reach the program."""
 import os
 import sys
 
-# The standard library's multiprocessing and threading, and this package: frames there are not the
-# user's. Paths are derived from os (always loaded) so that nothing is imported just to name them.
+# The standard library and this package: frames there are not the user's. Paths are derived from os
+# (always loaded) so that nothing is imported just to name them.
 _STDLIB = os.path.dirname(os.path.abspath(os.__file__)) + os.sep
 _OURS = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
-_SKIP = (
-    _STDLIB + "multiprocessing" + os.sep,
-    _STDLIB + "threading.py",
-    _OURS,
-)
 _internal_file = {}  # co_filename -> is it the standard library's or ours (decided once per file)
 
 
@@ -25,12 +20,9 @@ def _is_internal(filename: str) -> bool:
     return r
 
 
-_skip_file = {}  # co_filename -> is it ours or the library's (decided once per file)
-
-
 def user_location(depth: int = 2):
-    """The site (sites.py) of the first caller outside multiprocessing, threading and ipcscope, or
-    None. The line is worked out in the sender thread: this runs on the user's hot path."""
+    """The site (sites.py) of the first caller outside the standard library and ipcscope, or None.
+    The line is worked out in the sender thread: this runs on the user's hot path."""
     try:
         f = sys._getframe(depth)
     except ValueError:
@@ -39,14 +31,15 @@ def user_location(depth: int = 2):
 
 
 def frame_location(f):
-    """The site (code, f_lasti) of f or of the first frame it was called from that is outside
-    multiprocessing, threading and ipcscope, or None."""
+    """The site (code, f_lasti) of f or of the first frame it was called from that is outside the
+    standard library (multiprocessing, threading, selectors, subprocess…) and ipcscope, or None: a
+    call the library makes for the user is placed at the user's line that made it."""
     while f is not None:
         code = f.f_code
         fn = code.co_filename
-        skip = _skip_file.get(fn)
+        skip = _internal_file.get(fn)
         if skip is None:
-            skip = _skip_file[fn] = fn.startswith(_SKIP) or fn.startswith("<frozen")
+            skip = _is_internal(fn)
         if not skip:
             return (code, f.f_lasti)
         f = f.f_back

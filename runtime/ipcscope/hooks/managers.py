@@ -11,7 +11,7 @@ import sys
 import pickle
 
 from .. import protocol
-from . import _SKIP
+from . import _is_internal
 
 PV = protocol.PREVIEW_BYTES
 # Pickling a big object after every change would make a loop of appends quadratic: above this many
@@ -38,14 +38,14 @@ def _addr(address) -> str:
 
 def _location():
     """The user's line: skips the proxy methods multiprocessing generates with exec() ("<string>",
-    with globals that have no __name__) besides multiprocessing, threading and ipcscope."""
+    with globals that have no __name__) besides the standard library and ipcscope."""
     try:
         f = sys._getframe(2)
     except ValueError:
         return None
     while f is not None:
         fn = f.f_code.co_filename
-        if not (fn.startswith(_SKIP) or fn.startswith("<frozen") or (fn == "<string>" and "__name__" not in f.f_globals)):
+        if not (_is_internal(fn) or (fn == "<string>" and "__name__" not in f.f_globals)):
             return (f.f_code, f.f_lasti)
         f = f.f_back
     return None
