@@ -2,13 +2,14 @@
 // ps-list and pidtree are ESM-only; they are bundled into the CommonJS outputs, with
 // import.meta.url supplied so their module-level `fileURLToPath(import.meta.url)` works.
 import * as esbuild from 'esbuild';
-import { readdirSync, mkdirSync, copyFileSync, existsSync } from 'node:fs';
+import { readdirSync, mkdirSync, copyFileSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
 const out = join(root, 'out');
 const watch = process.argv.includes('--watch');
 const production = process.argv.includes('--production');
+const version = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version;
 
 const nodeCommon = {
   bundle: true,
@@ -18,7 +19,7 @@ const nodeCommon = {
   minify: production,
   sourcemap: production ? false : 'linked',
   logLevel: 'warning',
-  define: { 'import.meta.url': '__ipcScopeImportMetaUrl' },
+  define: { 'import.meta.url': '__ipcScopeImportMetaUrl', IPC_SCOPE_VERSION: JSON.stringify(version) },
   banner: { js: 'const __ipcScopeImportMetaUrl = require("url").pathToFileURL(__filename).href;' },
 };
 

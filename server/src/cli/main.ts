@@ -5,12 +5,12 @@
  *   ipc-scope stat STAT                           spell out a STAT code
  *   ipc-scope dap                                 the debug adapter, over stdio
  */
-import { describeStat } from '../../../protocol/stat';
+import { describeStat, explainStat } from '../../../protocol/stat';
 import { ProcessModel } from '../core/model';
 import { renderTextTree } from '../core/textTree';
 import { PortableScanner } from '../inspect/portable';
 import { serveDebugAdapter } from '../debug/serve';
-import { run } from './run';
+import { plural, run } from './run';
 import { ipcReport, renderIpcReport } from './ipc';
 import { procAvailable } from '../inspect/procfs';
 
@@ -18,7 +18,7 @@ const USAGE = `Usage:
   ipc-scope tree [--pid PID] [--system] [--width N]
       Print the process tree (the tree under PID, or every process) with STAT codes,
       zombies and orphans marked and explained.
-  ipc-scope snapshot --json [--pid PID]
+  ipc-scope snapshot --json [--pid PID] [--system]
       Print the same model the IPC Scope panel receives, as JSON.
   ipc-scope stat STAT
       Explain every letter of a ps STAT code, e.g. "Ssl+".
@@ -29,7 +29,8 @@ const USAGE = `Usage:
       Run a Python program with the IPC Scope runtime and print what passes through its
       queues, pipes and forks (JSON lines with --json). Exits with the program's status.
       At the end, a leak report: shared memory, semaphores, FIFOs and message queues left
-      behind, zombies and children still running (with --json, a last line {"t":"leaks",…}).
+      behind, zombies and children still running, and a summary with the events dropped
+      (with --json, the last lines {"t":"leaks",…} and {"t":"summary",…}).
       --trace FILE writes the run as a Chrome Trace Event file (ui.perfetto.dev opens it);
       --save FILE as a saved IPC Scope run ("IPC Scope: Open Saved Run…" loads it).
   ipc-scope dap
@@ -56,6 +57,20 @@ function parseArgs(argv: string[]): { cmd: string; flags: Map<string, string | t
     } else rest.push(a);
   }
   return { cmd, flags, rest };
+}
+
+/** The flags each command takes: any other is a usage error, not silently ignored. */
+const FLAGS: Record<string, string[]> = {
+  tree: ['--pid', '--system', '--width'],
+  snapshot: ['--json', '--pid', '--system'],
+  ipc: ['--pid', '--system', '--json'],
+  stat: [],
+};
+
+function checkFlags(cmd: string, flags: Map<string, string | true>): void {
+  const known = FLAGS[cmd];
+  if (!known) return;
+  for (const f of flags.keys()) if (!known.includes(f)) throw new UsageError(`unknown option for ${cmd}: ${f}`);
 }
 
 function pidFlag(flags: Map<string, string | true>): number | null {
@@ -99,14 +114,16 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
     return run(command, { json: flags.includes('--json'), out, ...files });
   }
   const { cmd, flags, rest } = parseArgs(argv);
+  checkFlags(cmd, flags);
   switch (cmd) {
     case 'tree': {
-      const model = await modelFor(pidFlag(flags), flags.has('--system'));
       const width = flags.get('--width');
+      if (width !== undefined && (width === true || !/^\d+$/.test(width) || Number(width) < 20)) throw new UsageError(`--width needs a number of columns (at least 20), got "${width === true ? '' : width}"`);
+      const model = await modelFor(pidFlag(flags), flags.has('--system'));
       const snap = model.snapshot();
-      out(renderTextTree(snap.processes, { width: typeof width === 'string' ? Number(width) : 0, color: process.stdout.isTTY === true }) + '\n');
+      out(renderTextTree(snap.processes, { width: width ? Number(width) : 0, color: process.stdout.isTTY === true }) + '\n');
       const s = snap.stats;
-      out(`${s.processes} processes, ${s.zombies} zombie(s), ${s.orphans} orphan(s)${s.restricted ? `, ${s.restricted} restricted` : ''}\n`);
+      out(`${plural(s.processes, 'process', 'processes')}, ${plural(s.zombies, 'zombie')}, ${plural(s.orphans, 'orphan')}${s.restricted ? `, ${s.restricted} restricted` : ''}\n`);
       return 0;
     }
     case 'snapshot': {
@@ -125,7 +142,7 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
     case 'stat': {
       if (rest.length !== 1 || !/^[A-Za-z<+]+$/.test(rest[0])) throw new UsageError('stat needs one STAT code, e.g. "Ssl+"');
       out(describeStat(rest[0]) + '\n');
-      return 0;
+      return explainStat(rest[0]).some((l) => l.title === 'unknown') ? 1 : 0;
     }
     case '--version':
     case 'version':

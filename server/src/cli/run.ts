@@ -6,6 +6,7 @@
  */
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import type { LeakReport } from '../../../protocol/protocol';
 import { ChannelModel } from '../core/channels';
@@ -20,13 +21,25 @@ import { procAvailable } from '../inspect/procfs';
 
 export { runtimeEnv };
 
+const SIGNAL_NAMES = new Map(Object.entries(os.constants.signals).map(([name, n]) => [n, name]));
+
+/** Control characters (a payload's newlines) escaped: one event, one line. */
+function oneLine(s: string): string {
+  return s.replace(/[\x00-\x1f\x7f]/g, (c) => (c === '\n' ? '\\n' : c === '\r' ? '\\r' : c === '\t' ? '\\t' : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`));
+}
+
 export function describeEvent(e: HubEvent, t0: number): string {
   const ms = ((e.ts - t0) / 1e6).toFixed(3).padStart(10);
-  const x = e.x ? ' ' + Object.entries(e.x).map(([k, v]) => `${k}=${v}`).join(' ') : '';
+  const x = e.x
+    ? ' ' +
+      Object.entries(e.x)
+        .map(([k, v]) => (k === 'signal' && typeof v === 'number' && SIGNAL_NAMES.has(v) ? `${k}=${v} (${SIGNAL_NAMES.get(v)})` : `${k}=${typeof v === 'string' ? oneLine(v) : v}`))
+        .join(' ')
+    : '';
   let payload = '';
   if (e.pv) {
     const p = decodePreview(Buffer.from(e.pv, 'base64'), e.pf, e.size);
-    payload = ` ${p.text}${p.truncated ? ` (${e.size} bytes, preview truncated)` : ''}`;
+    payload = ` ${oneLine(p.text)}${p.truncated ? ` (${e.size} bytes, preview truncated)` : ''}`;
   }
   const loc = e.loc ? `  @ ${path.basename(e.loc)}` : '';
   return `[${ms} ms] pid ${e.pid} ${e.k}${e.ch ? ' ' + e.ch : ''}${x}${payload}${loc}`;
@@ -43,6 +56,48 @@ export interface RunOptions {
 
 /** How often the process model is scanned during a run (zombies and the end of the main process). */
 const SCAN_MS = 250;
+/**
+ * The readable log is printed in time order: each process sends its events in batches (every 20 ms),
+ * so events are held this long after they arrive and printed sorted by their time.
+ */
+const REORDER_MS = 150;
+
+export function plural(n: number, one: string, many = one + 's'): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
+/** Holds events briefly and hands them out in time order (across processes; each process's own are in order already). */
+class TimeOrder {
+  private held: { e: HubEvent; at: number }[] = [];
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly print: (e: HubEvent) => void) {}
+
+  add(batch: HubEvent[]): void {
+    const at = Date.now();
+    for (const e of batch) this.held.push({ e, at });
+    this.timer ??= setInterval(() => this.release(Date.now() - REORDER_MS), REORDER_MS / 3);
+  }
+
+  /** Prints what arrived before `before` (and anything older than it), in time order. */
+  release(before = Infinity): void {
+    if (!this.held.length) return;
+    const due = this.held.filter((h) => h.at <= before);
+    if (!due.length) return;
+    const newest = Math.max(...due.map((h) => h.e.ts));
+    // An event still held that is older than one printed now goes with it: never printed after a newer one.
+    const out = this.held.filter((h) => h.at <= before || h.e.ts <= newest);
+    this.held = this.held.filter((h) => !(h.at <= before || h.e.ts <= newest));
+    out.sort((a, b) => a.e.ts - b.e.ts);
+    for (const h of out) this.print(h.e);
+  }
+
+  stop(): void {
+    this.release();
+    clearInterval(this.timer);
+    this.timer = undefined;
+  }
+}
 
 export async function run(command: string[], opts: RunOptions): Promise<number> {
   if (!command.length) throw new Error('run needs a command, e.g. ipc-scope run -- python3 program.py');
@@ -61,10 +116,10 @@ export async function run(command: string[], opts: RunOptions): Promise<number> 
   });
   // process.hrtime and the runtime both read CLOCK_MONOTONIC: times are relative to the start of the run.
   const t0 = Number(process.hrtime.bigint());
+  const ordered = opts.json ? null : new TimeOrder((e) => opts.out(describeEvent(e, t0) + '\n'));
   hub.on('events', (batch: HubEvent[]) => {
-    for (const e of batch) {
-      opts.out(opts.json ? JSON.stringify(e) + '\n' : describeEvent(e, t0) + '\n');
-    }
+    if (ordered) ordered.add(batch);
+    else for (const e of batch) opts.out(JSON.stringify(e) + '\n');
   });
   const child = spawn(command[0], command.slice(1), {
     env: runtimeEnv(hub),
@@ -130,9 +185,19 @@ export async function run(command: string[], opts: RunOptions): Promise<number> 
     if (opts.save) fs.writeFileSync(opts.save, JSON.stringify(saved));
     if (opts.trace) fs.writeFileSync(opts.trace, JSON.stringify(toChromeTrace(saved)));
   }
-  opts.out(opts.json ? JSON.stringify({ t: 'leaks', report }) + '\n' : formatLeakReport(report) + '\n');
+  ordered?.stop();
   const s = hub.stats;
-  if (!opts.json) opts.out(`ipc-scope: ${s.received} events from ${s.clients} processes${s.droppedByRuntime ? `, ${s.droppedByRuntime} dropped` : ''}${s.protocolErrors ? `, ${s.protocolErrors} protocol errors` : ''}\n`);
+  if (opts.json) {
+    opts.out(JSON.stringify({ t: 'leaks', report }) + '\n');
+    opts.out(JSON.stringify({ t: 'summary', events: s.received, processes: s.clients, dropped: s.droppedByRuntime, protocolErrors: s.protocolErrors, problems: hub.errors.slice(0, 20) }) + '\n');
+  } else {
+    opts.out(formatLeakReport(report) + '\n');
+    for (const problem of hub.errors.slice(0, 20)) opts.out(`ipc-scope: ${problem}\n`);
+    opts.out(`ipc-scope: ${plural(s.received, 'event')} from ${plural(s.clients, 'process', 'processes')}${s.droppedByRuntime ? `, ${s.droppedByRuntime} dropped` : ''}${s.protocolErrors ? `, ${plural(s.protocolErrors, 'protocol error')}` : ''}\n`);
+    if (s.clients === 0) {
+      opts.out('ipc-scope: no process reported: the runtime watches Python processes only (a Python 3.10+ that honours PYTHONPATH). For any program, `ipc-scope ipc --pid PID` shows its pipes and sockets while it runs.\n');
+    }
+  }
   await hub.stop();
   process.off('SIGINT', forward);
   process.off('SIGTERM', forward);

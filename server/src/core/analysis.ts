@@ -14,8 +14,10 @@ export interface Lineage {
   firstParentKey: string | null;
   firstParentName: string | null;
   firstSeenAt: number;
-  /** When we first saw it in state Z. */
+  /** When we saw it become a zombie (null: not one, or one already when first seen: when it exited is not known). */
   zombieSince: number | null;
+  /** It was a zombie the first time we saw it. */
+  zombieAtFirstSight?: boolean;
 }
 
 export function isZombieProcess(p: RawProcess): boolean {

@@ -247,12 +247,12 @@ export class ProcessModel {
       if (!l) {
         const parent = byPid.get(p.ppid);
         const parentKey = parent && parent.startTicks <= p.startTicks ? parent.key : null;
-        l = { firstPpid: p.ppid, firstParentKey: parentKey, firstParentName: parent?.name ?? null, firstSeenAt: now, zombieSince: null };
+        l = { firstPpid: p.ppid, firstParentKey: parentKey, firstParentName: parent?.name ?? null, firstSeenAt: now, zombieSince: null, zombieAtFirstSight: p.state === 'Z' };
         this.lineage.set(p.key, l);
       } else if (l.firstPpid !== p.ppid && p.ppid !== 1 && l.firstParentKey && !byKey.has(l.firstParentKey)) {
         this.subreapers.add(p.ppid); // only a subreaper adopts besides init
       }
-      if (p.state === 'Z' && l.zombieSince === null) l.zombieSince = now;
+      if (p.state === 'Z' && l.zombieSince === null && !l.zombieAtFirstSight) l.zombieSince = now;
     }
     for (const key of this.lineage.keys()) if (!byKey.has(key)) this.lineage.delete(key);
 
