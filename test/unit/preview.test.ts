@@ -20,6 +20,7 @@ values = {
   "floats": [1.0, 2.5, -0.125], "text": "héllo 'q' \\n", "bytes": b"ab\\x00\\xff", "tuple": (1, "a"), "single": (7,),
   "dict": {"seq": 3, "text": "item 3"}, "set": {1}, "nested": [[1, [2, [3]]], {"k": (None,)}],
   "object": [Point(1, 2), 5], "evil": Evil(), "big": list(range(1000)),
+  "long_bytes": b"x" * 100000, "long_text": "y" * 99 + "\u00e9" * 500, "list_of_long": [b"a" * 1000, 1],
 }
 out = {k: base64.b64encode(pickle.dumps(v, protocol=p)).decode() for k, v in values.items() for p in [5] if k != "evil"}
 out["evil"] = base64.b64encode(pickle.dumps(values["evil"])).decode()
@@ -27,6 +28,20 @@ out["proto2"] = base64.b64encode(pickle.dumps({"a": [1, 2.0]}, protocol=2)).deco
 print(json.dumps(out))`;
   return JSON.parse(execFileSync(python, ['-c', code], { encoding: 'utf8', env: { ...process.env, MARKER: '/nonexistent' } }));
 }
+
+test('a str or bytes longer than the preview shows its beginning, not a hex dump of the pickle', () => {
+  const p = pickles();
+  const d = (k: string) => {
+    const b = Buffer.from(p[k], 'base64');
+    return decodePreview(b.subarray(0, 256), 'pickle', b.length);
+  };
+  const bytes = d('long_bytes');
+  assert.match(bytes.text, /^b'x{200,}' …$/);
+  assert.equal(bytes.truncated, true);
+  assert.equal(bytes.via, 'pickle');
+  assert.match(d('long_text').text, /^'y{99}é+' …$/, 'a character cut in two is dropped, not shown as U+FFFD');
+  assert.match(d('list_of_long').text, /^\[b'a{200,}'\] …$/, 'the list shows the start of its first item');
+});
 
 test('plain values decode to Python-like text; objects stay opaque', () => {
   const p = pickles();

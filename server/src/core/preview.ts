@@ -103,6 +103,14 @@ function decodePickle(data: Uint8Array): { value: Value | undefined; complete: b
   const dictSet = (d: Value, items: Value[]) => {
     if (d instanceof Map) for (let i = 0; i + 1 < items.length; i += 2) d.set(items[i], items[i + 1]);
   };
+  /** A length-prefixed str or bytes: whole, or, cut off by the preview's end, what there is (then the preview ends). */
+  const sized = (n: number, make: (b: Uint8Array) => Value) => {
+    const left = r.b.length - r.pos;
+    if (n <= left) return stack.push(make(r.bytes(n)));
+    stack.push(make(r.bytes(left)));
+    throw new Truncated();
+  };
+  const text = (b: Uint8Array) => utf8(b).replace(/\ufffd$/, ''); // a character cut in two is dropped
   const asObject = (callable: Value): Obj => new Obj(callable instanceof Global ? callable.name : callable instanceof Obj ? callable.className : 'object');
   try {
     for (;;) {
@@ -127,13 +135,13 @@ function decodePickle(data: Uint8Array): { value: Value | undefined; complete: b
           break;
         }
         case 0x47: stack.push(new PyFloat(Buffer.from(r.bytes(8)).readDoubleBE(0))); break; // BINFLOAT
-        case 0x8c: stack.push(utf8(r.bytes(r.byte()))); break; // SHORT_BINUNICODE
-        case 0x58: stack.push(utf8(r.bytes(r.uint(4)))); break; // BINUNICODE
-        case 0x8d: stack.push(utf8(r.bytes(r.uint(8)))); break; // BINUNICODE8
-        case 0x43: stack.push(new Uint8Array(r.bytes(r.byte()))); break; // SHORT_BINBYTES
-        case 0x42: stack.push(new Uint8Array(r.bytes(r.uint(4)))); break; // BINBYTES
-        case 0x8e: stack.push(new Uint8Array(r.bytes(r.uint(8)))); break; // BINBYTES8
-        case 0x96: stack.push(new Uint8Array(r.bytes(r.uint(8)))); break; // BYTEARRAY8
+        case 0x8c: sized(r.byte(), text); break; // SHORT_BINUNICODE
+        case 0x58: sized(r.uint(4), text); break; // BINUNICODE
+        case 0x8d: sized(r.uint(8), text); break; // BINUNICODE8
+        case 0x43: sized(r.byte(), (b) => new Uint8Array(b)); break; // SHORT_BINBYTES
+        case 0x42: sized(r.uint(4), (b) => new Uint8Array(b)); break; // BINBYTES
+        case 0x8e: sized(r.uint(8), (b) => new Uint8Array(b)); break; // BINBYTES8
+        case 0x96: sized(r.uint(8), (b) => new Uint8Array(b)); break; // BYTEARRAY8
         case 0x29: stack.push(new Tuple([])); break; // EMPTY_TUPLE
         case 0x85: stack.push(new Tuple([pop()])); break; // TUPLE1
         case 0x86: { const b = pop(); const a = pop(); stack.push(new Tuple([a, b])); break; } // TUPLE2
