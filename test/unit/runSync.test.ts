@@ -112,8 +112,29 @@ describe('ipc-scope run: sync, managers, pool, pipes, sockets', () => {
       assert.ok(calls.some((e) => e.ch === ns.ch && e.x?.method === '__setattr__' && text(e) === "('count', 3)"));
       assert.ok(calls.some((e) => e.ch === list.ch && e.x?.method === 'sort'));
       assert.ok(!calls.some((e) => String(e.x?.method).startsWith('#')), 'internal requests are not reported');
+      assert.deepEqual(r.events.filter((e) => e.k.startsWith('conn.')), [], "the Manager's own connections (authentication, requests) are not the user's messages");
     });
   }
+
+  test("a user's Listener/Client with an authkey: its messages are reported, the authentication is not", () => {
+    const program = [
+      'import threading',
+      'from multiprocessing.connection import Client, Listener',
+      "listener = Listener(('127.0.0.1', 0), authkey=b'secret')",
+      'def serve():',
+      '    with listener.accept() as c:',
+      "        c.send(('echo', c.recv()))",
+      'threading.Thread(target=serve).start()',
+      "with Client(listener.address, authkey=b'secret') as c:",
+      "    c.send('hello')",
+      '    print(c.recv())',
+    ].join('\n');
+    const r = runJson([python, '-c', program]);
+    assert.equal(r.status, 0, r.programOut);
+    assert.match(r.programOut, /\('echo', 'hello'\)/);
+    const conn = r.events.filter((e) => e.k.startsWith('conn.'));
+    assert.deepEqual(conn.map((e) => `${e.k} ${text(e)}`).sort(), ["conn.recv 'hello'", "conn.recv ('echo', 'hello')", "conn.send 'hello'", "conn.send ('echo', 'hello')"].sort());
+  });
 
   for (const method of START_METHODS) {
     test(`Pool(4) (${method}): pool.new names its task and result queues, which carry the tasks and results`, () => {

@@ -18,6 +18,7 @@ EV_QUEUE_PUT, EV_QUEUE_GET, EV_CONN_SEND, EV_CONN_RECV = protocol.EV_QUEUE_PUT, 
 _getframe = sys._getframe
 _emit = None
 connection = queues = ForkingPickler = None  # set by install()
+_handshake_file = None  # multiprocessing/connection.py, whose answer_challenge/deliver_challenge authenticate
 
 
 def _ino(conn) -> int:
@@ -46,10 +47,18 @@ def _mark_queue(q, reader, writer) -> str:
     return ch
 
 
-def _channel(conn) -> str:
+def _channel(conn, caller) -> str:
+    """The connection's channel, or "" for one the standard library uses for itself (a Manager's
+    connections, concurrent.futures' wakeups): decided once, by whether its first send or receive comes
+    from the library. Their traffic is not the user's messages (a Manager's calls are reported as
+    manager.call). The authentication handshake of Client/Listener is never a message, and decides
+    nothing: a user's authenticated connection is still the user's."""
     ch = getattr(conn, "_ipcscope_ch", None)
     if ch is None:
-        ch = conn._ipcscope_ch = f"conn:{_ino(conn)}"
+        fn = caller.f_code.co_filename
+        if fn == _handshake_file:
+            return ""
+        ch = conn._ipcscope_ch = "" if _is_internal(fn) else f"conn:{_ino(conn)}"
     return ch
 
 
@@ -143,8 +152,12 @@ def simple_setstate(self, state):
 
 def send_bytes(self, buf, offset=0, size=None):
     q = getattr(self, "_ipcscope_queue", None)
-    if debug.armed and q is None:
-        _gate("send", _channel(self), bytes(memoryview(buf)[:protocol.PREVIEW_BYTES]))
+    if q is None:
+        ch = _channel(self, _getframe(1))
+        if not ch:
+            return original_send_bytes(self, buf, offset, size)
+        if debug.armed:
+            _gate("send", ch, bytes(memoryview(buf)[:protocol.PREVIEW_BYTES]))
     original_send_bytes(self, buf, offset, size)
     try:
         if offset == 0 and size is None and type(buf) is bytes:  # what Queue's feeder sends
@@ -161,7 +174,7 @@ def send_bytes(self, buf, offset=0, size=None):
             else:  # SimpleQueue writes in the caller's thread
                 _emit(EV_QUEUE_PUT, q._ipcscope_ch, frame_location(_getframe(1)), n, head, "pickle")
         else:
-            _emit(EV_CONN_SEND, _channel(self), frame_location(_getframe(1)), n, head, "bytes")
+            _emit(EV_CONN_SEND, ch, frame_location(_getframe(1)), n, head, "bytes")
     except Exception:
         pass
 
@@ -178,7 +191,9 @@ def recv_bytes(self, maxlength=None):
         except Exception:
             pass
         return data
-    ch = _channel(self)
+    ch = _channel(self, _getframe(1))
+    if not ch:
+        return original_recv_bytes(self, maxlength)
     e = blocking.begin("recv_bytes", ch)
     try:
         data = original_recv_bytes(self, maxlength)
@@ -195,22 +210,27 @@ def recv_bytes(self, maxlength=None):
 
 def send(self, obj):
     # As CPython's send(), keeping the pickled bytes for the preview (pickled once, as before).
+    ch = _channel(self, _getframe(1))
+    if not ch:
+        return original_send(self, obj)
     if debug.armed:
-        _gate("send", _channel(self), obj)
+        _gate("send", ch, obj)
     self._check_closed()
     self._check_writable()
     buf = ForkingPickler.dumps(obj)
     self._send_bytes(buf)
     try:
-        _emit(EV_CONN_SEND, _channel(self), frame_location(_getframe(1)), len(buf), bytes(memoryview(buf)[:PV]), "pickle")
+        _emit(EV_CONN_SEND, ch, frame_location(_getframe(1)), len(buf), bytes(memoryview(buf)[:PV]), "pickle")
     except Exception:
         pass
 
 
 def recv(self):
+    ch = _channel(self, _getframe(1))
+    if not ch:
+        return original_recv(self)
     self._check_closed()
     self._check_readable()
-    ch = _channel(self)
     e = blocking.begin("recv", ch)
     try:
         buf = self._recv_bytes()
@@ -230,12 +250,14 @@ def recv(self):
 
 def install(transport) -> None:
     """Runs once multiprocessing.connection is imported (bootstrap's post-import hook)."""
-    global _emit, connection, ForkingPickler
+    global _emit, connection, ForkingPickler, _handshake_file
     global original_send, original_recv, original_send_bytes, original_recv_bytes
     _emit = transport.emit
     blocking.bind(transport)
     from multiprocessing import connection
     from multiprocessing.reduction import ForkingPickler
+
+    _handshake_file = connection.answer_challenge.__code__.co_filename
 
     base = connection._ConnectionBase
     original_send, original_recv = base.send, base.recv
