@@ -63,6 +63,12 @@ describe('hub', () => {
       assert.equal(fs.statSync(hub.socketPath).mode & 0o777, 0o600);
       assert.match(hub.token, /^[0-9a-f]{48}$/);
       assert.equal(hub.env().IPCSCOPE_HUB, hub.socketPath);
+      // Each run its own token, each accepted; a made-up one is not.
+      const [a, b] = [hub.env().IPCSCOPE_TOKEN, hub.env().IPCSCOPE_TOKEN];
+      assert.notEqual(a, b);
+      assert.ok(![a, b].includes(hub.token));
+      for (const token of [a, b]) assert.equal((await exchange(hub, hello(hub, { token }))).frames[0].t, 'welcome');
+      assert.equal((await exchange(hub, hello(hub, { token: 'f'.repeat(48) }))).frames[0].message, 'wrong token');
     } finally {
       await hub.stop();
     }

@@ -69,7 +69,9 @@ export interface HubOptions {
 }
 
 export class Hub extends EventEmitter {
+  /** The hub's own token (debuggers, and tests); every run also gets one of its own (env()). */
   readonly token = randomBytes(24).toString('hex');
+  private readonly tokens = [this.token];
   socketPath = '';
   private dir: string | null = null;
   private server: net.Server | null = null;
@@ -88,9 +90,11 @@ export class Hub extends EventEmitter {
     this.ring = new Array(opts.keep ?? 0);
   }
 
-  /** Environment for a program run under the hub. */
+  /** Environment for a program run under the hub, with a token of its own (a hub serves many runs). */
   env(): Record<string, string> {
-    return { [RuntimeEnv.hub]: this.socketPath, [RuntimeEnv.token]: this.token };
+    const token = randomBytes(24).toString('hex');
+    this.tokens.push(token);
+    return { [RuntimeEnv.hub]: this.socketPath, [RuntimeEnv.token]: token };
   }
 
   async start(): Promise<void> {
@@ -258,7 +262,7 @@ export class Hub extends EventEmitter {
   private checkHello(f: HelloFrame | LostFrame, t: string = FrameTypes.hello): string | null {
     if (f.t !== t) return 'the first frame must be "hello"';
     if (f.v !== RUNTIME_PROTOCOL_VERSION) return `runtime protocol version ${f.v} is not supported (hub speaks ${RUNTIME_PROTOCOL_VERSION})`;
-    if (typeof f.token !== 'string' || !sameToken(f.token, this.token)) return 'wrong token';
+    if (typeof f.token !== 'string' || !this.tokens.some((t) => sameToken(f.token, t))) return 'wrong token';
     return null;
   }
 
