@@ -29,7 +29,7 @@ async function spawnSleepers(n: number): Promise<ChildProcess> {
 
 const PS_ARGS = ['-eo', 'pid=,ppid=,pgid=,sid=,tty=,stat=,ni=,nlwp=,rss=,vsz=,%cpu=,lstart=,wchan:32=,args='];
 
-/** `npm run bench -- --only runtime` (or snapshot, ingest, panel, debug) runs one part. */
+/** `npm run bench -- --only runtime` (or snapshot, ingest, panel, debug, language, osipc) runs one part. */
 const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : null;
 const part = (name: string) => !only || only === name;
 
@@ -45,7 +45,7 @@ async function main(): Promise<void> {
       console.log(`runtime benchmark could not run: ${(e as Error).message}`);
     }
   }
-  if (only === 'ingest') {
+  if (part('ingest')) {
     console.log('\n## Hub ingest');
     const { benchIngest } = await import('./runtimeBench');
     for (const line of await benchIngest()) console.log(line);

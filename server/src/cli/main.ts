@@ -133,6 +133,7 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
       return 0;
     }
     case 'ipc': {
+      if (!procAvailable()) throw new Error("ipc reads the kernel's view of IPC from /proc: it needs Linux");
       const pid = pidFlag(flags);
       const system = pid === null || flags.has('--system');
       const report = await ipcReport(await modelFor(pid, system), system);
