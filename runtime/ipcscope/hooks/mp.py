@@ -52,13 +52,15 @@ def _channel(conn, caller) -> str:
     connections, concurrent.futures' wakeups): decided once, by whether its first send or receive comes
     from the library. Their traffic is not the user's messages (a Manager's calls are reported as
     manager.call). The authentication handshake of Client/Listener is never a message, and decides
-    nothing: a user's authenticated connection is still the user's."""
+    nothing: a user's authenticated connection is still the user's. A queue's pipe stays the queue's
+    whoever uses it (a Pool's task handler sends on its task queue's pipe directly)."""
     ch = getattr(conn, "_ipcscope_ch", None)
     if ch is None:
         fn = caller.f_code.co_filename
         if fn == _handshake_file:
             return ""
-        ch = conn._ipcscope_ch = "" if _is_internal(fn) else f"conn:{_ino(conn)}"
+        own = _is_internal(fn) and getattr(conn, "_ipcscope_queue", None) is None
+        ch = conn._ipcscope_ch = "" if own else f"conn:{_ino(conn)}"
     return ch
 
 

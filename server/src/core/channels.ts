@@ -538,15 +538,12 @@ export class ChannelModel {
     // The undecoded preview rides on the message under symbol keys: JSON (LSP) never sends them, and
     // unlike a WeakMap entry per message they cost the garbage collector nothing extra.
     const m: RawMessage = { id: this.nextId++, ch: info.id, ts, pid, op: op.op, write: op.write, preview: '', size, truncated: false, loc, seq: 0, link: null, [RAW_PV]: pvText, [RAW_PICKLE]: e.pf === 'pickle' };
-    if (c.conn && !info.label && info.written + info.read <= 4) this.decoded(m);
     const end = info.kind === 'socket' ? `${info.id}|${pid}` : info.id;
     const stream = !c.conn && info.kind !== 'queue';
     const msg: Msg = { m, end, kind: info.kind, conn: c.conn, stream, off: 0, len: size >= 0 ? size : Math.floor((pvText.replace(/=+$/, '').length * 3) / 4) };
     this.unordered.push(msg);
     info.recent.push(m);
     if (info.recent.length > RECENT) info.recent.shift();
-    // multiprocessing's Listener/Client handshake: a Manager's (or the user's) authenticated connection.
-    if (c.conn && !info.label && (m.preview === '#WELCOME#' || m.preview.startsWith('#CHALLENGE#') || m.preview.startsWith('23 43 48 41 4c 4c 45 4e 47 45 23'))) info.label = 'Listener/Client (authenticated)';
     if (op.write) {
       c.writes.push(msg);
       if (c.writes.length > WRITES_KEPT) c.writes.shift();
