@@ -7,7 +7,7 @@ import { Hub } from '../../server/src/hub/hub';
 import { runtimeEnv } from '../../server/src/cli/run';
 import { StreamMessageReader, StreamMessageWriter, createProtocolConnection } from 'vscode-languageserver-protocol/node';
 import { LspMethods, RuntimeEnvResult } from '../../protocol/protocol';
-import { examplesDir, previewText as text, python, repoRoot, runJson, until } from './helpers';
+import { examplesDir, family, previewText as text, python, repoRoot, runJson, until } from './helpers';
 
 const cli = path.join(repoRoot, 'out', 'cli.js');
 
@@ -119,6 +119,35 @@ describe('ipc-scope run', () => {
     assert.ok(busy.dropped > 0, `the hub could not take every event before the program exited (${JSON.stringify(busy)})`);
     assert.equal(busy.received + busy.dropped, all.received, 'every event was either received or counted as dropped');
     assert.match(busy.errors.join('\n'), /could not send its last \d+ events/);
+  });
+
+  test('run tells a deadlock as soon as it is confirmed (join before drain), once', async () => {
+    const child = spawn(process.execPath, [cli, 'run', '--', python, path.join(examplesDir, 'join_deadlock.py')], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    try {
+      const started = Date.now();
+      await until('the deadlock told', () => /ipc-scope: DEADLOCK/.test(out) || null, 20_000);
+      assert.match(out, /ipc-scope: DEADLOCK Deadlock: pid \d+ \(python3?\) joins pid \d+/);
+      assert.match(out, /ipc-scope:   fix: Drain the queue before joining/);
+      await new Promise((r) => setTimeout(r, 2500));
+      assert.equal(out.match(/ipc-scope: DEADLOCK/g)!.length, 1, 'told once');
+      assert.ok(Date.now() - started < 15_000);
+    } finally {
+      // The program and its stuck child (which holds the queue's read end too: nothing ever unblocks it).
+      const program = [...family(child.pid!)].filter((p) => p !== child.pid);
+      child.kill('SIGTERM');
+      for (const p of program) {
+        try {
+          process.kill(p, 'SIGKILL');
+        } catch {
+          /* gone */
+        }
+      }
+      await new Promise((r) => child.once('exit', r));
+      child.stdout.destroy();
+      child.stderr.destroy();
+    }
   });
 
   for (const method of ['fork', 'spawn']) {

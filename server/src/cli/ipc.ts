@@ -1,5 +1,5 @@
 /** `ipc-scope ipc`: the kernel's view of IPC (objects, edges, blocked-on, deadlocks) for a tree or the whole system. */
-import type { OsIpcUpdate } from '../../../protocol/protocol';
+import type { DeadlockInfo, OsIpcUpdate } from '../../../protocol/protocol';
 import type { ProcessModel } from '../core/model';
 import { OsIpcMonitor } from '../core/osIpc';
 
@@ -10,15 +10,19 @@ export async function ipcReport(model: ProcessModel, system: boolean): Promise<O
   return new OsIpcMonitor().update(system ? null : pids, undefined, (pid) => wchan.get(pid) ?? '');
 }
 
+/** A confirmed deadlock, as `ipc` and `run` print it. */
+export function renderDeadlock(d: DeadlockInfo): string[] {
+  const lines = [`DEADLOCK ${d.title}`];
+  for (const e of d.explanation) lines.push(`  ${e}`);
+  if (d.waiting.length) lines.push(`  also stuck waiting on them: ${d.waiting.map((p) => `pid ${p}`).join(', ')}`);
+  if (d.lines.length) lines.push(`  source: ${d.lines.join(', ')}`);
+  lines.push(`  fix: ${d.fix}`);
+  return lines;
+}
+
 export function renderIpcReport(u: OsIpcUpdate): string {
   const lines: string[] = [];
-  for (const d of u.deadlocks) {
-    lines.push(`DEADLOCK ${d.title}`);
-    for (const e of d.explanation) lines.push(`  ${e}`);
-    if (d.waiting.length) lines.push(`  also stuck waiting on them: ${d.waiting.map((p) => `pid ${p}`).join(', ')}`);
-    if (d.lines.length) lines.push(`  source: ${d.lines.join(', ')}`);
-    lines.push(`  fix: ${d.fix}`);
-  }
+  for (const d of u.deadlocks) lines.push(...renderDeadlock(d));
   for (const e of u.edges) lines.push(e.text);
   for (const o of u.objects) {
     if (u.edges.some((e) => e.object === o.id)) continue;

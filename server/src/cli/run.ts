@@ -18,6 +18,8 @@ import { toChromeTrace } from '../core/traceExport';
 import { runtimeEnv } from '../hub/env';
 import { Hub, HubEvent } from '../hub/hub';
 import { procAvailable } from '../inspect/procfs';
+import { OsIpcMonitor } from '../core/osIpc';
+import { renderDeadlock } from './ipc';
 
 export { runtimeEnv };
 
@@ -56,6 +58,8 @@ export interface RunOptions {
 
 /** How often the process model is scanned during a run (zombies and the end of the main process). */
 const SCAN_MS = 250;
+/** How often the kernel's view of the program is looked at for deadlocks (confirmed over two looks). */
+const DEADLOCK_LOOK_MS = 1000;
 /**
  * The readable log is printed in time order: each process sends its events in batches (every 20 ms),
  * so events are held this long after they arrive and printed sorted by their time.
@@ -139,6 +143,28 @@ export async function run(command: string[], opts: RunOptions): Promise<number> 
   } catch {
     // already gone: the report covers objects only
   }
+  // Deadlocks among the program's processes, told as soon as they are confirmed (once each).
+  const monitor = model ? new OsIpcMonitor() : null;
+  const told = new Set<string>();
+  const lookForDeadlocks = async () => {
+    if (!monitor || !model?.watch) return;
+    const snap = model.snapshot();
+    const wchan = new Map(snap.processes.map((p) => [p.pid, p.wchan]));
+    const u = await monitor.update(new Set(snap.processes.map((p) => p.pid)), undefined, (pid) => wchan.get(pid) ?? '');
+    for (const d of u.deadlocks) {
+      if (told.has(d.id)) continue;
+      told.add(d.id);
+      opts.out(opts.json ? JSON.stringify({ t: 'deadlock', deadlock: d }) + '\n' : renderDeadlock(d).map((l) => `ipc-scope: ${l}`).join('\n') + '\n');
+    }
+  };
+  let looking = Promise.resolve();
+  let lookTimer: NodeJS.Timeout | undefined;
+  const nextLook = () => {
+    if (stopScans) return;
+    lookTimer = setTimeout(() => {
+      looking = lookForDeadlocks().catch(() => {}).finally(nextLook);
+    }, DEADLOCK_LOOK_MS);
+  };
   let scanning = Promise.resolve();
   let scanTimer: NodeJS.Timeout | undefined;
   let stopScans = false;
@@ -149,6 +175,7 @@ export async function run(command: string[], opts: RunOptions): Promise<number> 
     }, SCAN_MS);
   };
   nextScan();
+  nextLook();
   const forward = (sig: NodeJS.Signals) => child.kill(sig);
   process.on('SIGINT', forward);
   process.on('SIGTERM', forward);
@@ -163,7 +190,9 @@ export async function run(command: string[], opts: RunOptions): Promise<number> 
   while (Date.now() < end && [...hub.clients.values()].some((c) => c.connected)) await new Promise((r) => setTimeout(r, 20));
   stopScans = true;
   clearTimeout(scanTimer);
+  clearTimeout(lookTimer);
   await scanning;
+  await looking;
   // The main process has ended: scan until the rest settles (the report comes once it has).
   const settleEnd = Date.now() + 10_000;
   while (model?.watch && !report && Date.now() < settleEnd) {
