@@ -154,7 +154,11 @@ describe('blocked-on and deadlocks', () => {
   });
 
   test('the same under the runtime (ipc-scope run): its sender thread does not hide the deadlock', async () => {
-    await runDeadlock(process.execPath, [path.join(repoRoot, 'out', 'cli.js'), 'run', '--', python, path.join(examplesDir, 'join_deadlock.py')], /joining before draining/, /joins pid \d+/);
+    const { u } = await runDeadlock(process.execPath, [path.join(repoRoot, 'out', 'cli.js'), 'run', '--', python, path.join(examplesDir, 'join_deadlock.py')], /joining before draining/, /joins pid \d+/);
+    // The runtime's connection to the hub is IPC Scope's own, not the program's IPC (its only Unix sockets are the stdio this test gave it).
+    const sockets = u.objects.filter((o) => o.kind === 'unix');
+    assert.ok(sockets.length > 0, 'stdio socketpairs are seen');
+    assert.deepEqual(sockets.filter((o) => o.holders.some((h) => h.fd !== null && h.fd > 2)), [], JSON.stringify(sockets));
   });
 
   test('consumers waiting on an empty Queue whose writers have all exited are flagged', async () => {

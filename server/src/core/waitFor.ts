@@ -15,6 +15,7 @@ import { OsIpcLimits } from '../../../protocol/protocol';
 import type { IpcGather, IpcObjectScanner, ProcIpc, ThreadSample } from '../inspect/ipcObjects';
 import { isReadSyscall, isWriteSyscall } from '../inspect/syscalls';
 import { SENDER_THREAD_NAME as RUNTIME_THREAD_NAME } from '../../../protocol/runtime';
+import { isHubSocketPath } from '../hub/hub';
 
 /** How long a stuck set must stay unmoved before it is reported, ms. */
 export const CONFIRM_MS = 250;
@@ -280,11 +281,23 @@ export class DeadlockDetector {
 }
 
 /** The update the panel gets: objects, edges and blocked-on of the processes in view, and the confirmed deadlocks. */
+/** The runtime's connections to IPC Scope's hub (both ends): IPC Scope's own, not the program's IPC. */
+function hubConnections(g: IpcGather): Set<string> {
+  const ours = new Set<string>();
+  for (const o of g.objects.values()) {
+    if (o.kind !== 'unix' || !isHubSocketPath(o.label)) continue;
+    ours.add(o.id);
+    if (o.peer) ours.add(o.peer);
+  }
+  return ours;
+}
+
 export function osIpcUpdate(g: IpcGather, inView: (pid: number) => boolean, analysis: WaitAnalysis, deadlocks: DeadlockInfo[], knows: RuntimeKnowledge = noKnowledge): OsIpcUpdate {
   const shown: OsIpcObject[] = [];
   let omitted = 0;
+  const ours = hubConnections(g);
   for (const o of g.objects.values()) {
-    if (!o.holders.some((h) => inView(h.pid))) continue;
+    if (ours.has(o.id) || !o.holders.some((h) => inView(h.pid))) continue;
     if (shown.length >= OsIpcLimits.objects) {
       omitted++;
       continue;

@@ -68,6 +68,16 @@ export interface HubOptions {
   socketPath?: string;
 }
 
+/** A hub listens at <tmpdir>/ipc-scope-XXXXXX/hub.sock (unless given a path). */
+const HUB_DIR_PREFIX = 'ipc-scope-';
+const HUB_SOCKET_NAME = 'hub.sock';
+
+/** Is this Unix socket path a hub's (the runtime's own connection, not the program's IPC)? */
+export function isHubSocketPath(p: string): boolean {
+  const parts = p.split('/');
+  return parts.length >= 2 && parts[parts.length - 1] === HUB_SOCKET_NAME && parts[parts.length - 2].startsWith(HUB_DIR_PREFIX);
+}
+
 export class Hub extends EventEmitter {
   /** The hub's own token (debuggers, and tests); every run also gets one of its own (env()). */
   readonly token = randomBytes(24).toString('hex');
@@ -102,9 +112,9 @@ export class Hub extends EventEmitter {
       this.socketPath = this.opts.socketPath;
       await removeStaleSocket(this.socketPath);
     } else {
-      this.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ipc-scope-'));
+      this.dir = fs.mkdtempSync(path.join(os.tmpdir(), HUB_DIR_PREFIX));
       fs.chmodSync(this.dir, 0o700);
-      this.socketPath = path.join(this.dir, 'hub.sock');
+      this.socketPath = path.join(this.dir, HUB_SOCKET_NAME);
     }
     const server = net.createServer((s) => this.accept(s));
     this.server = server;
