@@ -16,7 +16,7 @@ import { decodePreview } from '../core/preview';
 import { RunRecorder } from '../core/runRecord';
 import { toChromeTrace } from '../core/traceExport';
 import { runtimeEnv } from '../hub/env';
-import { Hub, HubEvent } from '../hub/hub';
+import { Hub, HubClient, HubEvent } from '../hub/hub';
 import { procAvailable } from '../inspect/procfs';
 import { OsIpcMonitor } from '../core/osIpc';
 import { renderDeadlock } from './ipc';
@@ -117,7 +117,10 @@ export async function run(command: string[], opts: RunOptions): Promise<number> 
     leaks.ingest(batch);
     channels?.ingest(batch);
     recorder.ingest(batch);
+    // Exit statuses parents collected (os.wait), and processes known from the runtime before any scan: as in the editor.
+    model?.ingestRuntime(batch);
   });
+  hub.on('client', (c: HubClient) => model?.noteRuntimeProcess(c));
   // process.hrtime and the runtime both read CLOCK_MONOTONIC: times are relative to the start of the run.
   const t0 = Number(process.hrtime.bigint());
   const ordered = opts.json ? null : new TimeOrder((e) => opts.out(describeEvent(e, t0) + '\n'));
