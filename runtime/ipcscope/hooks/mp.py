@@ -47,7 +47,7 @@ def _mark_queue(q, reader, writer) -> str:
     return ch
 
 
-def _channel(conn, caller) -> str:
+def _channel(conn) -> str:
     """The connection's channel, or "" for one the standard library uses for itself (a Manager's
     connections, concurrent.futures' wakeups): decided once, by whether its first send or receive comes
     from the library. Their traffic is not the user's messages (a Manager's calls are reported as
@@ -56,7 +56,7 @@ def _channel(conn, caller) -> str:
     whoever uses it (a Pool's task handler sends on its task queue's pipe directly)."""
     ch = getattr(conn, "_ipcscope_ch", None)
     if ch is None:
-        fn = caller.f_code.co_filename
+        fn = _getframe(2).f_code.co_filename  # who called the hook
         if fn == _handshake_file:
             return ""
         own = _is_internal(fn) and getattr(conn, "_ipcscope_queue", None) is None
@@ -155,7 +155,7 @@ def simple_setstate(self, state):
 def send_bytes(self, buf, offset=0, size=None):
     q = getattr(self, "_ipcscope_queue", None)
     if q is None:
-        ch = _channel(self, _getframe(1))
+        ch = _channel(self)
         if not ch:
             return original_send_bytes(self, buf, offset, size)
         if debug.armed:
@@ -193,7 +193,7 @@ def recv_bytes(self, maxlength=None):
         except Exception:
             pass
         return data
-    ch = _channel(self, _getframe(1))
+    ch = _channel(self)
     if not ch:
         return original_recv_bytes(self, maxlength)
     e = blocking.begin("recv_bytes", ch)
@@ -212,7 +212,7 @@ def recv_bytes(self, maxlength=None):
 
 def send(self, obj):
     # As CPython's send(), keeping the pickled bytes for the preview (pickled once, as before).
-    ch = _channel(self, _getframe(1))
+    ch = _channel(self)
     if not ch:
         return original_send(self, obj)
     if debug.armed:
@@ -228,7 +228,7 @@ def send(self, obj):
 
 
 def recv(self):
-    ch = _channel(self, _getframe(1))
+    ch = _channel(self)
     if not ch:
         return original_recv(self)
     self._check_closed()
