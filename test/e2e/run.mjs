@@ -104,6 +104,8 @@ test('runs the queue example and shows the queue, its items, the shared Value an
     const queue = frame.locator('#channels .channel-queue', { has: frame.locator('.channel-depth', { hasText: '/ 3' }) }).first();
     await queue.waitFor({ timeout: 30_000 });
     await queue.locator('.message-get .message-preview', { hasText: "{'seq': 9, 'text': 'item 9'}" }).waitFor({ timeout: 30_000 });
+    // The last get (the None sentinel) may come in the consumer's next batch, a refresh later.
+    await queue.locator('summary', { hasText: /11 put · 11 got/ }).waitFor({ timeout: 15_000 }).catch(() => undefined);
     const summary = await queue.locator('summary').textContent();
     assert.match(summary, /Queue/);
     assert.match(summary, /11 put · 11 got/);
