@@ -45,7 +45,8 @@ async function main(): Promise<void> {
       console.log(`runtime benchmark could not run: ${(e as Error).message}`);
     }
   }
-  if (part('ingest')) {
+  if (only === 'ingest') {
+    // Also part of the runtime part (benchRuntime ends with it); alone here.
     console.log('\n## Hub ingest');
     const { benchIngest } = await import('./runtimeBench');
     for (const line of await benchIngest()) console.log(line);
