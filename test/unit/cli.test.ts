@@ -92,4 +92,35 @@ describe('ipc-scope CLI', () => {
     assert.match(all.stdout, /^1\s/m);
     assert.match(all.stdout, /\d+ process(es)?, \d+ zombies?, \d+ orphans?/);
   });
+
+  test("run's readable log: one event per line, in time order, at the user's lines, then a summary", () => {
+    const r = spawnSync(process.execPath, [cli, 'run', '--', python, path.join(repoRoot, 'examples', 'os_pipe.py')], { encoding: 'utf8', timeout: 60_000 });
+    assert.equal(r.status, 0, r.stderr);
+    const events = r.stdout.split('\n').filter((l) => l.startsWith('['));
+    const times = events.map((l) => Number(/^\[\s*([\d.]+) ms\]/.exec(l)![1]));
+    assert.deepEqual(times, [...times].sort((a, b) => a - b), 'in time order across processes');
+    assert.ok(!r.stdout.split('\n').some((l) => /^message \d/.test(l)), 'payload newlines escaped: no event spills onto the next line');
+    assert.ok(events.some((l) => /pipe\.write .*message 0\\n\s+@ os_pipe\.py:\d+$/.test(l)), events.join('\n'));
+    for (const pid of new Set(events.map((l) => /pid (\d+)/.exec(l)![1]))) {
+      assert.match(events.find((l) => l.includes(`pid ${pid} `))!, /process\.start/, `pid ${pid} starts with process.start`);
+    }
+    assert.ok(!events.some((l) => /@ (selectors|subprocess|threading|queues)\.py/.test(l)), 'located at the user\'s lines, not the library\'s');
+    assert.match(r.stdout, /^ipc-scope: \d+ events from 2 processes$/m);
+    const json = spawnSync(process.execPath, [cli, 'run', '--json', '--', python, '-c', 'print("no ipc")'], { encoding: 'utf8', timeout: 60_000 });
+    const last = JSON.parse(json.stdout.trim().split('\n').pop()!);
+    assert.deepEqual([last.t, last.events, last.processes, last.dropped], ['summary', 0, 0, 0]);
+    const quiet = spawnSync(process.execPath, [cli, 'run', '--', 'sh', '-c', 'true'], { encoding: 'utf8', timeout: 60_000 });
+    assert.match(quiet.stdout, /0 events from 0 processes\nipc-scope: no process reported: the runtime watches Python processes only/);
+  });
+
+  test('bad flags are usage errors; an unknown STAT letter exits 1; --version is the package version', () => {
+    for (const args of [['tree', '--bogus'], ['tree', '--width', '-5'], ['ipc', '--width', '80']]) {
+      const r = run(...args);
+      assert.equal(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
+      assert.match(r.stderr, /unknown option|--width needs/);
+    }
+    assert.equal(run('stat', 'Ss').status, 0);
+    assert.equal(run('stat', 'SQ').status, 1);
+    assert.equal(run('--version').stdout.trim(), `ipc-scope ${require('../../package.json').version}`);
+  });
 });
