@@ -106,11 +106,8 @@ class Transport:
         self.buf.append((kind, ch, ts or monotonic_ns(), loc, size, pv, pf, x))
         if not self.started:
             self._start()
-        elif self.idle and len(self.buf) >= BATCH and self.wake.locked():
-            try:
-                self.wake.release()
-            except RuntimeError:
-                pass
+        elif self.idle and len(self.buf) >= BATCH:
+            self._wake_sender()
 
     def emit_now(self, kind: str, ch: str = "", loc=None, x=None) -> None:
         """A debugger event: never dropped for a full buffer, sent at once (after what is queued)."""
@@ -119,11 +116,15 @@ class Transport:
         self.buf.append((kind, ch, monotonic_ns(), loc, -1, b"", "", x))
         if not self.started:
             self._start()
-        elif self.wake.locked():
+        else:
+            self._wake_sender()
+
+    def _wake_sender(self) -> None:
+        if self.wake.locked():
             try:
                 self.wake.release()
             except RuntimeError:
-                pass
+                pass  # released by another thread meanwhile
 
     def start_now(self) -> None:
         """Connects now rather than at the first IPC (a debugged process wants its breakpoints)."""
@@ -169,11 +170,7 @@ class Transport:
             now = time.monotonic()
             if now >= end or now >= hard_end:
                 break
-            if self.wake.locked():
-                try:
-                    self.wake.release()
-                except RuntimeError:
-                    pass
+            self._wake_sender()
             time.sleep(0.002)
             if len(self.buf) < left or (self.sock is None and not self.dead):
                 left = len(self.buf)
@@ -204,11 +201,7 @@ class Transport:
             self.sock.shutdown(_socket.SHUT_WR)
         except OSError:
             pass
-        if self.wake.locked():
-            try:
-                self.wake.release()
-            except RuntimeError:
-                pass
+        self._wake_sender()
         self.stopped.acquire(timeout=0.5)
 
     def _report_lost(self, lost: int) -> None:
@@ -221,9 +214,8 @@ class Transport:
             try:
                 s.settimeout(0.5)
                 s.connect(self.path)
-                body = _json({"t": protocol.FRAME_LOST, "v": protocol.RUNTIME_PROTOCOL_VERSION, "token": self.token,
-                              "pid": os.getpid(), "start": start_ticks(), "lost": lost}).encode("utf-8")
-                s.sendall(struct.pack(">I", len(body)) + body)
+                s.sendall(_control_frame({"t": protocol.FRAME_LOST, "v": protocol.RUNTIME_PROTOCOL_VERSION, "token": self.token,
+                                          "pid": os.getpid(), "start": start_ticks(), "lost": lost}))
             finally:
                 s.close()
         except OSError:
@@ -237,8 +229,7 @@ class Transport:
         hello = {"t": protocol.FRAME_HELLO, "v": protocol.RUNTIME_PROTOCOL_VERSION, "token": self.token, "pid": os.getpid(),
                  "ppid": os.getppid(), "start": start_ticks(), "argv": list(sys.argv), "python": sys.version.split()[0],
                  "debug": os.environ.get(protocol.ENV_DEBUG, ""), **_proc_identity()}
-        body = _json(hello).encode("utf-8", "replace")
-        s.sendall(struct.pack(">I", len(body)) + body)
+        s.sendall(_control_frame(hello))
         head = _recv_exact(s, 4)
         reply = _recv_exact(s, min(struct.unpack(">I", head)[0], 4096))
         if b'"t":"%s"' % protocol.FRAME_WELCOME.encode() not in reply:
@@ -345,6 +336,12 @@ def _name_this_thread(name: str) -> None:
 # it later in the sender thread could leave a forked child's import lock held by a thread it lacks.
 _JSON_ESCAPES = {i: f"\\u{i:04x}" for i in range(32)}
 _JSON_ESCAPES.update({ord('"'): '\\"', ord("\\"): "\\\\"})
+
+
+def _control_frame(obj) -> bytes:
+    """A JSON control frame (hello, lost): its length, then its UTF-8 text."""
+    body = _json(obj).encode("utf-8", "replace")
+    return struct.pack(">I", len(body)) + body
 
 
 def _json(v) -> str:
