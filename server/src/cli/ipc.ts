@@ -3,11 +3,12 @@ import type { DeadlockInfo, OsIpcUpdate } from '../../../protocol/protocol';
 import type { ProcessModel } from '../core/model';
 import { OsIpcMonitor } from '../core/osIpc';
 
-export async function ipcReport(model: ProcessModel, system: boolean): Promise<OsIpcUpdate> {
+/** One look at the model's processes (all of them with `system`); a kept monitor confirms deadlocks across looks. */
+export async function ipcReport(model: ProcessModel, system: boolean, monitor = new OsIpcMonitor()): Promise<OsIpcUpdate> {
   const snap = model.snapshot();
   const pids = new Set(snap.processes.map((p) => p.pid));
   const wchan = new Map(snap.processes.map((p) => [p.pid, p.wchan]));
-  return new OsIpcMonitor().update(system ? null : pids, undefined, (pid) => wchan.get(pid) ?? '');
+  return monitor.update(system ? null : pids, undefined, (pid) => wchan.get(pid) ?? '');
 }
 
 /** A confirmed deadlock, as `ipc` and `run` print it. */

@@ -19,7 +19,7 @@ import { runtimeEnv } from '../hub/env';
 import { Hub, HubClient, HubEvent } from '../hub/hub';
 import { procAvailable } from '../inspect/procfs';
 import { OsIpcMonitor } from '../core/osIpc';
-import { renderDeadlock } from './ipc';
+import { ipcReport, renderDeadlock } from './ipc';
 
 export { runtimeEnv };
 
@@ -85,13 +85,14 @@ class TimeOrder {
 
   /** Prints what arrived before `before` (and anything older than it), in time order. */
   release(before = Infinity): void {
-    if (!this.held.length) return;
-    const due = this.held.filter((h) => h.at <= before);
-    if (!due.length) return;
-    const newest = Math.max(...due.map((h) => h.e.ts));
+    let newest = -Infinity;
+    for (const h of this.held) if (h.at <= before && h.e.ts > newest) newest = h.e.ts;
+    if (newest === -Infinity) return;
     // An event still held that is older than one printed now goes with it: never printed after a newer one.
-    const out = this.held.filter((h) => h.at <= before || h.e.ts <= newest);
-    this.held = this.held.filter((h) => !(h.at <= before || h.e.ts <= newest));
+    const out: typeof this.held = [];
+    const kept: typeof this.held = [];
+    for (const h of this.held) (h.at <= before || h.e.ts <= newest ? out : kept).push(h);
+    this.held = kept;
     out.sort((a, b) => a.e.ts - b.e.ts);
     for (const h of out) this.print(h.e);
   }
@@ -101,6 +102,27 @@ class TimeOrder {
     clearInterval(this.timer);
     this.timer = undefined;
   }
+}
+
+/** Runs `work` every `ms` (never two at once) until `stop()`, which waits for the one under way. */
+function every(ms: number, work: () => Promise<void>): { stop(): Promise<void> } {
+  let running = Promise.resolve();
+  let timer: NodeJS.Timeout | undefined;
+  let stopped = false;
+  const next = () => {
+    if (stopped) return;
+    timer = setTimeout(() => {
+      running = work().catch(() => {}).finally(next);
+    }, ms);
+  };
+  next();
+  return {
+    stop() {
+      stopped = true;
+      clearTimeout(timer);
+      return running;
+    },
+  };
 }
 
 export async function run(command: string[], opts: RunOptions): Promise<number> {
@@ -151,34 +173,15 @@ export async function run(command: string[], opts: RunOptions): Promise<number> 
   const told = new Set<string>();
   const lookForDeadlocks = async () => {
     if (!monitor || !model?.watch) return;
-    const snap = model.snapshot();
-    const wchan = new Map(snap.processes.map((p) => [p.pid, p.wchan]));
-    const u = await monitor.update(new Set(snap.processes.map((p) => p.pid)), undefined, (pid) => wchan.get(pid) ?? '');
+    const u = await ipcReport(model, false, monitor);
     for (const d of u.deadlocks) {
       if (told.has(d.id)) continue;
       told.add(d.id);
       opts.out(opts.json ? JSON.stringify({ t: 'deadlock', deadlock: d }) + '\n' : renderDeadlock(d).map((l) => `ipc-scope: ${l}`).join('\n') + '\n');
     }
   };
-  let looking = Promise.resolve();
-  let lookTimer: NodeJS.Timeout | undefined;
-  const nextLook = () => {
-    if (stopScans) return;
-    lookTimer = setTimeout(() => {
-      looking = lookForDeadlocks().catch(() => {}).finally(nextLook);
-    }, DEADLOCK_LOOK_MS);
-  };
-  let scanning = Promise.resolve();
-  let scanTimer: NodeJS.Timeout | undefined;
-  let stopScans = false;
-  const nextScan = () => {
-    if (stopScans) return;
-    scanTimer = setTimeout(() => {
-      scanning = scan().catch(() => {}).finally(nextScan);
-    }, SCAN_MS);
-  };
-  nextScan();
-  nextLook();
+  const scans = every(SCAN_MS, scan);
+  const looks = every(DEADLOCK_LOOK_MS, lookForDeadlocks);
   const forward = (sig: NodeJS.Signals) => child.kill(sig);
   process.on('SIGINT', forward);
   process.on('SIGTERM', forward);
@@ -191,11 +194,8 @@ export async function run(command: string[], opts: RunOptions): Promise<number> 
   // Let the last frames of exiting processes arrive (each flushes before exit).
   const end = Date.now() + 1500;
   while (Date.now() < end && [...hub.clients.values()].some((c) => c.connected)) await new Promise((r) => setTimeout(r, 20));
-  stopScans = true;
-  clearTimeout(scanTimer);
-  clearTimeout(lookTimer);
-  await scanning;
-  await looking;
+  await scans.stop();
+  await looks.stop();
   // The main process has ended: scan until the rest settles (the report comes once it has).
   const settleEnd = Date.now() + 10_000;
   while (model?.watch && !report && Date.now() < settleEnd) {
