@@ -36,6 +36,20 @@ describe('ipc-scope run', () => {
     });
   }
 
+  test('tracebacks read as without IPC Scope: 25 failing IPC calls and an uncaught error, no frame of the runtime', () => {
+    const program = [python, path.join(repoRoot, 'test', 'programs', 'failing_calls.py'), '--uncaught'];
+    const plain = spawnSync(program[0], program.slice(1), { encoding: 'utf8', timeout: 60_000 });
+    assert.equal(plain.status, 1, plain.stderr);
+    const r = runJson(program);
+    assert.equal(r.status, 1);
+    assert.doesNotMatch(r.programOut, /ipcscope[/\\]/, 'no frame of the runtime');
+    // The one standard-library frame of each function a hook re-implements (runtime/tests/test_tracebacks.py).
+    const replaced = /^ {2}File "[^"]*(connection\.py", line \d+, in (recv|send)|<string>", line \d+, in setvalue|sharedctypes\.py", line \d+, in __setitem__)\n( {4}.*\n)*/gm;
+    const expected = plain.stdout.replace(replaced, '') + plain.stderr;
+    assert.equal(plain.stdout.match(replaced)?.length, 4);
+    assert.equal(r.programOut, expected);
+  });
+
   test('duplex and one-way Pipe: both directions seen, with payloads', () => {
     const r = runJson([python, path.join(examplesDir, 'pipe_ping_pong.py'), '--rounds', '3']);
     assert.equal(r.status, 0, r.programOut);

@@ -20,6 +20,41 @@ def _is_internal(filename: str) -> bool:
     return r
 
 
+# 3.11+ re-raise the caught exception object, whose traceback hide() may shorten; 3.10's bare `raise`
+# restores the traceback it caught, so there a hook's frames stay in it.
+_RERAISE_USES_TRACEBACK = sys.version_info >= (3, 11)
+
+
+def hide(exc) -> None:
+    """Takes this package's frames out of the traceback of exc (and of the exceptions it chains to),
+    so an error that passes through a hook reads as it would without IPC Scope. Call it in a hook's
+    `except BaseException as e:` and re-raise with a bare `raise`, which adds no entry for the hook."""
+    if not _RERAISE_USES_TRACEBACK:
+        return
+    todo, seen = [exc], set()
+    while todo:
+        e = todo.pop()
+        if e is None or id(e) in seen or len(seen) > 16:
+            continue
+        seen.add(id(e))
+        todo.append(e.__cause__)
+        todo.append(e.__context__)
+        tb, kept, ours = e.__traceback__, [], False
+        while tb is not None:
+            if tb.tb_frame.f_code.co_filename.startswith(_OURS):
+                ours = True
+            else:
+                kept.append(tb)
+            tb = tb.tb_next
+        if not ours:
+            continue
+        for a, b in zip(kept, kept[1:]):
+            a.tb_next = b
+        if kept:
+            kept[-1].tb_next = None
+        e.__traceback__ = kept[0] if kept else None
+
+
 def user_location(depth: int = 2):
     """The site (sites.py) of the first caller outside the standard library and ipcscope, or None.
     The line is worked out in the sender thread: this runs on the user's hot path."""

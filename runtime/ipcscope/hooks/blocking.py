@@ -13,7 +13,7 @@ from _thread import get_ident
 from time import monotonic_ns
 
 from .. import protocol
-from . import frame_location
+from . import frame_location, hide
 
 BLOCK_REPORT_NS = 200_000_000
 _active = {}  # thread ident -> [op, channel, target pid, start ns, reported]
@@ -58,11 +58,15 @@ def _sample() -> None:
 
 
 def _process_join(self, timeout=None):
-    e = begin("join", "", getattr(self, "pid", None))
     try:
-        return original_process_join(self, timeout)
-    finally:
-        end(e)
+        e = begin("join", "", getattr(self, "pid", None))
+        try:
+            return original_process_join(self, timeout)
+        finally:
+            end(e)
+    except BaseException as e:
+        hide(e)
+        raise
 
 
 def bind(transport) -> None:

@@ -11,7 +11,7 @@ import sys
 import pickle
 
 from .. import protocol
-from . import _is_internal
+from . import _is_internal, hide
 
 PV = protocol.PREVIEW_BYTES
 # Pickling a big object after every change would make a loop of appends quadratic: above this many
@@ -71,15 +71,19 @@ def _pickled(obj):
 
 def callmethod(self, methodname, args=(), kwds={}):
     try:
-        if methodname[:1] != "#":
-            token = self._token
-            ch = f"manager:{_addr(token.address)}:{token.id}"
-            size, pv = _pickled(args if not kwds else (args, kwds))
-            _emit(protocol.EV_MANAGER_CALL, ch, _location(), size, pv, "pickle" if pv else "",
-                  {"typeid": token.typeid, "method": methodname})
-    except Exception:
-        pass
-    return original_callmethod(self, methodname, args, kwds)
+        try:
+            if methodname[:1] != "#":
+                token = self._token
+                ch = f"manager:{_addr(token.address)}:{token.id}"
+                size, pv = _pickled(args if not kwds else (args, kwds))
+                _emit(protocol.EV_MANAGER_CALL, ch, _location(), size, pv, "pickle" if pv else "",
+                      {"typeid": token.typeid, "method": methodname})
+        except Exception:
+            pass
+        return original_callmethod(self, methodname, args, kwds)
+    except BaseException as e:
+        hide(e)
+        raise
 
 
 # -- server ----------------------------------------------------------------------------------------
@@ -137,21 +141,29 @@ class _Tap:
         self._request = None
 
     def recv(self):
-        self._request = None
-        request = self._conn.recv()
-        self._request = request
-        return request
+        try:
+            self._request = None
+            request = self._conn.recv()
+            self._request = request
+            return request
+        except BaseException as e:
+            hide(e)
+            raise
 
     def send(self, msg):
-        request = self._request
-        self._request = None
-        if request is not None:
-            try:
-                if msg[0] == "#RETURN" and request[1] in MUTATORS:
-                    _emit_state(self._server, request[0])
-            except Exception:
-                pass
-        return self._conn.send(msg)
+        try:
+            request = self._request
+            self._request = None
+            if request is not None:
+                try:
+                    if msg[0] == "#RETURN" and request[1] in MUTATORS:
+                        _emit_state(self._server, request[0])
+                except Exception:
+                    pass
+            return self._conn.send(msg)
+        except BaseException as e:
+            hide(e)
+            raise
 
     def close(self):
         return self._conn.close()
@@ -162,23 +174,31 @@ class _Tap:
 
 def serve_client(self, conn):
     try:
-        tap = _Tap(self, conn)
-    except Exception:
-        tap = conn
-    return original_serve_client(self, tap)
+        try:
+            tap = _Tap(self, conn)
+        except Exception:
+            tap = conn
+        return original_serve_client(self, tap)
+    except BaseException as e:
+        hide(e)
+        raise
 
 
 def create(self, c, typeid, /, *args, **kwds):
-    ident, exposed = original_create(self, c, typeid, *args, **kwds)
     try:
-        types = self.__dict__.get("_ipcscope_typeids")
-        if types is None:
-            types = self._ipcscope_typeids = {}
-        types[ident] = typeid
-        _emit_state(self, ident, typeid)
-    except Exception:
-        pass
-    return ident, exposed
+        ident, exposed = original_create(self, c, typeid, *args, **kwds)
+        try:
+            types = self.__dict__.get("_ipcscope_typeids")
+            if types is None:
+                types = self._ipcscope_typeids = {}
+            types[ident] = typeid
+            _emit_state(self, ident, typeid)
+        except Exception:
+            pass
+        return ident, exposed
+    except BaseException as e:
+        hide(e)
+        raise
 
 
 original_callmethod = None

@@ -11,7 +11,7 @@ from time import monotonic_ns
 import sys
 
 from .. import debug, protocol
-from . import _OURS, _is_internal, blocking, frame_location, user_location
+from . import _OURS, _is_internal, blocking, frame_location, hide, user_location
 
 PV = protocol.PREVIEW_BYTES
 EV_QUEUE_PUT, EV_QUEUE_GET, EV_CONN_SEND, EV_CONN_RECV = protocol.EV_QUEUE_PUT, protocol.EV_QUEUE_GET, protocol.EV_CONN_SEND, protocol.EV_CONN_RECV
@@ -65,7 +65,11 @@ def _channel(conn) -> str:
 
 
 def queue_reset(self, *args, **kwargs):
-    original_queue_reset(self, *args, **kwargs)
+    try:
+        original_queue_reset(self, *args, **kwargs)
+    except BaseException as e:
+        hide(e)
+        raise
     try:
         _mark_queue(self, self._reader, self._writer)
     except Exception:
@@ -73,7 +77,11 @@ def queue_reset(self, *args, **kwargs):
 
 
 def queue_init(self, *args, **kwargs):
-    original_queue_init(self, *args, **kwargs)
+    try:
+        original_queue_init(self, *args, **kwargs)
+    except BaseException as e:
+        hide(e)
+        raise
     try:
         _emit(protocol.EV_QUEUE_NEW, self._ipcscope_ch, user_location(), x={"maxsize": self._maxsize, "type": type(self).__name__})
     except Exception:
@@ -96,9 +104,13 @@ def _put_hook(original):
     item is handed over; after it, its site and time wait for the feeder thread, which sends it with
     the pickled bytes (see send_bytes) and reads the depth there, off the caller's path."""
     def put(self, obj, block=True, timeout=None):
-        if debug.armed:
-            _gate("send", getattr(self, "_ipcscope_ch", ""), obj)
-        original(self, obj, block, timeout)
+        try:
+            if debug.armed:
+                _gate("send", getattr(self, "_ipcscope_ch", ""), obj)
+            original(self, obj, block, timeout)
+        except BaseException as e:
+            hide(e)
+            raise
         try:
             self._ipcscope_pending.append((frame_location(_getframe(1)), monotonic_ns()))
         except Exception:
@@ -109,34 +121,50 @@ def _put_hook(original):
 
 def simple_put(self, obj):
     # Before SimpleQueue.put takes its write lock: a stop here holds nothing.
-    if debug.armed:
-        _gate("send", getattr(self, "_ipcscope_ch", ""), obj)
-    original_simple_put(self, obj)
+    try:
+        if debug.armed:
+            _gate("send", getattr(self, "_ipcscope_ch", ""), obj)
+        original_simple_put(self, obj)
+    except BaseException as e:
+        hide(e)
+        raise
 
 
 def queue_get(self, block=True, timeout=None):
-    if not block:
-        obj = original_queue_get(self, block, timeout)
-    else:
-        e = blocking.begin("get", getattr(self, "_ipcscope_ch", ""))
-        try:
+    try:
+        if not block:
             obj = original_queue_get(self, block, timeout)
-        finally:
-            blocking.end(e)
-    if debug.armed:
-        _gate("recv", getattr(self, "_ipcscope_ch", ""), obj)
-    return obj
+        else:
+            b = blocking.begin("get", getattr(self, "_ipcscope_ch", ""))
+            try:
+                obj = original_queue_get(self, block, timeout)
+            finally:
+                blocking.end(b)
+        if debug.armed:
+            _gate("recv", getattr(self, "_ipcscope_ch", ""), obj)
+        return obj
+    except BaseException as e:
+        hide(e)
+        raise
 
 
 def simple_get(self):
-    obj = original_simple_get(self)
-    if debug.armed:
-        _gate("recv", getattr(self, "_ipcscope_ch", ""), obj)
-    return obj
+    try:
+        obj = original_simple_get(self)
+        if debug.armed:
+            _gate("recv", getattr(self, "_ipcscope_ch", ""), obj)
+        return obj
+    except BaseException as e:
+        hide(e)
+        raise
 
 
 def simple_init(self, *args, **kwargs):
-    original_simple_init(self, *args, **kwargs)
+    try:
+        original_simple_init(self, *args, **kwargs)
+    except BaseException as e:
+        hide(e)
+        raise
     try:
         ch = _mark_queue(self, self._reader, self._writer)
         _emit(protocol.EV_QUEUE_NEW, ch, user_location(), x={"maxsize": 0, "type": "SimpleQueue"})
@@ -145,7 +173,11 @@ def simple_init(self, *args, **kwargs):
 
 
 def simple_setstate(self, state):
-    original_simple_setstate(self, state)
+    try:
+        original_simple_setstate(self, state)
+    except BaseException as e:
+        hide(e)
+        raise
     try:
         _mark_queue(self, self._reader, self._writer)
     except Exception:
@@ -153,14 +185,18 @@ def simple_setstate(self, state):
 
 
 def send_bytes(self, buf, offset=0, size=None):
-    q = getattr(self, "_ipcscope_queue", None)
-    if q is None:
-        ch = _channel(self)
-        if not ch:
-            return original_send_bytes(self, buf, offset, size)
-        if debug.armed:
-            _gate("send", ch, bytes(memoryview(buf)[:protocol.PREVIEW_BYTES]))
-    original_send_bytes(self, buf, offset, size)
+    try:
+        q = getattr(self, "_ipcscope_queue", None)
+        if q is None:
+            ch = _channel(self)
+            if not ch:
+                return original_send_bytes(self, buf, offset, size)
+            if debug.armed:
+                _gate("send", ch, bytes(memoryview(buf)[:protocol.PREVIEW_BYTES]))
+        original_send_bytes(self, buf, offset, size)
+    except BaseException as e:
+        hide(e)
+        raise
     try:
         if offset == 0 and size is None and type(buf) is bytes:  # what Queue's feeder sends
             n, head = len(buf), buf[:PV]
@@ -182,72 +218,84 @@ def send_bytes(self, buf, offset=0, size=None):
 
 
 def recv_bytes(self, maxlength=None):
-    q = getattr(self, "_ipcscope_queue", None)
-    if q is not None:  # inside Queue.get (which marked the blocking call) or SimpleQueue.get
-        data = original_recv_bytes(self, maxlength)
+    try:
+        q = getattr(self, "_ipcscope_queue", None)
+        if q is not None:  # inside Queue.get (which marked the blocking call) or SimpleQueue.get
+            data = original_recv_bytes(self, maxlength)
+            try:
+                # Queue.get releases its semaphore after reading: the item just read is still counted.
+                depth = _depth(q) if isinstance(q, queues.Queue) else None
+                x = {"depth": max(0, depth - 1)} if depth is not None else None
+                _emit(EV_QUEUE_GET, q._ipcscope_ch, frame_location(_getframe(1)), len(data), data[:PV], "pickle", x)
+            except Exception:
+                pass
+            return data
+        ch = _channel(self)
+        if not ch:
+            return original_recv_bytes(self, maxlength)
+        b = blocking.begin("recv_bytes", ch)
         try:
-            # Queue.get releases its semaphore after reading: the item just read is still counted.
-            depth = _depth(q) if isinstance(q, queues.Queue) else None
-            x = {"depth": max(0, depth - 1)} if depth is not None else None
-            _emit(EV_QUEUE_GET, q._ipcscope_ch, frame_location(_getframe(1)), len(data), data[:PV], "pickle", x)
+            data = original_recv_bytes(self, maxlength)
+        finally:
+            blocking.end(b)
+        try:
+            _emit(EV_CONN_RECV, ch, frame_location(_getframe(1)), len(data), data[:PV], "bytes")
+            if debug.armed:
+                _gate("recv", ch, data)
         except Exception:
             pass
         return data
-    ch = _channel(self)
-    if not ch:
-        return original_recv_bytes(self, maxlength)
-    e = blocking.begin("recv_bytes", ch)
-    try:
-        data = original_recv_bytes(self, maxlength)
-    finally:
-        blocking.end(e)
-    try:
-        _emit(EV_CONN_RECV, ch, frame_location(_getframe(1)), len(data), data[:PV], "bytes")
-        if debug.armed:
-            _gate("recv", ch, data)
-    except Exception:
-        pass
-    return data
+    except BaseException as e:
+        hide(e)
+        raise
 
 
 def send(self, obj):
     # As CPython's send(), keeping the pickled bytes for the preview (pickled once, as before).
-    ch = _channel(self)
-    if not ch:
-        return original_send(self, obj)
-    if debug.armed:
-        _gate("send", ch, obj)
-    self._check_closed()
-    self._check_writable()
-    buf = ForkingPickler.dumps(obj)
-    self._send_bytes(buf)
     try:
-        _emit(EV_CONN_SEND, ch, frame_location(_getframe(1)), len(buf), bytes(memoryview(buf)[:PV]), "pickle")
-    except Exception:
-        pass
+        ch = _channel(self)
+        if not ch:
+            return original_send(self, obj)
+        if debug.armed:
+            _gate("send", ch, obj)
+        self._check_closed()
+        self._check_writable()
+        buf = ForkingPickler.dumps(obj)
+        self._send_bytes(buf)
+        try:
+            _emit(EV_CONN_SEND, ch, frame_location(_getframe(1)), len(buf), bytes(memoryview(buf)[:PV]), "pickle")
+        except Exception:
+            pass
+    except BaseException as e:
+        hide(e)
+        raise
 
 
 def recv(self):
-    ch = _channel(self)
-    if not ch:
-        return original_recv(self)
-    self._check_closed()
-    self._check_readable()
-    e = blocking.begin("recv", ch)
     try:
-        buf = self._recv_bytes()
-    finally:
-        blocking.end(e)
-    try:
-        view = buf.getbuffer()
-        _emit(EV_CONN_RECV, ch, frame_location(_getframe(1)), len(view), bytes(view[:PV]), "pickle")
-        del view
-    except Exception:
-        pass
-    obj = ForkingPickler.loads(buf.getbuffer())
-    if debug.armed:
-        _gate("recv", ch, obj)
-    return obj
+        ch = _channel(self)
+        if not ch:
+            return original_recv(self)
+        self._check_closed()
+        self._check_readable()
+        b = blocking.begin("recv", ch)
+        try:
+            buf = self._recv_bytes()
+        finally:
+            blocking.end(b)
+        try:
+            view = buf.getbuffer()
+            _emit(EV_CONN_RECV, ch, frame_location(_getframe(1)), len(view), bytes(view[:PV]), "pickle")
+            del view
+        except Exception:
+            pass
+        obj = ForkingPickler.loads(buf.getbuffer())
+        if debug.armed:
+            _gate("recv", ch, obj)
+        return obj
+    except BaseException as e:
+        hide(e)
+        raise
 
 
 def install(transport) -> None:

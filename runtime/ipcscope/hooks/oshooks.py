@@ -3,7 +3,7 @@ import os
 
 from .. import protocol
 from ..transport import start_ticks
-from . import user_location
+from . import hide, user_location
 
 original_fork = os.fork
 original_wait = os.wait
@@ -21,28 +21,40 @@ def _status(status: int) -> dict:
 
 
 def fork():
-    pid = original_fork()
-    if pid > 0:
-        try:
-            # The child's start time makes its key, so the hub can list it even if it ends unscanned.
-            # It cannot be reaped before we wait for it, so its /proc entry is there (maybe a zombie's).
-            _transport.emit(protocol.EV_FORK, "", user_location(), x={"child": pid, "start": start_ticks(pid)})
-        except Exception:
-            pass
-    return pid
+    try:
+        pid = original_fork()
+        if pid > 0:
+            try:
+                # The child's start time makes its key, so the hub can list it even if it ends unscanned.
+                # It cannot be reaped before we wait for it, so its /proc entry is there (maybe a zombie's).
+                _transport.emit(protocol.EV_FORK, "", user_location(), x={"child": pid, "start": start_ticks(pid)})
+            except Exception:
+                pass
+        return pid
+    except BaseException as e:
+        hide(e)
+        raise
 
 
 def wait():
-    pid, status = original_wait()
-    _reaped(pid, status)
-    return pid, status
+    try:
+        pid, status = original_wait()
+        _reaped(pid, status)
+        return pid, status
+    except BaseException as e:
+        hide(e)
+        raise
 
 
 def waitpid(pid, options):
-    got, status = original_waitpid(pid, options)
-    if got > 0:
-        _reaped(got, status)
-    return got, status
+    try:
+        got, status = original_waitpid(pid, options)
+        if got > 0:
+            _reaped(got, status)
+        return got, status
+    except BaseException as e:
+        hide(e)
+        raise
 
 
 def _reaped(pid, status):
@@ -57,10 +69,14 @@ def _reaped(pid, status):
 def _exit(code):
     # multiprocessing children end with os._exit: send what is buffered first (bounded wait).
     try:
-        _transport.flush(0.3)
-    except Exception:
-        pass
-    original_exit(code)
+        try:
+            _transport.flush(0.3)
+        except Exception:
+            pass
+        original_exit(code)
+    except BaseException as e:
+        hide(e)
+        raise
 
 
 def install(transport) -> None:

@@ -18,7 +18,7 @@ import stat
 import sys
 
 from .. import debug, protocol
-from . import _OURS, _STDLIB, _is_internal, user_location, when_imported
+from . import _OURS, _STDLIB, _is_internal, hide, user_location, when_imported
 
 PV = protocol.PREVIEW_BYTES
 _emit = None
@@ -66,36 +66,48 @@ def _new_pipe(r, w):
 
 
 def pipe():
-    r, w = original_pipe()
     try:
-        if _user_caller():
-            _new_pipe(r, w)
-    except Exception:
-        pass
-    return r, w
+        r, w = original_pipe()
+        try:
+            if _user_caller():
+                _new_pipe(r, w)
+        except Exception:
+            pass
+        return r, w
+    except BaseException as e:
+        hide(e)
+        raise
 
 
 def pipe2(flags, /):
-    r, w = original_pipe2(flags)
     try:
-        if _user_caller():
-            _new_pipe(r, w)
-    except Exception:
-        pass
-    return r, w
+        r, w = original_pipe2(flags)
+        try:
+            if _user_caller():
+                _new_pipe(r, w)
+        except Exception:
+            pass
+        return r, w
+    except BaseException as e:
+        hide(e)
+        raise
 
 
 def mkfifo(path, mode=0o666, *, dir_fd=None):
-    original_mkfifo(path, mode, dir_fd=dir_fd)
     try:
-        if _user_caller():
-            ino = os.stat(path, dir_fd=dir_fd).st_ino
-            x = {"path": os.fsdecode(os.fspath(path))}
-            if dir_fd is None:  # where the leak check looks at the end (the program may chdir)
-                x["abspath"] = os.path.abspath(x["path"])
-            _emit(protocol.EV_OS_MKFIFO, f"fifo:{ino}", user_location(), x=x)
-    except Exception:
-        pass
+        original_mkfifo(path, mode, dir_fd=dir_fd)
+        try:
+            if _user_caller():
+                ino = os.stat(path, dir_fd=dir_fd).st_ino
+                x = {"path": os.fsdecode(os.fspath(path))}
+                if dir_fd is None:  # where the leak check looks at the end (the program may chdir)
+                    x["abspath"] = os.path.abspath(x["path"])
+                _emit(protocol.EV_OS_MKFIFO, f"fifo:{ino}", user_location(), x=x)
+        except Exception:
+            pass
+    except BaseException as e:
+        hide(e)
+        raise
 
 
 original_unlink = os.unlink
@@ -116,13 +128,17 @@ def _fifo_inode(path, dir_fd):
 
 def _removing(original):
     def remove(path, *, dir_fd=None):
-        ino = _fifo_inode(path, dir_fd)
-        original(path, dir_fd=dir_fd)
-        if ino is not None:
-            try:
-                _emit(protocol.EV_FIFO_UNLINK, f"fifo:{ino}", user_location(), x={"path": os.fsdecode(os.fspath(path))})
-            except Exception:
-                pass
+        try:
+            ino = _fifo_inode(path, dir_fd)
+            original(path, dir_fd=dir_fd)
+            if ino is not None:
+                try:
+                    _emit(protocol.EV_FIFO_UNLINK, f"fifo:{ino}", user_location(), x={"path": os.fsdecode(os.fspath(path))})
+                except Exception:
+                    pass
+        except BaseException as e:
+            hide(e)
+            raise
     remove.__name__, remove.__qualname__, remove.__doc__ = original.__name__, original.__name__, original.__doc__
     return remove
 
@@ -132,16 +148,20 @@ remove = _removing(original_remove)
 
 
 def open(path, flags, mode=0o777, *, dir_fd=None):
-    fd = original_open(path, flags, mode, dir_fd=dir_fd)
     try:
-        st = os.fstat(fd)
-        if stat.S_ISFIFO(st.st_mode):
-            _fds[fd] = (f"fifo:{st.st_ino}", st.st_ino)
-        elif _fds:
-            _fds.pop(fd, None)
-    except Exception:
-        pass
-    return fd
+        fd = original_open(path, flags, mode, dir_fd=dir_fd)
+        try:
+            st = os.fstat(fd)
+            if stat.S_ISFIFO(st.st_mode):
+                _fds[fd] = (f"fifo:{st.st_ino}", st.st_ino)
+            elif _fds:
+                _fds.pop(fd, None)
+        except Exception:
+            pass
+        return fd
+    except BaseException as e:
+        hide(e)
+        raise
 
 
 def _report(kind, fd, data, n):
@@ -162,71 +182,99 @@ def _gate(op, fd, data) -> None:
 
 
 def write(fd, data, /):
-    if debug.armed and fd in _fds:
-        _gate("send", fd, data)
-    n = original_write(fd, data)
-    if fd in _fds:
-        _report(protocol.EV_PIPE_WRITE, fd, data, n)
-    return n
+    try:
+        if debug.armed and fd in _fds:
+            _gate("send", fd, data)
+        n = original_write(fd, data)
+        if fd in _fds:
+            _report(protocol.EV_PIPE_WRITE, fd, data, n)
+        return n
+    except BaseException as e:
+        hide(e)
+        raise
 
 
 def read(fd, n, /):
-    data = original_read(fd, n)
-    if fd in _fds and data:
-        _report(protocol.EV_PIPE_READ, fd, data, len(data))
-        if debug.armed:
-            _gate("recv", fd, data)
-    return data
+    try:
+        data = original_read(fd, n)
+        if fd in _fds and data:
+            _report(protocol.EV_PIPE_READ, fd, data, len(data))
+            if debug.armed:
+                _gate("recv", fd, data)
+        return data
+    except BaseException as e:
+        hide(e)
+        raise
 
 
 def close(fd):
-    if _fds:
-        try:
-            _fds.pop(fd, None)
-        except TypeError:  # not an fd: let os.close say so
-            pass
-    return original_close(fd)
+    try:
+        if _fds:
+            try:
+                _fds.pop(fd, None)
+            except TypeError:  # not an fd: let os.close say so
+                pass
+        return original_close(fd)
+    except BaseException as e:
+        hide(e)
+        raise
 
 
 def closerange(fd_low, fd_high, /):
-    if _fds:
-        try:
-            for fd in [fd for fd in _fds if fd_low <= fd < fd_high]:
-                del _fds[fd]
-        except Exception:
-            pass
-    return original_closerange(fd_low, fd_high)
+    try:
+        if _fds:
+            try:
+                for fd in [fd for fd in _fds if fd_low <= fd < fd_high]:
+                    del _fds[fd]
+            except Exception:
+                pass
+        return original_closerange(fd_low, fd_high)
+    except BaseException as e:
+        hide(e)
+        raise
 
 
 def fdopen(fd, *args, **kwargs):
     # The file object owns the fd from now on and closes it without os.close: forget it (reads and
     # writes through a file object are not os.read / os.write anyway).
-    if _fds:
-        try:
-            _fds.pop(fd, None)
-        except TypeError:
-            pass
-    return original_fdopen(fd, *args, **kwargs)
+    try:
+        if _fds:
+            try:
+                _fds.pop(fd, None)
+            except TypeError:
+                pass
+        return original_fdopen(fd, *args, **kwargs)
+    except BaseException as e:
+        hide(e)
+        raise
 
 
 def dup(fd, /):
-    new = original_dup(fd)
-    if fd in _fds:
-        _fds[new] = _fds[fd]
-    return new
+    try:
+        new = original_dup(fd)
+        if fd in _fds:
+            _fds[new] = _fds[fd]
+        return new
+    except BaseException as e:
+        hide(e)
+        raise
 
 
 def dup2(fd, fd2, inheritable=True):
-    r = original_dup2(fd, fd2, inheritable)
-    if _fds:
-        try:
-            if fd in _fds:
-                _fds[fd2] = _fds[fd]
-            else:
-                _fds.pop(fd2, None)
-        except Exception:
-            pass
-    return r
+    try:
+        r = original_dup2(fd, fd2, inheritable)
+        if _fds:
+            try:
+                if fd in _fds:
+                    _fds[fd2] = _fds[fd]
+                else:
+                    _fds.pop(fd2, None)
+            except Exception:
+                pass
+        return r
+    except BaseException as e:
+        hide(e)
+        raise
 
 
 # -- sockets ---------------------------------------------------------------------------------------
@@ -272,17 +320,21 @@ def _known(sock):
 
 
 def socketpair(*args, **kwargs):
-    a, b = original_socketpair(*args, **kwargs)
     try:
-        if _user_caller():
-            lo, hi = sorted((_ino(a.fileno()), _ino(b.fileno())))
-            ch = f"sock:{lo}-{hi}"
-            _track(a, ch)
-            _track(b, ch)
-            _emit(protocol.EV_SOCKET_NEW, ch, user_location(), x={"family": _name(a.family), "type": _name(a.type)})
-    except Exception:
-        pass
-    return a, b
+        a, b = original_socketpair(*args, **kwargs)
+        try:
+            if _user_caller():
+                lo, hi = sorted((_ino(a.fileno()), _ino(b.fileno())))
+                ch = f"sock:{lo}-{hi}"
+                _track(a, ch)
+                _track(b, ch)
+                _emit(protocol.EV_SOCKET_NEW, ch, user_location(), x={"family": _name(a.family), "type": _name(a.type)})
+        except Exception:
+            pass
+        return a, b
+    except BaseException as e:
+        hide(e)
+        raise
 
 
 def _endpoint(addr) -> str:
@@ -336,24 +388,32 @@ def _connection(sock, server_side: bool, loc):
 
 
 def connect(self, address, /):
-    original_connect(self, address)
     try:
-        if _hub is not None and address == _hub:
-            return  # the runtime's own connection
-        if _user_connection():
-            _connection(self, False, _sock_loc())
-    except Exception:
-        pass
+        original_connect(self, address)
+        try:
+            if _hub is not None and address == _hub:
+                return  # the runtime's own connection
+            if _user_connection():
+                _connection(self, False, _sock_loc())
+        except Exception:
+            pass
+    except BaseException as e:
+        hide(e)
+        raise
 
 
 def accept(self):
-    sock, addr = original_accept(self)
     try:
-        if _user_connection():
-            _connection(sock, True, _sock_loc())
-    except Exception:
-        pass
-    return sock, addr
+        sock, addr = original_accept(self)
+        try:
+            if _user_connection():
+                _connection(sock, True, _sock_loc())
+        except Exception:
+            pass
+        return sock, addr
+    except BaseException as e:
+        hide(e)
+        raise
 
 
 def _x(e):
@@ -361,53 +421,69 @@ def _x(e):
 
 
 def send(self, *args):
-    n = original_send(self, *args)
-    if _socks:
-        e = _known(self)
-        if e is not None:
-            try:
-                _emit(protocol.EV_SOCKET_SEND, e[1], _sock_loc(), n, bytes(memoryview(args[0]).cast("B")[:min(n, PV)]), "bytes", _x(e))
-            except Exception:
-                pass
-    return n
+    try:
+        n = original_send(self, *args)
+        if _socks:
+            e = _known(self)
+            if e is not None:
+                try:
+                    _emit(protocol.EV_SOCKET_SEND, e[1], _sock_loc(), n, bytes(memoryview(args[0]).cast("B")[:min(n, PV)]), "bytes", _x(e))
+                except Exception:
+                    pass
+        return n
+    except BaseException as e:
+        hide(e)
+        raise
 
 
 def sendall(self, *args):
-    r = original_sendall(self, *args)
-    if _socks:
-        e = _known(self)
-        if e is not None:
-            try:
-                view = memoryview(args[0]).cast("B")
-                _emit(protocol.EV_SOCKET_SEND, e[1], _sock_loc(), len(view), bytes(view[:PV]), "bytes", _x(e))
-            except Exception:
-                pass
-    return r
+    try:
+        r = original_sendall(self, *args)
+        if _socks:
+            e = _known(self)
+            if e is not None:
+                try:
+                    view = memoryview(args[0]).cast("B")
+                    _emit(protocol.EV_SOCKET_SEND, e[1], _sock_loc(), len(view), bytes(view[:PV]), "bytes", _x(e))
+                except Exception:
+                    pass
+        return r
+    except BaseException as e:
+        hide(e)
+        raise
 
 
 def recv(self, *args):
-    data = original_recv(self, *args)
-    if _socks and data:
-        e = _known(self)
-        if e is not None:
-            try:
-                _emit(protocol.EV_SOCKET_RECV, e[1], _sock_loc(), len(data), data[:PV], "bytes", _x(e))
-            except Exception:
-                pass
-    return data
+    try:
+        data = original_recv(self, *args)
+        if _socks and data:
+            e = _known(self)
+            if e is not None:
+                try:
+                    _emit(protocol.EV_SOCKET_RECV, e[1], _sock_loc(), len(data), data[:PV], "bytes", _x(e))
+                except Exception:
+                    pass
+        return data
+    except BaseException as e:
+        hide(e)
+        raise
 
 
 def recv_into(self, *args, **kwargs):
-    n = original_recv_into(self, *args, **kwargs)
-    if _socks and n:
-        e = _known(self)
-        if e is not None:
-            try:
-                buf = args[0] if args else kwargs["buffer"]
-                _emit(protocol.EV_SOCKET_RECV, e[1], _sock_loc(), n, bytes(memoryview(buf).cast("B")[:min(n, PV)]), "bytes", _x(e))
-            except Exception:
-                pass
-    return n
+    try:
+        n = original_recv_into(self, *args, **kwargs)
+        if _socks and n:
+            e = _known(self)
+            if e is not None:
+                try:
+                    buf = args[0] if args else kwargs["buffer"]
+                    _emit(protocol.EV_SOCKET_RECV, e[1], _sock_loc(), n, bytes(memoryview(buf).cast("B")[:min(n, PV)]), "bytes", _x(e))
+                except Exception:
+                    pass
+        return n
+    except BaseException as e:
+        hide(e)
+        raise
 
 
 def install(transport) -> None:

@@ -6,25 +6,29 @@ gets on the task queue in the workers, results as puts on the result queue.
 import os
 
 from .. import protocol
-from . import user_location
+from . import hide, user_location
 
 _emit = None
 original_pool_init = None
 
 
 def pool_init(self, *args, **kwargs):
-    original_pool_init(self, *args, **kwargs)
     try:
-        from multiprocessing.pool import ThreadPool
+        original_pool_init(self, *args, **kwargs)
+        try:
+            from multiprocessing.pool import ThreadPool
 
-        if not isinstance(self, ThreadPool):  # threads and queue.SimpleQueue: no IPC
-            _emit(protocol.EV_POOL_NEW, f"pool:{os.getpid()}:{id(self)}", user_location(), x={
-                "processes": self._processes,
-                "tasks": getattr(self._inqueue, "_ipcscope_ch", ""),
-                "results": getattr(self._outqueue, "_ipcscope_ch", ""),
-            })
-    except Exception:
-        pass
+            if not isinstance(self, ThreadPool):  # threads and queue.SimpleQueue: no IPC
+                _emit(protocol.EV_POOL_NEW, f"pool:{os.getpid()}:{id(self)}", user_location(), x={
+                    "processes": self._processes,
+                    "tasks": getattr(self._inqueue, "_ipcscope_ch", ""),
+                    "results": getattr(self._outqueue, "_ipcscope_ch", ""),
+                })
+        except Exception:
+            pass
+    except BaseException as e:
+        hide(e)
+        raise
 
 
 def install(transport) -> None:

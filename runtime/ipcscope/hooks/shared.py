@@ -34,7 +34,7 @@ from _weakref import ref as _weak
 from time import monotonic_ns
 
 from .. import debug, protocol
-from . import user_location, when_imported
+from . import hide, user_location, when_imported
 
 IMG = protocol.IMAGE_BYTES
 EV_SHARED_WRITE = protocol.EV_SHARED_WRITE
@@ -175,18 +175,22 @@ def _creating(fn, kind, typecode_arg=True):
     """Wraps a creating function: objects made inside it are reported once, by the outermost call."""
 
     def create(*args, **kwargs):
-        depth = getattr(_local, "creating", 0)
-        _local.creating = depth + 1
         try:
-            result = fn(*args, **kwargs)
-        finally:
-            _local.creating = depth
-        if not depth:
+            depth = getattr(_local, "creating", 0)
+            _local.creating = depth + 1
             try:
-                _created(result, kind(result) if callable(kind) else kind, args[0] if typecode_arg and args else None)
-            except Exception:
-                pass
-        return result
+                result = fn(*args, **kwargs)
+            finally:
+                _local.creating = depth
+            if not depth:
+                try:
+                    _created(result, kind(result) if callable(kind) else kind, args[0] if typecode_arg and args else None)
+                except Exception:
+                    pass
+            return result
+        except BaseException as e:
+            hide(e)
+            raise
 
     return _like(create, fn)
 
@@ -247,128 +251,152 @@ def _hook_sharedctypes(sc) -> None:
     # Same name and module as the original: reduce_ctype pickles it by reference, and a process
     # without the runtime resolves that name to the original.
     def rebuild_ctype(type_, wrapper, length):
-        obj = original_rebuild_ctype(type_, wrapper, length)
         try:
-            _annotate(obj, wrapper)
-            if not getattr(_local, "creating", 0):
-                # Unpickled here (spawn / forkserver child): sampled as raw until a wrapper claims it.
-                _watch_ctype(obj)
-        except Exception:
-            pass
-        return obj
+            obj = original_rebuild_ctype(type_, wrapper, length)
+            try:
+                _annotate(obj, wrapper)
+                if not getattr(_local, "creating", 0):
+                    # Unpickled here (spawn / forkserver child): sampled as raw until a wrapper claims it.
+                    _watch_ctype(obj)
+            except Exception:
+                pass
+            return obj
+        except BaseException as e:
+            hide(e)
+            raise
 
     def base_init(self, obj, lock=None, ctx=None):
-        original_base_init(self, obj, lock, ctx)
         try:
-            obj._ipcscope_locked = True
-        except Exception:
-            pass
+            original_base_init(self, obj, lock, ctx)
+            try:
+                obj._ipcscope_locked = True
+            except Exception:
+                pass
+        except BaseException as e:
+            hide(e)
+            raise
 
     # The hot path (money.value += 1): one attribute lookup, a slice of the arena, one emit. The time is
     # taken inside the lock, so ordering writes by time orders them as they were made.
     def value_set(self, value):
-        loc = user_location()
-        watched = debug.armed
-        if watched and loc is not None:
-            debug.gate("write", getattr(self._obj, "_ipcscope", ("",))[0], value, loc)
-        self.acquire()
         try:
-            obj = self._obj
-            if watched:
-                old = obj.value
-            obj.value = value
+            loc = user_location()
+            watched = debug.armed
+            if watched and loc is not None:
+                debug.gate("write", getattr(self._obj, "_ipcscope", ("",))[0], value, loc)
+            self.acquire()
             try:
-                ch, buf, start, size, _, end, _ = obj._ipcscope
-                pv = buf[start:end]
-                v = obj.value
-                ts = monotonic_ns()
-            except Exception:
-                ch = None
-        finally:
-            self.release()
-        if ch is not None:
-            try:
-                t = type(v)
-                if t is bytes or t is str:
-                    v = _value(v)
-                _emit(EV_SHARED_WRITE, ch, loc, size, pv, "bytes", {"offset": 0, "index": 0, "value": v}, ts)
-                if watched and old != v and loc is not None:
-                    # After the write, outside the lock: a data breakpoint sees the new value.
-                    debug.gate("change", ch, v, loc, {"index": 0, "old": old, "new": v})
-            except Exception:
-                pass
+                obj = self._obj
+                if watched:
+                    old = obj.value
+                obj.value = value
+                try:
+                    ch, buf, start, size, _, end, _ = obj._ipcscope
+                    pv = buf[start:end]
+                    v = obj.value
+                    ts = monotonic_ns()
+                except Exception:
+                    ch = None
+            finally:
+                self.release()
+            if ch is not None:
+                try:
+                    t = type(v)
+                    if t is bytes or t is str:
+                        v = _value(v)
+                    _emit(EV_SHARED_WRITE, ch, loc, size, pv, "bytes", {"offset": 0, "index": 0, "value": v}, ts)
+                    if watched and old != v and loc is not None:
+                        # After the write, outside the lock: a data breakpoint sees the new value.
+                        debug.gate("change", ch, v, loc, {"index": 0, "old": old, "new": v})
+                except Exception:
+                    pass
+        except BaseException as e:
+            hide(e)
+            raise
 
     def string_value_set(self, value):
-        loc = user_location()
-        self.acquire()
         try:
-            obj = self._obj
-            obj.value = value
+            loc = user_location()
+            self.acquire()
             try:
-                w = _string_write(obj, len(value) + 1, _value(value))
-                ts = monotonic_ns()
-            except Exception:
-                w = None
-        finally:
-            self.release()
-        if w is not None:
-            try:
-                _send_write(w, loc, ts)
-            except Exception:
-                pass
+                obj = self._obj
+                obj.value = value
+                try:
+                    w = _string_write(obj, len(value) + 1, _value(value))
+                    ts = monotonic_ns()
+                except Exception:
+                    w = None
+            finally:
+                self.release()
+            if w is not None:
+                try:
+                    _send_write(w, loc, ts)
+                except Exception:
+                    pass
+        except BaseException as e:
+            hide(e)
+            raise
 
     def string_raw_set(self, value):
-        loc = user_location()
-        self.acquire()
         try:
-            obj = self._obj
-            obj.raw = value
+            loc = user_location()
+            self.acquire()
             try:
-                w = _string_write(obj, len(value), _value(bytes(value[:TEXT])))
-                ts = monotonic_ns()
-            except Exception:
-                w = None
-        finally:
-            self.release()
-        if w is not None:
-            try:
-                _send_write(w, loc, ts)
-            except Exception:
-                pass
+                obj = self._obj
+                obj.raw = value
+                try:
+                    w = _string_write(obj, len(value), _value(bytes(value[:TEXT])))
+                    ts = monotonic_ns()
+                except Exception:
+                    w = None
+            finally:
+                self.release()
+            if w is not None:
+                try:
+                    _send_write(w, loc, ts)
+                except Exception:
+                    pass
+        except BaseException as e:
+            hide(e)
+            raise
 
     def array_setitem(self, i, value):
-        loc = user_location()
-        watched = debug.armed and type(i) is int
-        if watched and loc is not None:
-            debug.gate("write", getattr(self._obj, "_ipcscope", ("",))[0], value, loc, {"index": i})
-        with self:
-            obj = self._obj
-            if watched:
-                old = obj[i]
-            obj[i] = value
-            try:
-                if type(i) is int:
-                    ch, buf, start, size, itemsize, _, ipv = obj._ipcscope
-                    if i < 0:
-                        i += size // itemsize
-                    off = start + i * itemsize
-                    w = (ch, buf[off:off + ipv], itemsize, {"offset": off - start, "index": i, "value": obj[i]})
-                else:
-                    w = _array_write(obj, i)
-                ts = monotonic_ns()
-            except Exception:
-                w = None
-        if w is not None:
-            try:
-                x = w[3]
-                v = x.get("value")
-                if type(v) is bytes or type(v) is str:
-                    x["value"] = _value(v)
-                _emit(EV_SHARED_WRITE, w[0], loc, w[2], w[1], "bytes", x, ts)
-                if watched and loc is not None and old != v:
-                    debug.gate("change", w[0], v, loc, {"index": x.get("index", 0), "old": old, "new": v})
-            except Exception:
-                pass
+        try:
+            loc = user_location()
+            watched = debug.armed and type(i) is int
+            if watched and loc is not None:
+                debug.gate("write", getattr(self._obj, "_ipcscope", ("",))[0], value, loc, {"index": i})
+            with self:
+                obj = self._obj
+                if watched:
+                    old = obj[i]
+                obj[i] = value
+                try:
+                    if type(i) is int:
+                        ch, buf, start, size, itemsize, _, ipv = obj._ipcscope
+                        if i < 0:
+                            i += size // itemsize
+                        off = start + i * itemsize
+                        w = (ch, buf[off:off + ipv], itemsize, {"offset": off - start, "index": i, "value": obj[i]})
+                    else:
+                        w = _array_write(obj, i)
+                    ts = monotonic_ns()
+                except Exception:
+                    w = None
+            if w is not None:
+                try:
+                    x = w[3]
+                    v = x.get("value")
+                    if type(v) is bytes or type(v) is str:
+                        x["value"] = _value(v)
+                    _emit(EV_SHARED_WRITE, w[0], loc, w[2], w[1], "bytes", x, ts)
+                    if watched and loc is not None and old != v:
+                        debug.gate("change", w[0], v, loc, {"index": x.get("index", 0), "old": old, "new": v})
+                except Exception:
+                    pass
+        except BaseException as e:
+            hide(e)
+            raise
 
     _like(rebuild_ctype, original_rebuild_ctype)
     _like(array_setitem, original_array_setitem)
@@ -448,63 +476,83 @@ def _hook_shared_memory(sm) -> None:
     last_image = _shm_last_image
 
     def shm_init(self, name=None, create=False, size=0, **kwargs):
-        original_shm_init(self, name, create, size, **kwargs)
         try:
-            _shm_opened(self, create)
-        except Exception:
-            pass
+            original_shm_init(self, name, create, size, **kwargs)
+            try:
+                _shm_opened(self, create)
+            except Exception:
+                pass
+        except BaseException as e:
+            hide(e)
+            raise
 
     def shm_close(self):
         try:
-            last_image(self)
-        except Exception:
-            pass
-        return original_shm_close(self)
+            try:
+                last_image(self)
+            except Exception:
+                pass
+            return original_shm_close(self)
+        except BaseException as e:
+            hide(e)
+            raise
 
     def shm_unlink(self):
         try:
-            last_image(self)
-        except Exception:
-            pass
-        result = original_shm_unlink(self)
-        try:  # after it succeeded: the leak report counts only real unlinks
-            _emit(protocol.EV_SHM_UNLINK, "shm:" + self.name, user_location(), x={"name": self.name})
-        except Exception:
-            pass
-        return result
+            try:
+                last_image(self)
+            except Exception:
+                pass
+            result = original_shm_unlink(self)
+            try:  # after it succeeded: the leak report counts only real unlinks
+                _emit(protocol.EV_SHM_UNLINK, "shm:" + self.name, user_location(), x={"name": self.name})
+            except Exception:
+                pass
+            return result
+        except BaseException as e:
+            hide(e)
+            raise
 
     def sl_init(self, *args, **kwargs):
-        _local.inner = getattr(_local, "inner", 0) + 1
         try:
-            original_sl_init(self, *args, **kwargs)
-        finally:
-            _local.inner -= 1
-        try:
-            shm = self.shm
-            entry = shm._ipcscope_entry
-            ts = monotonic_ns()
-            data = entry.read()
-            if data is not None:
-                entry.last = data
-            sequence = args[0] if args else kwargs.get("sequence")
-            x = {"type": "ShareableList", "typecode": "", "length": shm.size, "itemsize": 1, "lock": False,
-                 "name": shm.name, "create": sequence is not None or kwargs.get("name") is None, "items": self._list_len}
-            _emit(protocol.EV_SHARED_NEW, shm._ipcscope_ch, user_location(), shm.size, data or b"", "bytes", x, ts)
-        except Exception:
-            pass
+            _local.inner = getattr(_local, "inner", 0) + 1
+            try:
+                original_sl_init(self, *args, **kwargs)
+            finally:
+                _local.inner -= 1
+            try:
+                shm = self.shm
+                entry = shm._ipcscope_entry
+                ts = monotonic_ns()
+                data = entry.read()
+                if data is not None:
+                    entry.last = data
+                sequence = args[0] if args else kwargs.get("sequence")
+                x = {"type": "ShareableList", "typecode": "", "length": shm.size, "itemsize": 1, "lock": False,
+                     "name": shm.name, "create": sequence is not None or kwargs.get("name") is None, "items": self._list_len}
+                _emit(protocol.EV_SHARED_NEW, shm._ipcscope_ch, user_location(), shm.size, data or b"", "bytes", x, ts)
+            except Exception:
+                pass
+        except BaseException as e:
+            hide(e)
+            raise
 
     def sl_setitem(self, position, value):
-        original_sl_setitem(self, position, value)
         try:
-            pos = position if position >= 0 else position + self._list_len
-            base = self._offset_data_start
-            offsets = self._allocated_offsets
-            start, end = base + offsets[pos], base + offsets[pos + 1]
-            pv = self.shm._mmap[start:min(end, start + IMG)]
-            x = {"offset": start, "index": pos, "value": _value(value)}
-            _emit(protocol.EV_SHARED_WRITE, self.shm._ipcscope_ch, user_location(), end - start, pv, "bytes", x)
-        except Exception:
-            pass
+            original_sl_setitem(self, position, value)
+            try:
+                pos = position if position >= 0 else position + self._list_len
+                base = self._offset_data_start
+                offsets = self._allocated_offsets
+                start, end = base + offsets[pos], base + offsets[pos + 1]
+                pv = self.shm._mmap[start:min(end, start + IMG)]
+                x = {"offset": start, "index": pos, "value": _value(value)}
+                _emit(protocol.EV_SHARED_WRITE, self.shm._ipcscope_ch, user_location(), end - start, pv, "bytes", x)
+            except Exception:
+                pass
+        except BaseException as e:
+            hide(e)
+            raise
 
     for f, orig in ((shm_init, original_shm_init), (shm_close, original_shm_close), (shm_unlink, original_shm_unlink),
                     (sl_init, original_sl_init), (sl_setitem, original_sl_setitem)):
@@ -616,38 +664,58 @@ def _hook_mmap(mm) -> None:
         __doc__ = orig.__doc__
 
         def __new__(cls, *args, **kwargs):
-            m = orig.__new__(cls, *args, **kwargs)
             try:
-                if not sys._getframe(1).f_code.co_filename.startswith(mp_dir):
-                    created(mm, m, args, kwargs)
-            except Exception:
-                pass
-            return m
+                m = orig.__new__(cls, *args, **kwargs)
+                try:
+                    if not sys._getframe(1).f_code.co_filename.startswith(mp_dir):
+                        created(mm, m, args, kwargs)
+                except Exception:
+                    pass
+                return m
+            except BaseException as e:
+                hide(e)
+                raise
 
         def close(self):
             try:
-                last_image(self)
-            except Exception:
-                pass
-            return orig.close(self)
+                try:
+                    last_image(self)
+                except Exception:
+                    pass
+                return orig.close(self)
+            except BaseException as e:
+                hide(e)
+                raise
 
         def __exit__(self, *args):
             try:
-                last_image(self)
-            except Exception:
-                pass
-            return orig.__exit__(self, *args)
+                try:
+                    last_image(self)
+                except Exception:
+                    pass
+                return orig.__exit__(self, *args)
+            except BaseException as e:
+                hide(e)
+                raise
 
         def __repr__(self):
-            r = orig.__repr__(self)
-            if type(self) is mmap and r.startswith("<mmap "):
-                r = "<mmap.mmap " + r[6:]
-            return r
+            try:
+                r = orig.__repr__(self)
+                if type(self) is mmap and r.startswith("<mmap "):
+                    r = "<mmap.mmap " + r[6:]
+                return r
+            except BaseException as e:
+                hide(e)
+                raise
 
         def __reduce_ex__(self, protocol):
-            if type(self) is mmap:
-                raise TypeError("cannot pickle 'mmap.mmap' object")
-            return orig.__reduce_ex__(self, protocol)
+            try:
+                if type(self) is mmap:
+                    raise TypeError("cannot pickle 'mmap.mmap' object")
+                return orig.__reduce_ex__(self, protocol)
+            except BaseException as e:
+                hide(e)
+                raise
 
     mmap.__module__ = "mmap"
     mmap.__qualname__ = "mmap"

@@ -17,7 +17,7 @@ import sys
 from time import monotonic_ns
 
 from .. import protocol
-from . import _OURS, _is_internal, user_location
+from . import _OURS, _is_internal, hide, user_location
 
 MARK = ".ipcs"
 _emit = None
@@ -69,50 +69,62 @@ def _role(kind: int, maxvalue: int):
 
 def _marked_namer(obj, role):
     def make_name():
-        name = original_make_name() + MARK + role
-        obj._ipcscope_name = name
-        return name
+        try:
+            name = original_make_name() + MARK + role
+            obj._ipcscope_name = name
+            return name
+        except BaseException as e:
+            hide(e)
+            raise
     return make_name
 
 
 def semlock_init(self, kind, value, maxvalue, *, ctx):
     try:
-        role = _role(kind, maxvalue)
-    except Exception:
-        role = None
-    if role is None:
-        return original_semlock_init(self, kind, value, maxvalue, ctx=ctx)
-    # An instance attribute shadows the static method for this construction only.
-    self._make_name = _marked_namer(self, role)
-    try:
-        original_semlock_init(self, kind, value, maxvalue, ctx=ctx)
-    finally:
-        self.__dict__.pop("_make_name", None)
-    if role == "L":
         try:
-            sl = self._semlock
-            _emit(protocol.EV_SYNC_NEW, self._ipcscope_ch, user_location(),
-                  x={"type": type(self).__name__, "value": sl._get_value(), "maxvalue": sl.maxvalue})
+            role = _role(kind, maxvalue)
         except Exception:
-            pass
+            role = None
+        if role is None:
+            return original_semlock_init(self, kind, value, maxvalue, ctx=ctx)
+        # An instance attribute shadows the static method for this construction only.
+        self._make_name = _marked_namer(self, role)
+        try:
+            original_semlock_init(self, kind, value, maxvalue, ctx=ctx)
+        finally:
+            self.__dict__.pop("_make_name", None)
+        if role == "L":
+            try:
+                sl = self._semlock
+                _emit(protocol.EV_SYNC_NEW, self._ipcscope_ch, user_location(),
+                      x={"type": type(self).__name__, "value": sl._get_value(), "maxvalue": sl.maxvalue})
+            except Exception:
+                pass
+    except BaseException as e:
+        hide(e)
+        raise
 
 
 def semlock_make_methods(self):
-    original_make_methods(self)
     try:
-        name = self.__dict__.get("_ipcscope_name") or self._semlock.name
-        if name is None:
-            return
-        at = name.rfind(MARK)
-        if at < 0:
-            return
-        role = name[at + len(MARK):]
-        self._ipcscope_ch = "sem:" + name
-        self._ipcscope_role = role
-        if role in ("L", "C"):
-            _wrap(self, self._ipcscope_ch)
-    except Exception:
-        pass
+        original_make_methods(self)
+        try:
+            name = self.__dict__.get("_ipcscope_name") or self._semlock.name
+            if name is None:
+                return
+            at = name.rfind(MARK)
+            if at < 0:
+                return
+            role = name[at + len(MARK):]
+            self._ipcscope_ch = "sem:" + name
+            self._ipcscope_role = role
+            if role in ("L", "C"):
+                _wrap(self, self._ipcscope_ch)
+        except Exception:
+            pass
+    except BaseException as e:
+        hide(e)
+        raise
 
 
 def _wrap(obj, ch):
@@ -123,36 +135,44 @@ def _wrap(obj, ch):
     emit = _emit
 
     def acquire(block=True, timeout=None):
-        if raw_acquire(False):
+        try:
+            if raw_acquire(False):
+                try:
+                    emit(protocol.EV_SYNC_ACQUIRE, ch, user_location(), x={"value": value(), "waitedNs": 0})
+                except Exception:
+                    pass
+                return True
+            if not block:
+                return False
+            t0 = monotonic_ns()
             try:
-                emit(protocol.EV_SYNC_ACQUIRE, ch, user_location(), x={"value": value(), "waitedNs": 0})
+                emit(protocol.EV_SYNC_BLOCK, ch, user_location(), x={"value": value()}, ts=t0)
             except Exception:
                 pass
-            return True
-        if not block:
-            return False
-        t0 = monotonic_ns()
-        try:
-            emit(protocol.EV_SYNC_BLOCK, ch, user_location(), x={"value": value()}, ts=t0)
-        except Exception:
-            pass
-        got = raw_acquire(True, timeout)
-        try:
-            t1 = monotonic_ns()
-            if got:
-                emit(protocol.EV_SYNC_ACQUIRE, ch, user_location(), x={"value": value(), "waitedNs": t1 - t0}, ts=t1)
-            else:
-                emit(protocol.EV_SYNC_OP, ch, user_location(), x={"op": "timeout"}, ts=t1)
-        except Exception:
-            pass
-        return got
+            got = raw_acquire(True, timeout)
+            try:
+                t1 = monotonic_ns()
+                if got:
+                    emit(protocol.EV_SYNC_ACQUIRE, ch, user_location(), x={"value": value(), "waitedNs": t1 - t0}, ts=t1)
+                else:
+                    emit(protocol.EV_SYNC_OP, ch, user_location(), x={"op": "timeout"}, ts=t1)
+            except Exception:
+                pass
+            return got
+        except BaseException as e:
+            hide(e)
+            raise
 
     def release():
-        raw_release()
         try:
-            emit(protocol.EV_SYNC_RELEASE, ch, user_location(), x={"value": value()})
-        except Exception:
-            pass
+            raw_release()
+            try:
+                emit(protocol.EV_SYNC_RELEASE, ch, user_location(), x={"value": value()})
+            except Exception:
+                pass
+        except BaseException as e:
+            hide(e)
+            raise
 
     obj.acquire = acquire
     obj.release = release
@@ -161,11 +181,19 @@ def _wrap(obj, ch):
 def semlock_enter(self):
     # As SemLock.__enter__ (the C __enter__ is acquire()), through the instance's acquire: a user
     # lock's `with` is seen, an internal one still calls the C method directly.
-    return self.acquire()
+    try:
+        return self.acquire()
+    except BaseException as e:
+        hide(e)
+        raise
 
 
 def semlock_exit(self, *args):
-    return self.release()
+    try:
+        return self.release()
+    except BaseException as e:
+        hide(e)
+        raise
 
 
 # -- Condition / Event / Barrier -------------------------------------------------------------------
@@ -183,41 +211,53 @@ def _cond_ch(cond):
 
 
 def condition_init(self, *args, **kwargs):
-    original_condition_init(self, *args, **kwargs)
     try:
-        lock = self._lock
-        if lock.__dict__.get("_ipcscope_role") == "C":
-            _emit(protocol.EV_SYNC_NEW, lock._ipcscope_ch, user_location(),
-                  x={"type": "Condition", "value": lock._semlock._get_value(), "maxvalue": 1})
-    except Exception:
-        pass
+        original_condition_init(self, *args, **kwargs)
+        try:
+            lock = self._lock
+            if lock.__dict__.get("_ipcscope_role") == "C":
+                _emit(protocol.EV_SYNC_NEW, lock._ipcscope_ch, user_location(),
+                      x={"type": "Condition", "value": lock._semlock._get_value(), "maxvalue": 1})
+        except Exception:
+            pass
+    except BaseException as e:
+        hide(e)
+        raise
 
 
 def condition_wait(self, timeout=None):
-    ch = None
     try:
-        ch = _cond_ch(self)
-        if ch is not None:
-            _op(ch, "wait")
-    except Exception:
-        pass
-    r = original_condition_wait(self, timeout)
-    if ch is not None and not r:
+        ch = None
         try:
-            _op(ch, "timeout")
+            ch = _cond_ch(self)
+            if ch is not None:
+                _op(ch, "wait")
         except Exception:
             pass
-    return r
+        r = original_condition_wait(self, timeout)
+        if ch is not None and not r:
+            try:
+                _op(ch, "timeout")
+            except Exception:
+                pass
+        return r
+    except BaseException as e:
+        hide(e)
+        raise
 
 
 def condition_notify(self, n=1):
     try:
-        ch = _cond_ch(self)
-        if ch is not None:
-            _op(ch, "notify_all" if n >= sys.maxsize else "notify")
-    except Exception:
-        pass
-    return original_condition_notify(self, n)
+        try:
+            ch = _cond_ch(self)
+            if ch is not None:
+                _op(ch, "notify_all" if n >= sys.maxsize else "notify")
+        except Exception:
+            pass
+        return original_condition_notify(self, n)
+    except BaseException as e:
+        hide(e)
+        raise
 
 
 def _event_ch(ev):
@@ -228,50 +268,66 @@ def _event_ch(ev):
 
 
 def event_init(self, *args, **kwargs):
-    original_event_init(self, *args, **kwargs)
     try:
-        ch = _event_ch(self)
-        if ch is not None:
-            _emit(protocol.EV_SYNC_NEW, ch, user_location(), x={"type": "Event", "value": 0, "maxvalue": 1})
-    except Exception:
-        pass
+        original_event_init(self, *args, **kwargs)
+        try:
+            ch = _event_ch(self)
+            if ch is not None:
+                _emit(protocol.EV_SYNC_NEW, ch, user_location(), x={"type": "Event", "value": 0, "maxvalue": 1})
+        except Exception:
+            pass
+    except BaseException as e:
+        hide(e)
+        raise
 
 
 def event_set(self):
-    original_event_set(self)
     try:
-        ch = _event_ch(self)
-        if ch is not None:
-            _op(ch, "set", True)
-    except Exception:
-        pass
+        original_event_set(self)
+        try:
+            ch = _event_ch(self)
+            if ch is not None:
+                _op(ch, "set", True)
+        except Exception:
+            pass
+    except BaseException as e:
+        hide(e)
+        raise
 
 
 def event_clear(self):
-    original_event_clear(self)
     try:
-        ch = _event_ch(self)
-        if ch is not None:
-            _op(ch, "clear", False)
-    except Exception:
-        pass
+        original_event_clear(self)
+        try:
+            ch = _event_ch(self)
+            if ch is not None:
+                _op(ch, "clear", False)
+        except Exception:
+            pass
+    except BaseException as e:
+        hide(e)
+        raise
 
 
 def event_wait(self, timeout=None):
-    ch = None
     try:
-        ch = _event_ch(self)
-        if ch is not None:
-            _op(ch, "wait", self._flag._semlock._get_value() > 0)
-    except Exception:
-        pass
-    r = original_event_wait(self, timeout)
-    if ch is not None and not r:
+        ch = None
         try:
-            _op(ch, "timeout", False)
+            ch = _event_ch(self)
+            if ch is not None:
+                _op(ch, "wait", self._flag._semlock._get_value() > 0)
         except Exception:
             pass
-    return r
+        r = original_event_wait(self, timeout)
+        if ch is not None and not r:
+            try:
+                _op(ch, "timeout", False)
+            except Exception:
+                pass
+        return r
+    except BaseException as e:
+        hide(e)
+        raise
 
 
 def _barrier_ch(b):
@@ -285,13 +341,17 @@ def _barrier_ch(b):
 
 
 def barrier_init(self, *args, **kwargs):
-    original_barrier_init(self, *args, **kwargs)
     try:
-        ch = _barrier_ch(self)
-        if ch is not None:
-            _emit(protocol.EV_SYNC_NEW, ch, user_location(), x={"type": "Barrier", "value": 0, "maxvalue": self._parties})
-    except Exception:
-        pass
+        original_barrier_init(self, *args, **kwargs)
+        try:
+            ch = _barrier_ch(self)
+            if ch is not None:
+                _emit(protocol.EV_SYNC_NEW, ch, user_location(), x={"type": "Barrier", "value": 0, "maxvalue": self._parties})
+        except Exception:
+            pass
+    except BaseException as e:
+        hide(e)
+        raise
 
 
 try:
@@ -301,21 +361,25 @@ except ImportError:  # pragma: no cover
 
 
 def barrier_wait(self, timeout=None):
-    ch = None
     try:
-        ch = _barrier_ch(self)
-        if ch is not None:
-            _op(ch, "wait")
-    except Exception:
-        pass
-    try:
-        return original_barrier_wait(self, timeout)
-    except BrokenBarrierError:
-        if ch is not None:
-            try:
-                _op(ch, "timeout")
-            except Exception:
-                pass
+        ch = None
+        try:
+            ch = _barrier_ch(self)
+            if ch is not None:
+                _op(ch, "wait")
+        except Exception:
+            pass
+        try:
+            return original_barrier_wait(self, timeout)
+        except BrokenBarrierError:
+            if ch is not None:
+                try:
+                    _op(ch, "timeout")
+                except Exception:
+                    pass
+            raise
+    except BaseException as e:
+        hide(e)
         raise
 
 
