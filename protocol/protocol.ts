@@ -247,6 +247,19 @@ export interface MessageChannelInfo extends ChannelCommon {
   peer: string | null;
   /** The pool whose task or result queue this is. */
   pool: string | null;
+  /** Calls blocked on it for 0.2 s or more (a put on a full queue, a get or recv with nothing to read), oldest first. */
+  blocked: BlockedCallInfo[];
+}
+
+/** A put, get, recv or recv_bytes the runtime reports blocked on a channel. */
+export interface BlockedCallInfo {
+  pid: number;
+  /** put | get | recv | recv_bytes */
+  op: string;
+  /** CLOCK_MONOTONIC ns when the call began. */
+  since: number;
+  /** file:line of the user's call. */
+  loc: string;
 }
 
 /** One write seen into a shared object (Value/Array assignments). */

@@ -45,6 +45,8 @@ export function everyKindEvents(): HubEvent[] {
   const count = (at: (k: number) => number, n: number, t: number) => Array.from({ length: n }, (_, k) => at(k)).filter((x) => x <= t).length;
   for (let i = 0; i < 6; i++) out.push(ev(EventKinds.queuePut, q, 1002, ms(putAt(i)), { ...item(i === 4 ? EVIL : `item ${i}`), x: { depth: i + 1 - count(getAt, 4, putAt(i)) } }));
   for (let j = 0; j < 4; j++) out.push(ev(EventKinds.queueGet, q, 1003, ms(getAt(j)), { ...item(`item ${j}`), x: { depth: count(putAt, 6, getAt(j)) - j - 1 } }));
+  // The producer's next put has waited 0.2 s for room (the runtime's op.block).
+  out.push(ev(EventKinds.opBlock, q, 1002, ms(70), { x: { op: 'put' }, loc: '/home/dev/project/pipeline.py:17' }));
   // A duplex Pipe between 1001 and 1003.
   for (let i = 0; i < 3; i++) {
     const t = 20 + i * 20;

@@ -4,13 +4,14 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, describe, test } from 'node:test';
-import { LspMethods, OsIpcUpdate, WatchResult } from '../../protocol/protocol';
+import { LspMethods, MessageChannelInfo, OsIpcUpdate, WatchResult } from '../../protocol/protocol';
 import { OsIpcMonitor } from '../../server/src/core/osIpc';
 import { IpcObjectScanner } from '../../server/src/inspect/ipcObjects';
 import { decodeSyscall } from '../../server/src/inspect/syscalls';
 import { PIPE_AND_SOCKETPAIR_TO_CHILD, descendantNamed, examplesDir, family, killAll, python, repoRoot, runJson, start, startPython, until, waitForOutput } from './helpers';
 import { startLspServer } from './lspClient';
 import { BlockedOps, describeOp } from '../../server/src/core/blockedOps';
+import { ChannelModel } from '../../server/src/core/channels';
 import { EventKinds } from '../../protocol/runtime';
 
 after(killAll);
@@ -238,11 +239,12 @@ describe('the language server', () => {
 });
 
 describe('Python calls the runtime reports blocked', () => {
-  test('a Queue.get and a Connection.recv that wait 0.5 s are reported with their lines, then their ends; quick ones are not', () => {
+  test('a Queue.get, a put on a full Queue and a Connection.recv that wait 0.6 s are reported with their lines, then their ends; quick ones are not', () => {
     const code = [
       'import multiprocessing as mp, time',
       'def late(q): time.sleep(0.6); q.put("late")',
       'def send(c): time.sleep(0.6); c.send(1)',
+      'def drain(f): time.sleep(0.6); f.get(); f.get()',
       'if __name__ == "__main__":',
       '    q = mp.Queue(); p = mp.Process(target=late, args=(q,)); p.start()',
       '    print(q.get())',
@@ -251,6 +253,9 @@ describe('Python calls the runtime reports blocked', () => {
       '    print(a.recv())',
       '    c.join()',
       '    q.put(1); q.get()',
+      '    f = mp.Queue(1); f.put(0); d = mp.Process(target=drain, args=(f,)); d.start()',
+      '    f.put(1)',
+      '    d.join()',
     ].join('\n');
     const r = runJson([python, '-c', code]);
     assert.equal(r.status, 0, r.programOut);
@@ -258,16 +263,28 @@ describe('Python calls the runtime reports blocked', () => {
     // which a wait is reported: neither deliberately slow nor surely quick, so not asserted on.
     const ops = r.events.filter((e) => (e.k === EventKinds.opBlock || e.k === EventKinds.opUnblock) && e.x?.op !== 'join');
     const blocks = ops.filter((e) => e.k === EventKinds.opBlock);
-    assert.deepEqual(blocks.map((e) => [e.x?.op, e.loc.replace(/^.*:/, 'line ')]), [['get', 'line 6'], ['recv', 'line 9']], JSON.stringify(ops));
+    assert.deepEqual(blocks.map((e) => [e.x?.op, e.loc.replace(/^.*:/, 'line ')]), [['get', 'line 7'], ['recv', 'line 10'], ['put', 'line 14']], JSON.stringify(ops));
     assert.match(blocks[0].ch, /^queue:\d+$/);
     assert.match(blocks[1].ch, /^conn:\d+$/);
-    assert.equal(ops.filter((e) => e.k === EventKinds.opUnblock).length, 2, 'each ends');
+    assert.match(blocks[2].ch, /^queue:\d+$/);
+    assert.equal(ops.filter((e) => e.k === EventKinds.opUnblock).length, 3, 'each ends');
     // The server's record: blocked while in the call, not after.
     const b = new BlockedOps();
     b.ingest(r.events.slice(0, r.events.indexOf(blocks[0]) + 1));
     assert.equal(describeOp(b.of(blocks[0].pid)[0]), 'Queue.get()');
     b.ingest(r.events);
     assert.deepEqual(b.of(blocks[0].pid), []);
+    // The channel model: the producer blocked on the full queue, then not.
+    const put = blocks[2];
+    const channels = new ChannelModel();
+    channels.ingest(r.events.slice(0, r.events.indexOf(put) + 1));
+    const full = channels.update({ received: 0, dropped: 0, protocolErrors: 0 }, true)!.channels.find((c) => c.id === put.ch) as MessageChannelInfo;
+    assert.equal(full.maxsize, 1);
+    assert.deepEqual(full.blocked.map((x) => [x.pid, x.op, x.loc]), [[put.pid, 'put', put.loc]]);
+    assert.equal(describeOp({ op: 'put', ch: put.ch, targetPid: null, loc: put.loc, since: put.ts }), 'Queue.put() (the queue is full)');
+    channels.ingest(r.events.slice(r.events.indexOf(put) + 1));
+    const after = channels.update({ received: 0, dropped: 0, protocolErrors: 0 }, true)!.channels.find((c) => c.id === put.ch) as MessageChannelInfo | undefined;
+    assert.deepEqual(after?.blocked ?? [], [], 'unblocked once the child made room');
   });
 });
 

@@ -300,7 +300,8 @@ describe('panel in Chromium', { skip: existsSync('/usr/bin/chromium') ? false : 
       assert.equal(await page.locator('img').count(), 0);
       assert.equal(await page.evaluate(() => (window as unknown as { __pwned?: boolean }).__pwned ?? false), false);
       const queue = ch.locator('.channel-queue[data-channel="queue:2001"]');
-      assert.match((await queue.locator('summary').textContent()) ?? '', /Queue.*depth 2 \/ 3.*6 put · 4 got/);
+      assert.match((await queue.locator('summary').textContent()) ?? '', /Queue.*depth 2 \/ 3.*6 put · 4 got.*1 blocked/);
+      assert.match((await queue.locator('.channel-meta').first().textContent()) ?? '', /blocked pid 1002 in put\(\) \(full\) at pipeline\.py:17/);
       assert.deepEqual(await queue.locator('.queue-contents .message-preview').allTextContents(), [`'${EVIL}'`, "'item 5'"], 'the contents in order');
       assert.ok((await queue.locator('.message-get .message-preview').allTextContents()).includes("'item 0'"));
       assert.equal(await ch.locator('.channel-pipe[data-channel="fifo:4001"] .channel-label').textContent(), `/tmp/${EVIL}`);

@@ -280,10 +280,12 @@ export class ChannelsView {
       s.appendChild(d);
     }
     s.appendChild(el('span', 'channel-counts', this.counts(c)));
+    if (c.blocked.length) s.appendChild(el('span', 'sync-state sync-waiting', `${c.blocked.length} blocked`));
   }
 
   private messageMeta(c: MessageChannelInfo): HTMLElement {
-    const meta = facts('', [['held by', pidList(c.holders)], !!c.createdAt && ['created at', baseLoc(c.createdAt)]]);
+    const blocked = c.blocked.map((b) => `pid ${b.pid} in ${b.op}()${b.op === 'put' ? ' (full)' : ''}${b.loc ? ` at ${baseLoc(b.loc)}` : ''}`).join(', ');
+    const meta = facts('', [['held by', pidList(c.holders)], !!c.createdAt && ['created at', baseLoc(c.createdAt)], !!blocked && ['blocked', blocked]]);
     if (c.pool) {
       meta.append(' · ', el('span', 'fact-label', 'of '));
       meta.appendChild(this.channelLink(c.pool, c.pool));

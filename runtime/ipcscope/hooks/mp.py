@@ -19,6 +19,7 @@ _getframe = sys._getframe
 _emit = None
 connection = queues = ForkingPickler = None  # set by install()
 _handshake_file = None  # multiprocessing/connection.py, whose answer_challenge/deliver_challenge authenticate
+_UNBOUNDED = 2**31 - 1  # SEM_VALUE_MAX, read at install
 
 
 def _ino(conn) -> int:
@@ -107,7 +108,15 @@ def _put_hook(original):
         try:
             if debug.armed:
                 _gate("send", getattr(self, "_ipcscope_ch", ""), obj)
-            original(self, obj, block, timeout)
+            if block and getattr(self, "_maxsize", _UNBOUNDED) < _UNBOUNDED:
+                # A bounded queue's put waits while it is full: marked, so a producer stuck there is seen.
+                b = blocking.begin("put", getattr(self, "_ipcscope_ch", ""))
+                try:
+                    original(self, obj, block, timeout)
+                finally:
+                    blocking.end(b)
+            else:
+                original(self, obj, block, timeout)
         except BaseException as e:
             hide(e)
             raise
@@ -321,10 +330,16 @@ def install(transport) -> None:
 def install_queues(transport) -> None:
     """Runs once multiprocessing.queues is imported (after connection, which it imports)."""
     global _emit, queues, original_queue_reset, original_queue_init, original_queue_put, original_simple_init, original_simple_setstate
-    global original_joinable_put, original_simple_put, original_queue_get, original_simple_get
+    global original_joinable_put, original_simple_put, original_queue_get, original_simple_get, _UNBOUNDED
     _emit = transport.emit
     blocking.bind(transport)
     from multiprocessing import queues
+    try:
+        import _multiprocessing
+
+        _UNBOUNDED = _multiprocessing.SemLock.SEM_VALUE_MAX  # an unbounded Queue's _maxsize
+    except (ImportError, AttributeError):
+        pass
 
     original_queue_reset = queues.Queue._reset
     original_queue_init = queues.Queue.__init__

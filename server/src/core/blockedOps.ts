@@ -1,6 +1,7 @@
 /**
  * The Python calls each process is blocked in, as the runtime reports them (op.block / op.unblock:
- * a Queue.get, Connection.recv or Process.join that has lasted 0.2 s, with the user's line).
+ * a Queue.get, a bounded Queue's put, Connection.recv or Process.join that has lasted 0.2 s, with the
+ * user's line).
  */
 import { EventKinds } from '../../../protocol/runtime';
 import type { HubEvent } from '../hub/hub';
@@ -52,6 +53,8 @@ export function describeOp(b: BlockedOp): string {
   switch (b.op) {
     case 'get':
       return 'Queue.get()';
+    case 'put':
+      return 'Queue.put() (the queue is full)';
     case 'recv':
     case 'recv_bytes':
       return `Connection.${b.op}()`;

@@ -14,6 +14,7 @@
  * on each end with those read on the other.
  */
 import {
+  BlockedCallInfo,
   ChannelInfo,
   ChannelKind,
   ChannelLimits,
@@ -42,6 +43,8 @@ const SIGS = 8;
 /** Messages waiting for their order (ingest orders past this many), and how recent ones wait longer. */
 const ORDER_AT = 8192;
 const HOLD_BACK_NS = 50e6;
+/** Blocked calls kept per channel (a pid blocks in one call per thread). */
+const BLOCKED_MAX = 64;
 /** Changed byte offsets reported per update at most. */
 const MAX_CHANGED = IMAGE_BYTES;
 
@@ -260,6 +263,8 @@ interface MsgState extends Base {
   writers: number[];
   /** Time of the depth shown. */
   depthTs: number;
+  /** Calls blocked on it (op.block, until op.unblock or the process ends), by "pid op". */
+  blockedMap: Map<string, BlockedCallInfo>;
 }
 interface SharedState extends Base {
   info: SharedChannelInfo;
@@ -405,10 +410,14 @@ export class ChannelModel {
       // A process that is gone waits for nothing.
       for (const c of this.channels.values()) {
         if (c.info.kind === 'sync' && (c as SyncState).waiterMap.delete(e.pid)) c.dirty = this.dirty = true;
+        else if ('blockedMap' in c && c.blockedMap.size) {
+          for (const [key, b] of c.blockedMap) if (b.pid === e.pid) c.blockedMap.delete(key), (c.dirty = this.dirty = true);
+        }
       }
       return;
     }
     if (!e.ch || typeof e.ch !== 'string') return;
+    if (e.k === EventKinds.opBlock || e.k === EventKinds.opUnblock) return this.blockedCall(e);
     if ((e.k === EventKinds.connSend || e.k === EventKinds.connRecv) && e.ch.startsWith('conn:')) {
       // A queue's own pipe used directly (Pool's task handler sends on it, its result handler receives).
       const q = this.channels.get(`queue:${e.ch.slice(5)}`);
@@ -456,11 +465,12 @@ export class ChannelModel {
         const link = this.poolQueues.get(id);
         s = {
           ...base,
-          info: { ...common, kind, label: link?.label ?? '', depth: null, maxsize: null, written: 0, read: 0, recent: [], pending: [], peer: null, pool: link?.pool ?? null },
+          info: { ...common, kind, label: link?.label ?? '', depth: null, maxsize: null, written: 0, read: 0, recent: [], pending: [], peer: null, pool: link?.pool ?? null, blocked: [] },
           writes: [],
           conn: id.startsWith('conn:'),
           writers: [],
           depthTs: -Infinity,
+          blockedMap: new Map(),
         };
         break;
       }
@@ -491,6 +501,20 @@ export class ChannelModel {
   }
 
   // ---- queues, pipes, sockets ----
+
+  /** op.block / op.unblock on a queue or pipe the model knows (a join's has no channel). */
+  private blockedCall(e: HubEvent): void {
+    const c = this.channels.get(e.ch);
+    if (!c || !('blockedMap' in c)) return;
+    const op = str(extras(e), 'op', 32) ?? '';
+    const pid = Number.isInteger(e.pid) ? e.pid : 0;
+    const key = `${pid} ${op}`;
+    if (e.k === EventKinds.opBlock) {
+      if (c.blockedMap.size >= BLOCKED_MAX && !c.blockedMap.has(key)) return;
+      c.blockedMap.set(key, { pid, op, since: finite(e.ts, 0), loc: typeof e.loc === 'string' ? cut(e.loc, 1024) : '' });
+    } else if (!c.blockedMap.delete(key)) return;
+    c.dirty = this.dirty = true;
+  }
 
   private message(c: MsgState, e: HubEvent, x: Extras, pid: number, ts: number, loc: string): void {
     const info = c.info;
@@ -1023,7 +1047,8 @@ export class ChannelModel {
           const w = this.counts.get(`w|${info.id}`) ?? 0;
           info.depth = reader !== undefined ? Math.max(0, w - (this.counts.get(`r|${reader}`) ?? 0)) : null;
         }
-        return { ...info, holders: [...info.holders], recent: info.recent.map((m) => ({ ...this.decoded(m) })), pending: info.pending.map((m) => ({ ...this.decoded(m) })) };
+        info.blocked = [...s.blockedMap.values()].sort((a, b) => a.since - b.since);
+        return { ...info, holders: [...info.holders], recent: info.recent.map((m) => ({ ...this.decoded(m) })), pending: info.pending.map((m) => ({ ...this.decoded(m) })), blocked: info.blocked.map((b) => ({ ...b })) };
       }
       case 'shared': {
         this.finishShared(c as SharedState);
