@@ -4,7 +4,12 @@ The producer puts N numbered items; the consumer gets them in order. Queue(maxsi
 block while the queue is full; get(timeout=...) raises queue.Empty when nothing arrives in time.
 A shared Value counts the items consumed (incremented under its own lock: `+=` reads and writes).
 
+With --fill-first the main process makes a classic mistake: it puts every item into the bounded
+queue before starting the consumer, so the put that finds the queue full waits for a get() nobody
+will make (a deadlock IPC Scope names; --timeout N makes that put give up with queue.Full).
+
     python3 examples/queue_producer_consumer.py [--start-method fork|spawn|forkserver] [--items N] [--maxsize M]
+                                                [--fill-first [--timeout N]]
 """
 import argparse
 import multiprocessing as mp
@@ -32,6 +37,23 @@ def consumer(q, results, consumed, pause: float) -> None:
     results.put(got)
 
 
+def fill_first(ctx, args) -> None:
+    q = ctx.Queue(maxsize=args.maxsize)
+    print(f"filling a queue of {args.maxsize} with {args.items} items before anyone reads it", flush=True)
+    try:
+        for i in range(args.items):
+            q.put({"seq": i, "text": f"item {i}"}, timeout=args.timeout)  # the one after maxsize waits for room
+    except queue.Full:
+        print(f"put() of item {i} gave up after {args.timeout} s: the queue is full and nobody reads it", flush=True)
+        raise SystemExit(1)
+    results = ctx.Queue()
+    cons = ctx.Process(target=consumer, args=(q, results, ctx.Value("i", 0), 0.0), name="consumer")
+    cons.start()
+    q.put(None)
+    print(f"consumer got {len(results.get())} items", flush=True)
+    cons.join()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--start-method", choices=mp.get_all_start_methods(), default=None)
@@ -39,8 +61,13 @@ def main() -> None:
     ap.add_argument("--maxsize", type=int, default=3)
     ap.add_argument("--producer-pause", type=float, default=0.0)
     ap.add_argument("--consumer-pause", type=float, default=0.05)
+    ap.add_argument("--fill-first", action="store_true", help="put every item before starting the consumer (deadlocks)")
+    ap.add_argument("--timeout", type=float, default=None, help="with --fill-first: give up a put after N s")
     args = ap.parse_args()
     ctx = mp.get_context(args.start_method)
+    if args.fill_first:
+        fill_first(ctx, args)
+        return
 
     q = ctx.Queue(maxsize=args.maxsize)
     results = ctx.Queue()

@@ -148,7 +148,8 @@ export const EventKinds = {
   /**
    * A Queue.get / Connection.recv / Process.join that has been blocked for a while (reported by the
    * sender thread after 0.2 s; ts = when the call began): ch = its channel ("" for join), loc = the
-   * user's line, x: {op: get|recv|recv_bytes|join, pid? (join: the child)}. Then op.unblock when it returns.
+   * user's line, x: {op: get|put|recv|recv_bytes|join, pid? (join: the child), tid? (the thread's native id)}.
+   * put only for a bounded Queue (waiting for room). Then op.unblock when it returns.
    */
   opBlock: 'op.block',
   /** x: {op} */

@@ -281,7 +281,7 @@ describe('Python calls the runtime reports blocked', () => {
     const full = channels.update({ received: 0, dropped: 0, protocolErrors: 0 }, true)!.channels.find((c) => c.id === put.ch) as MessageChannelInfo;
     assert.equal(full.maxsize, 1);
     assert.deepEqual(full.blocked.map((x) => [x.pid, x.op, x.loc]), [[put.pid, 'put', put.loc]]);
-    assert.equal(describeOp({ op: 'put', ch: put.ch, targetPid: null, loc: put.loc, since: put.ts }), 'Queue.put() (the queue is full)');
+    assert.equal(describeOp({ op: 'put', ch: put.ch, targetPid: null, loc: put.loc, since: put.ts, tid: null }), 'Queue.put() (the queue is full)');
     channels.ingest(r.events.slice(r.events.indexOf(put) + 1));
     const after = channels.update({ received: 0, dropped: 0, protocolErrors: 0 }, true)!.channels.find((c) => c.id === put.ch) as MessageChannelInfo | undefined;
     assert.deepEqual(after?.blocked ?? [], [], 'unblocked once the child made room');

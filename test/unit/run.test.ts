@@ -135,20 +135,14 @@ describe('ipc-scope run', () => {
     assert.match(busy.errors.join('\n'), /could not send its last \d+ events/);
   });
 
-  test('run tells a deadlock as soon as it is confirmed (join before drain), once', async () => {
-    const child = spawn(process.execPath, [cli, 'run', '--', python, path.join(examplesDir, 'join_deadlock.py')], { stdio: ['ignore', 'pipe', 'pipe'] });
+  /** Runs `command` under `ipc-scope run`, hands `check` its output so far, then kills the program (stuck children too). */
+  async function runAndCheck(command: string[], check: (out: () => string) => Promise<void>): Promise<void> {
+    const child = spawn(process.execPath, [cli, 'run', '--', ...command], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     child.stdout.on('data', (d) => (out += d));
     try {
-      const started = Date.now();
-      await until('the deadlock told', () => /ipc-scope: DEADLOCK/.test(out) || null, 20_000);
-      assert.match(out, /ipc-scope: DEADLOCK Deadlock: pid \d+ \(python3?\) joins pid \d+/);
-      assert.match(out, /ipc-scope:   fix: Drain the queue before joining/);
-      await new Promise((r) => setTimeout(r, 2500));
-      assert.equal(out.match(/ipc-scope: DEADLOCK/g)!.length, 1, 'told once');
-      assert.ok(Date.now() - started < 15_000);
+      await check(() => out);
     } finally {
-      // The program and its stuck child (which holds the queue's read end too: nothing ever unblocks it).
       const program = [...family(child.pid!)].filter((p) => p !== child.pid);
       child.kill('SIGTERM');
       for (const p of program) {
@@ -162,6 +156,62 @@ describe('ipc-scope run', () => {
       child.stdout.destroy();
       child.stderr.destroy();
     }
+  }
+
+  /** The deadlock `run` tells, once, within 15 s. */
+  async function toldOnce(out: () => string, title: RegExp): Promise<string> {
+    const started = Date.now();
+    await until('the deadlock told', () => /ipc-scope: DEADLOCK/.test(out()) || null, 20_000);
+    assert.match(out(), title);
+    await new Promise((r) => setTimeout(r, 2500));
+    assert.equal(out().match(/ipc-scope: DEADLOCK/g)!.length, 1, 'told once');
+    assert.ok(Date.now() - started < 15_000);
+    return out();
+  }
+
+  test('run tells a deadlock as soon as it is confirmed (join before drain), once', async () => {
+    // The parent's stuck child holds the queue's read end too: nothing ever unblocks it.
+    await runAndCheck([python, path.join(examplesDir, 'join_deadlock.py')], async (out) => {
+      const text = await toldOnce(out, /ipc-scope: DEADLOCK Deadlock: pid \d+ \(python3?\) joins pid \d+/);
+      assert.match(text, /ipc-scope: {3}fix: Drain the queue before joining/);
+    });
+  });
+
+  test('run tells a put on a full Queue that only its own process reads (fill before starting the consumer)', async () => {
+    await runAndCheck([python, path.join(examplesDir, 'queue_producer_consumer.py'), '--fill-first'], async (out) => {
+      const text = await toldOnce(out, /ipc-scope: DEADLOCK Deadlock: pid \d+ \(python3?\) puts into a full queue that nobody else reads/);
+      assert.match(text, /main thread in futex \(Queue\.put\(\) waiting for room in pipe:\[\d+\]\)/);
+      assert.match(text, /in Queue\.put\(\) \(the queue is full\) .*at \S*queue_producer_consumer\.py:\d+/);
+      assert.match(text, /fix: Start the consumer before filling a bounded queue/);
+    });
+  });
+
+  test('run tells a full Queue and a consumer waiting for a go that comes after the puts: both processes, each waiting on the other', async () => {
+    const code = [
+      'import multiprocessing as mp',
+      'def consume(q, go):',
+      '    go.recv()',
+      '    while q.get() is not None: pass',
+      'if __name__ == "__main__":',
+      '    q = mp.Queue(2); here, there = mp.Pipe()',
+      '    c = mp.Process(target=consume, args=(q, there)); c.start()',
+      '    print("filling", flush=True)',
+      '    for i in range(5): q.put(i)',
+      '    here.send("go"); q.put(None); c.join()',
+    ].join('\n');
+    await runAndCheck([python, '-c', code], async (out) => {
+      const text = await toldOnce(out, /ipc-scope: DEADLOCK Deadlock: pid \d+ \(python3?\) and pid \d+ \(python3?\) wait on each other/);
+      assert.match(text, /Queue\.put\(\) waiting for room in pipe:\[\d+\]/);
+      assert.match(text, /read\(fd \d+ → [a-z]+:\[\d+\]/);
+    });
+  });
+
+  // A healthy program whose producer waits for room again and again (the consumer is slow, not stuck) is not a deadlock.
+  test('a slow consumer of a full Queue is not a deadlock', () => {
+    const r = spawnSync(process.execPath, [cli, 'run', '--', python, path.join(examplesDir, 'queue_producer_consumer.py'), '--items', '6', '--maxsize', '1', '--consumer-pause', '0.5'], { encoding: 'utf8', timeout: 60_000 });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /op\.block queue:\d+ op=put/, 'the producer waited for room long enough to be reported');
+    assert.doesNotMatch(r.stdout, /DEADLOCK/);
   });
 
   for (const method of ['fork', 'spawn']) {

@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, describe, test } from 'node:test';
-import { LeakReport, SavedRun, SavedRunLimits } from '../../protocol/protocol';
+import { LeakReport, MessageChannelInfo, SavedRun, SavedRunLimits } from '../../protocol/protocol';
 import { RunRecorder, SavedRunError, parseSavedRun } from '../../server/src/core/runRecord';
 import { syntheticProcesses } from '../bench/webviewBench';
 import { TraceEvent, toChromeTrace } from '../../server/src/core/traceExport';
@@ -152,6 +152,12 @@ describe('trace export and saved runs (a real example run)', () => {
     assert.ok(loaded.states.length > 0, 'the states seen');
     assert.deepEqual(loaded.leaks?.items, [], 'a clean run');
     assert.deepEqual(toChromeTrace(loaded), JSON.parse(fs.readFileSync(traceFile, 'utf8')), 'the same trace from the loaded run');
+    // A run saved before channels had their blocked calls still reads (with none); a malformed list does not.
+    const older = { ...original, channels: original.channels.map((c) => ({ ...c, blocked: undefined })) };
+    const fromOlder = parseSavedRun(JSON.stringify(older));
+    assert.ok(fromOlder.channels.filter((c): c is MessageChannelInfo => c.kind === 'queue').every((c) => Array.isArray(c.blocked) && c.blocked.length === 0));
+    const bad = { ...original, channels: original.channels.map((c) => (c.kind === 'queue' ? { ...c, blocked: [{ pid: 'x' }] } : c)) };
+    assert.throws(() => parseSavedRun(JSON.stringify(bad)), /blocked\[0\]\.pid should be a number/);
   });
 
   test('malformed and hostile files give a clear error, big ones are bounded', () => {

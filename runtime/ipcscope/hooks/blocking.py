@@ -51,10 +51,23 @@ def _sample() -> None:
         x = {"op": e[0]}
         if e[2] is not None:
             x["pid"] = e[2]
+        tid = _native_id(ident)
+        if tid is not None:
+            x["tid"] = tid  # the kernel's thread id: the server joins the call with what that thread sleeps in
         e[4] = True
         _transport.emit(protocol.EV_OP_BLOCK, e[1], frame_location(frames.get(ident)), x=x, ts=e[3])
         if _active.get(ident) is not e:  # it returned meanwhile: its end() may have missed the flag
             _transport.emit(protocol.EV_OP_UNBLOCK, e[1], None, x={"op": e[0]})
+
+
+def _native_id(ident):
+    """The native thread id of a Python thread (by its ident), or None; read off the hot path."""
+    threading = sys.modules.get("threading")
+    try:
+        t = threading._active.get(ident) if threading is not None else None
+        return t.native_id if t is not None else None
+    except Exception:
+        return None
 
 
 def _process_join(self, timeout=None):

@@ -2,13 +2,17 @@
 import type { DeadlockInfo, OsIpcUpdate } from '../../../protocol/protocol';
 import type { ProcessModel } from '../core/model';
 import { OsIpcMonitor } from '../core/osIpc';
+import type { RuntimeKnowledge } from '../core/waitFor';
 
-/** One look at the model's processes (all of them with `system`); a kept monitor confirms deadlocks across looks. */
-export async function ipcReport(model: ProcessModel, system: boolean, monitor = new OsIpcMonitor()): Promise<OsIpcUpdate> {
+/**
+ * One look at the model's processes (all of them with `system`); a kept monitor confirms deadlocks
+ * across looks; `knows` is what the runtime reported (under `run`).
+ */
+export async function ipcReport(model: ProcessModel, system: boolean, monitor = new OsIpcMonitor(), knows?: RuntimeKnowledge): Promise<OsIpcUpdate> {
   const snap = model.snapshot();
   const pids = new Set(snap.processes.map((p) => p.pid));
   const wchan = new Map(snap.processes.map((p) => [p.pid, p.wchan]));
-  return monitor.update(system ? null : pids, undefined, (pid) => wchan.get(pid) ?? '');
+  return monitor.update(system ? null : pids, knows, (pid) => wchan.get(pid) ?? '');
 }
 
 /** A confirmed deadlock, as `ipc` and `run` print it. */

@@ -10,6 +10,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { LeakReport } from '../../../protocol/protocol';
 import { ChannelModel } from '../core/channels';
+import { BlockedOps } from '../core/blockedOps';
 import { LeakWatch, formatLeakReport } from '../core/leaks';
 import { ProcessModel } from '../core/model';
 import { decodePreview } from '../core/preview';
@@ -19,6 +20,7 @@ import { runtimeEnv } from '../hub/env';
 import { Hub, HubClient, HubEvent } from '../hub/hub';
 import { procAvailable } from '../inspect/procfs';
 import { OsIpcMonitor } from '../core/osIpc';
+import { runtimeKnowledge } from '../core/osIpcJoin';
 import { ipcReport, renderDeadlock } from './ipc';
 
 export { runtimeEnv };
@@ -135,9 +137,11 @@ export async function run(command: string[], opts: RunOptions): Promise<number> 
   const recording = !!(opts.trace || opts.save);
   const channels = recording ? new ChannelModel() : null;
   const recorder = new RunRecorder();
+  const blockedOps = new BlockedOps();
   hub.on('events', (batch: HubEvent[]) => {
     leaks.ingest(batch);
     channels?.ingest(batch);
+    blockedOps.ingest(batch);
     recorder.ingest(batch);
     // Exit statuses parents collected (os.wait), and processes known from the runtime before any scan: as in the editor.
     model?.ingestRuntime(batch);
@@ -173,7 +177,7 @@ export async function run(command: string[], opts: RunOptions): Promise<number> 
   const told = new Set<string>();
   const lookForDeadlocks = async () => {
     if (!monitor || !model?.watch) return;
-    const u = await ipcReport(model, false, monitor);
+    const u = await ipcReport(model, false, monitor, runtimeKnowledge(channels, blockedOps));
     for (const d of u.deadlocks) {
       if (told.has(d.id)) continue;
       told.add(d.id);

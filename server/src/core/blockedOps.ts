@@ -16,6 +16,8 @@ export interface BlockedOp {
   loc: string;
   /** CLOCK_MONOTONIC ns when the call began. */
   since: number;
+  /** The blocked thread's native id, when the runtime could tell. */
+  tid: number | null;
 }
 
 export class BlockedOps {
@@ -31,7 +33,8 @@ export class BlockedOps {
         const list = (this.byPid.get(e.pid) ?? []).filter((b) => !(b.op === op && b.ch === ch));
         if (e.k === EventKinds.opBlock) {
           const targetPid = typeof e.x?.pid === 'number' ? e.x.pid : null;
-          list.push({ op, ch, targetPid, loc: typeof e.loc === 'string' ? e.loc : '', since: typeof e.ts === 'number' ? e.ts : 0 });
+          const tid = typeof e.x?.tid === 'number' && Number.isInteger(e.x.tid) ? e.x.tid : null;
+          list.push({ op, ch, targetPid, loc: typeof e.loc === 'string' ? e.loc : '', since: typeof e.ts === 'number' ? e.ts : 0, tid });
         }
         if (list.length) this.byPid.set(e.pid, list.slice(-8));
         else this.byPid.delete(e.pid);
@@ -41,6 +44,11 @@ export class BlockedOps {
 
   of(pid: number): BlockedOp[] {
     return this.byPid.get(pid) ?? [];
+  }
+
+  /** The call thread `tid` of `pid` is blocked in, if the runtime reported one for that thread. */
+  ofThread(pid: number, tid: number): BlockedOp | null {
+    return this.byPid.get(pid)?.find((b) => b.tid === tid) ?? null;
   }
 
   clear(): void {

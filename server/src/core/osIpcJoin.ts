@@ -28,23 +28,28 @@ export function channelIdsFor(o: OsIpcObject): string[] {
   }
 }
 
-export function runtimeKnowledge(channels: ChannelModel, ops?: BlockedOps): RuntimeKnowledge {
+/** What the runtime reported, for the kernel's view; without a channel model (a plain `run`), calls only. */
+export function runtimeKnowledge(channels: ChannelModel | null, ops?: BlockedOps): RuntimeKnowledge {
   const channelText = (id: string) => {
-    const c = id ? channels.summary(id) : null;
+    const c = id ? channels?.summary(id) : null;
     return c ? ` on ${c.label ? `${c.type} "${c.label}"` : c.type}${c.createdAt ? ` (created at ${c.createdAt})` : ''}` : '';
   };
   return {
     channelFor(o) {
       for (const id of channelIdsFor(o)) {
-        const c = channels.summary(id);
+        const c = channels?.summary(id);
         if (c) return { id: c.id, label: c.label ? `${c.type} "${c.label}"` : c.type, createdAt: c.createdAt };
       }
       return null;
     },
+    blockedCall(pid, tid) {
+      const op = ops?.ofThread(pid, tid);
+      return op ? { op: op.op, ch: op.ch } : null;
+    },
     blockedOp(pid) {
       const op = ops?.of(pid).at(-1);
       if (op) return { text: `${describeOp(op)}${channelText(op.ch)}${op.loc ? ` at ${op.loc}` : ''}`, loc: op.loc };
-      const w = channels.waitingIn(pid)[0];
+      const w = channels?.waitingIn(pid)[0];
       if (!w) return null;
       const owners = w.owners.filter((o) => o !== pid);
       const what = `${w.type}${w.label ? ` "${w.label}"` : ''}${w.createdAt ? ` (created at ${w.createdAt})` : ''}`;

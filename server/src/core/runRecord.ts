@@ -119,8 +119,11 @@ function runtimeOnly(r: RuntimeProcess, client: HubClient | undefined, monoToWal
 
 export class SavedRunError extends Error {}
 
-/** A field's type: a JSON type, '?' suffix for "or null", a nested shape, or a list of one. */
-type Spec = 'string' | 'number' | 'boolean' | 'string?' | 'number?' | 'boolean?' | 'any' | Shape | [Spec] | { nullable: Shape };
+/**
+ * A field's type: a JSON type, '?' suffix for "or null", a nested shape, a list of one, or a list
+ * that files saved before the field existed lack (read as empty).
+ */
+type Spec = 'string' | 'number' | 'boolean' | 'string?' | 'number?' | 'boolean?' | 'any' | Shape | [Spec] | { nullable: Shape } | { absentInOldFiles: [Spec] };
 interface Shape {
   [field: string]: Spec;
 }
@@ -139,7 +142,8 @@ const watchShape: Shape = { pid: 'number', key: 'string?', label: 'string', laun
 const messageShape: Shape = { id: 'number', ch: 'string', ts: 'number', pid: 'number', op: 'string', write: 'boolean', preview: 'string', size: 'number', truncated: 'boolean', loc: 'string', seq: 'number', link: 'number?' };
 const common: Shape = { id: 'string', kind: 'string', type: 'string', label: 'string', createdAt: 'string', holders: ['number'], events: 'number', rate: 'number', lastTs: 'number' };
 const channelShapes: Record<string, Shape> = {
-  queue: { ...common, depth: 'number?', maxsize: 'number?', written: 'number', read: 'number', recent: [messageShape], pending: [messageShape], peer: 'string?', pool: 'string?' },
+  queue: { ...common, depth: 'number?', maxsize: 'number?', written: 'number', read: 'number', recent: [messageShape], pending: [messageShape], peer: 'string?', pool: 'string?',
+    blocked: { absentInOldFiles: [{ pid: 'number', op: 'string', since: 'number', loc: 'string' }] } },
   shared: {
     ...common, typecode: 'string', length: 'number', itemsize: 'number', size: 'number', lock: 'boolean', values: { nullable: { '[]': 'string' } }, image: 'string',
     imageKnown: 'number', changed: ['number'], changedValues: ['number'], writes: 'number', lastWriter: 'number?', lastLoc: 'string',
@@ -174,6 +178,7 @@ function check(v: unknown, spec: Spec, at: string, maxItems: number): unknown {
   }
   if (Array.isArray(spec)) return list(v, spec[0], at, maxItems);
   if ('nullable' in spec && Object.keys(spec).length === 1) return v === null ? null : check(v, spec.nullable as Shape, at, maxItems);
+  if ('absentInOldFiles' in spec && Object.keys(spec).length === 1) return v === undefined ? [] : list(v, (spec.absentInOldFiles as [Spec])[0], at, maxItems);
   const shape = spec as Shape;
   if ('[]' in shape) return list(v, shape['[]'], at, maxItems);
   if (!v || typeof v !== 'object' || Array.isArray(v)) throw new SavedRunError(`${at} should be an object`);

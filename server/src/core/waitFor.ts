@@ -20,6 +20,7 @@ import { isHubSocketPath } from '../hub/hub';
 /** How long a stuck set must stay unmoved before it is reported, ms. */
 export const CONFIRM_MS = 250;
 const FUTEX_PRIVATE_FLAG = 128n;
+const FULL_PUT = 'futex (Queue.put() waiting for room';
 
 /** What the runtime knows about an object or a process (channels joined by inode), looked up by the server. */
 export interface RuntimeKnowledge {
@@ -27,9 +28,11 @@ export interface RuntimeKnowledge {
   channelFor(o: OsIpcObject): { id: string; label: string; createdAt: string } | null;
   /** The Python operation a process is blocked in, if reported ("q.get() on Queue at prog.py:42"), with its line. */
   blockedOp(pid: number): { text: string; loc: string } | null;
+  /** The call one thread is blocked in, as the runtime reported it for that thread: its op and channel id. */
+  blockedCall(pid: number, tid: number): { op: string; ch: string } | null;
 }
 
-const noKnowledge: RuntimeKnowledge = { channelFor: () => null, blockedOp: () => null };
+const noKnowledge: RuntimeKnowledge = { channelFor: () => null, blockedOp: () => null, blockedCall: () => null };
 
 /** Edges between distinct processes: pipes writer → reader, sockets both ways between the ends' holders, shared memory between its mappers. */
 export function buildEdges(objects: Iterable<OsIpcObject>, objectsById: Map<string, OsIpcObject>, limit: number = OsIpcLimits.edges): { edges: OsIpcEdge[]; omitted: number } {
@@ -106,6 +109,17 @@ function threadWait(p: ProcIpc, s: ThreadSample, g: IpcGather, knows: RuntimeKno
   if (sc.name === 'futex') {
     const op = BigInt.asUintN(64, BigInt(s.raw.split(' ')[2] ?? '0'));
     const priv = (op & FUTEX_PRIVATE_FLAG) !== 0n;
+    const call = !priv && !sc.timed ? knows.blockedCall(p.pid, s.tid) : null;
+    const full = call?.op === 'put' ? /^queue:(\d+)$/.exec(call.ch) : null;
+    if (full) {
+      // A put on a full Queue waits on the queue's semaphore, which only a get() releases: the
+      // processes that hold the queue's read end could wake it (the kernel shows the pipe, not the semaphore).
+      const pipe = g.objects.get(`pipe:[${full[1]}]`);
+      const readers = holders(pipe, ['r', 'rw']);
+      const ch = pipe ? knows.channelFor(pipe) : null;
+      const text = `${FULL_PUT}${pipe ? ` in ${pipe.id}${ch ? ` = ${ch.label}` : ''}` : ''})`;
+      return { sample: s, text, object: pipe ?? null, wakers: readers.length ? readers : null };
+    }
     const text = `futex (${priv ? 'a lock or condition of this process' : 'a lock shared with other processes'}${sc.timed ? ', with a timeout' : ''})`;
     // A private futex is woken by another thread of the same process; a shared one by anyone mapping it.
     return { sample: s, text, object: null, wakers: !sc.timed && priv && p.threads > 1 ? [p.pid] : null };
@@ -214,6 +228,7 @@ function describe(core: number[], graph: Map<number, Set<number>>, waits: Map<nu
   const explanation: string[] = [];
   let joinPid: number | null = null;
   let feederWrites: ThreadWait | null = null;
+  let fullPut = false;
   for (const pid of core) {
     const ws = (waits.get(pid) ?? []).filter((w) => w.sample.comm !== RUNTIME_THREAD_NAME && w.wakers);
     const parts = ws.map((w) => {
@@ -222,6 +237,7 @@ function describe(core: number[], graph: Map<number, Set<number>>, waits: Map<nu
       if (ch?.createdAt) lines.add(ch.createdAt);
       if (w.sample.syscall?.waitPid && w.sample.syscall.waitPid > 0 && inCore.has(w.sample.syscall.waitPid)) joinPid = pid;
       if (w.object && w.sample.syscall && isWriteSyscall(w.sample.syscall.name) && w.sample.tid !== pid) feederWrites = w;
+      if (w.text.startsWith(FULL_PUT)) fullPut = true;
       const others = w.wakers!.filter((x) => x !== pid);
       const who = others.length ? `only ${others.map(name).join(', ')}${w.wakers!.includes(pid) ? ' or itself' : ''} could wake it` : 'only its own threads could wake it';
       return `${w.sample.tid === pid ? 'main thread' : `thread ${w.sample.tid}`} in ${w.text} (${who})`;
@@ -236,6 +252,9 @@ function describe(core: number[], graph: Map<number, Set<number>>, waits: Map<nu
     const child = core.find((p) => p !== joinPid)!;
     title = `Deadlock: ${name(joinPid)} joins ${name(child)}, whose queue feeder thread waits for someone to read ${(feederWrites as ThreadWait).object!.id}`;
     fix = 'Drain the queue before joining: call q.get() for every item the child put, then p.join() ("Joining processes that use queues" in the multiprocessing docs).';
+  } else if (core.length === 1 && fullPut) {
+    title = `Deadlock: ${name(core[0])} puts into a full queue that nobody else reads`;
+    fix = 'Start the consumer before filling a bounded queue (or make it larger), or use put(timeout=…) and handle queue.Full.';
   } else if (core.length === 1) {
     title = `Deadlock: ${name(core[0])} waits for something only it could provide (every other writer or peer has gone)`;
     fix = 'Close the ends a process does not use (after fork, close the write end in the reader), and make sure a writer is still running, or send a sentinel before the writers exit.';
