@@ -183,6 +183,8 @@ describe('ipc-scope run', () => {
       assert.match(text, /main thread in futex \(Queue\.put\(\) waiting for room in pipe:\[\d+\]\)/);
       assert.match(text, /in Queue\.put\(\) \(the queue is full\) .*at \S*queue_producer_consumer\.py:\d+/);
       assert.match(text, /fix: Start the consumer before filling a bounded queue/);
+      // Each put's depth is the queue's right after it (not when the feeder thread got to send it).
+      assert.deepEqual([...text.matchAll(/queue\.put queue:\d+ depth=(\d+)/g)].map((m) => Number(m[1])), [1, 2, 3]);
     });
   });
 

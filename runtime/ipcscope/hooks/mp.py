@@ -102,30 +102,47 @@ def _gate(op: str, ch: str, obj) -> None:
 
 def _put_hook(original):
     """Queue.put and JoinableQueue.put (its own implementation) wrapped alike: the gate before the
-    item is handed over; after it, its site and time wait for the feeder thread, which sends it with
-    the pickled bytes (see send_bytes) and reads the depth there, off the caller's path."""
+    item is handed over. Its [site, time, depth] waits in the queue's pending list for the feeder
+    thread, which sends it with the pickled bytes (see send_bytes). The entry goes in first, as the
+    feeder may send the item before put() returns; time and depth (one sem_getvalue) are filled in
+    once it has returned, so they say when the item went in and how many it joined."""
     def put(self, obj, block=True, timeout=None):
         try:
             if debug.armed:
                 _gate("send", getattr(self, "_ipcscope_ch", ""), obj)
-            if block and getattr(self, "_maxsize", _UNBOUNDED) < _UNBOUNDED:
-                # A bounded queue's put waits while it is full: marked, so a producer stuck there is seen.
-                b = blocking.begin("put", getattr(self, "_ipcscope_ch", ""))
-                try:
+            pending = getattr(self, "_ipcscope_pending", None)
+            entry = [frame_location(_getframe(1)), 0, None]
+            if pending is not None:
+                pending.append(entry)
+            try:
+                if block and getattr(self, "_maxsize", _UNBOUNDED) < _UNBOUNDED:
+                    # A bounded queue's put waits while it is full: marked, so a producer stuck there is seen.
+                    b = blocking.begin("put", getattr(self, "_ipcscope_ch", ""))
+                    try:
+                        original(self, obj, block, timeout)
+                    finally:
+                        blocking.end(b)
+                else:
                     original(self, obj, block, timeout)
-                finally:
-                    blocking.end(b)
-            else:
-                original(self, obj, block, timeout)
+            except BaseException:
+                if pending is not None:
+                    _forget(pending, entry)
+                raise
         except BaseException as e:
             hide(e)
             raise
-        try:
-            self._ipcscope_pending.append((frame_location(_getframe(1)), monotonic_ns()))
-        except Exception:
-            pass
+        entry[2] = _depth(self)
+        entry[1] = monotonic_ns()
 
     return put
+
+
+def _forget(pending, entry) -> None:
+    """Takes out the entry of a put that failed (queue.Full, a closed queue): by identity."""
+    for i, e in enumerate(pending):
+        if e is entry:
+            del pending[i]
+            return
 
 
 def simple_put(self, obj):
@@ -216,8 +233,10 @@ def send_bytes(self, buf, offset=0, size=None):
         if q is not None:
             pending = q._ipcscope_pending
             if pending:
-                loc, ts = pending.popleft()
-                _emit(EV_QUEUE_PUT, q._ipcscope_ch, loc, n, head, "pickle", {"depth": _depth(q)}, ts)
+                loc, ts, depth = pending.popleft()
+                if not ts:  # sent before its put() returned: now is as good
+                    ts, depth = monotonic_ns(), _depth(q)
+                _emit(EV_QUEUE_PUT, q._ipcscope_ch, loc, n, head, "pickle", {"depth": depth}, ts)
             else:  # SimpleQueue writes in the caller's thread
                 _emit(EV_QUEUE_PUT, q._ipcscope_ch, frame_location(_getframe(1)), n, head, "pickle")
         else:
