@@ -64,6 +64,9 @@ export const IMAGE_BYTES = 4096;
 /** How often (ms) the runtime samples shared memory and mmap contents it cannot see written (buf[i] = …). */
 export const SAMPLE_MS = 100;
 
+/** A blocking call (Queue.get/put, recv, join) is reported (op.block) once it has lasted this long (ms); quicker ones cost no event. */
+export const BLOCK_REPORT_MS = 200;
+
 /** The runtime's sender thread names itself this (its thread comm), so the server's deadlock detection can tell it only waits on its own buffer. */
 export const SENDER_THREAD_NAME = 'ipcscope-send';
 

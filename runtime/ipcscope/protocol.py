@@ -11,6 +11,7 @@ MAX_FRAME_BYTES = 1 << 20
 PREVIEW_BYTES = 256
 IMAGE_BYTES = 4096
 SAMPLE_MS = 100
+BLOCK_REPORT_MS = 200  # a blocking call is reported (op.block) once it has lasted this long
 # The runtime's sender thread is named this (thread comm): the server knows it never blocks the program.
 SENDER_THREAD_NAME = "ipcscope-send"
 
@@ -87,6 +88,7 @@ def describe() -> dict:
         "PREVIEW_BYTES": PREVIEW_BYTES,
         "IMAGE_BYTES": IMAGE_BYTES,
         "SAMPLE_MS": SAMPLE_MS,
+        "BLOCK_REPORT_MS": BLOCK_REPORT_MS,
         "SENDER_THREAD_NAME": SENDER_THREAD_NAME,
         "EVENT_FIELDS": EVENT_FIELDS,
         "RuntimeEnv": {"hub": ENV_HUB, "token": ENV_TOKEN, "runtimeDir": ENV_RUNTIME_DIR, "statusFd": ENV_STATUS_FD,

@@ -106,6 +106,16 @@ describe('ipc-scope CLI', () => {
     }
     assert.ok(!events.some((l) => /@ (selectors|subprocess|threading|queues)\.py/.test(l)), 'located at the user\'s lines, not the library\'s');
     assert.match(r.stdout, /^ipc-scope: \d+ events from 2 processes$/m);
+    // A blocked call is logged when it became one (0.2 s in), saying since when: in order with the rest.
+    const q = spawnSync(process.execPath, [cli, 'run', '--', python, path.join(repoRoot, 'examples', 'queue_producer_consumer.py'), '--items', '10'], { encoding: 'utf8', timeout: 60_000 });
+    assert.equal(q.status, 0, q.stderr);
+    const qEvents = q.stdout.split('\n').filter((l) => l.startsWith('['));
+    const qTimes = qEvents.map((l) => Number(/^\[\s*([\d.]+) ms\]/.exec(l)![1]));
+    assert.deepEqual(qTimes, [...qTimes].sort((a, b) => a - b), 'in time order, blocked calls too');
+    const block = qEvents.find((l) => / op\.block queue:\d+ op=get /.test(l));
+    assert.ok(block, qEvents.join('\n'));
+    const [, at, since] = /^\[\s*([\d.]+) ms\].*\(blocked since ([\d.]+) ms\)/.exec(block)!.map(Number);
+    assert.equal(Math.round(at - since), 200);
     const json = spawnSync(process.execPath, [cli, 'run', '--json', '--', python, '-c', 'print("no ipc")'], { encoding: 'utf8', timeout: 60_000 });
     const last = JSON.parse(json.stdout.trim().split('\n').pop()!);
     assert.deepEqual([last.t, last.events, last.processes, last.dropped], ['summary', 0, 0, 0]);

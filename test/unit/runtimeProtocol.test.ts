@@ -19,6 +19,7 @@ test('the Python mirror agrees with protocol/runtime.ts', () => {
     PREVIEW_BYTES: runtime.PREVIEW_BYTES,
     IMAGE_BYTES: runtime.IMAGE_BYTES,
     SAMPLE_MS: runtime.SAMPLE_MS,
+    BLOCK_REPORT_MS: runtime.BLOCK_REPORT_MS,
     SENDER_THREAD_NAME: runtime.SENDER_THREAD_NAME,
     EVENT_FIELDS: runtime.EVENT_FIELDS,
     RuntimeEnv: runtime.RuntimeEnv,

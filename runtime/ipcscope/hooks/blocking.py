@@ -15,7 +15,7 @@ from time import monotonic_ns
 from .. import protocol
 from . import frame_location, hide
 
-BLOCK_REPORT_NS = 200_000_000
+BLOCK_REPORT_NS = protocol.BLOCK_REPORT_MS * 1_000_000
 _active = {}  # thread ident -> [op, channel, target pid, start ns, reported]
 _transport = None
 _sampling = False

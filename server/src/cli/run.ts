@@ -9,6 +9,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { LeakReport } from '../../../protocol/protocol';
+import { BLOCK_REPORT_MS, EventKinds } from '../../../protocol/runtime';
 import { ChannelModel } from '../core/channels';
 import { BlockedOps } from '../core/blockedOps';
 import { LeakWatch, formatLeakReport } from '../core/leaks';
@@ -32,8 +33,17 @@ function oneLine(s: string): string {
   return s.replace(/[\x00-\x1f\x7f]/g, (c) => (c === '\n' ? '\\n' : c === '\r' ? '\\r' : c === '\t' ? '\\t' : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`));
 }
 
+/**
+ * When an event belongs in the readable log: its time, but a blocked call's report at the moment it
+ * became one (BLOCK_REPORT_MS into the call, which is when the runtime can tell), so it is not always
+ * out of order with what happened meanwhile.
+ */
+function logTime(e: HubEvent): number {
+  return e.k === EventKinds.opBlock ? e.ts + BLOCK_REPORT_MS * 1e6 : e.ts;
+}
+
 export function describeEvent(e: HubEvent, t0: number): string {
-  const ms = ((e.ts - t0) / 1e6).toFixed(3).padStart(10);
+  const ms = ((logTime(e) - t0) / 1e6).toFixed(3).padStart(10);
   const x = e.x
     ? ' ' +
       Object.entries(e.x)
@@ -46,7 +56,8 @@ export function describeEvent(e: HubEvent, t0: number): string {
     payload = ` ${oneLine(p.text)}${p.truncated ? ` (${e.size} bytes, preview truncated)` : ''}`;
   }
   const loc = e.loc ? `  @ ${path.basename(e.loc)}` : '';
-  return `[${ms} ms] pid ${e.pid} ${e.k}${e.ch ? ' ' + e.ch : ''}${x}${payload}${loc}`;
+  const since = e.k === EventKinds.opBlock ? ` (blocked since ${((e.ts - t0) / 1e6).toFixed(3)} ms)` : '';
+  return `[${ms} ms] pid ${e.pid} ${e.k}${e.ch ? ' ' + e.ch : ''}${x}${payload}${since}${loc}`;
 }
 
 export interface RunOptions {
@@ -88,14 +99,14 @@ class TimeOrder {
   /** Prints what arrived before `before` (and anything older than it), in time order. */
   release(before = Infinity): void {
     let newest = -Infinity;
-    for (const h of this.held) if (h.at <= before && h.e.ts > newest) newest = h.e.ts;
+    for (const h of this.held) if (h.at <= before && logTime(h.e) > newest) newest = logTime(h.e);
     if (newest === -Infinity) return;
     // An event still held that is older than one printed now goes with it: never printed after a newer one.
     const out: typeof this.held = [];
     const kept: typeof this.held = [];
-    for (const h of this.held) (h.at <= before || h.e.ts <= newest ? out : kept).push(h);
+    for (const h of this.held) (h.at <= before || logTime(h.e) <= newest ? out : kept).push(h);
     this.held = kept;
-    out.sort((a, b) => a.e.ts - b.e.ts);
+    out.sort((a, b) => logTime(a.e) - logTime(b.e));
     for (const h of out) this.print(h.e);
   }
 
