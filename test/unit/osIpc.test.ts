@@ -162,6 +162,57 @@ describe('blocked-on and deadlocks', () => {
     assert.deepEqual(sockets.filter((o) => o.holders.some((h) => h.fd !== null && h.fd > 2)), [], JSON.stringify(sockets));
   });
 
+  test('two processes taking two Locks in opposite orders: flagged from the kernel alone (futex address → the semaphore both map)', async () => {
+    const code = [
+      'import multiprocessing as mp, time',
+      'def worker(first, second):',
+      '    with first:',
+      '        time.sleep(0.5)',
+      '        with second: pass',
+      'if __name__ == "__main__":',
+      '    mp.set_start_method("fork")',
+      '    a, b = mp.Lock(), mp.Lock()',
+      '    p = mp.Process(target=worker, args=(a, b)); q = mp.Process(target=worker, args=(b, a))',
+      '    p.start(); q.start(); time.sleep(0.8); print("both stuck", flush=True)',
+      '    p.join(); q.join()',
+    ].join('\n');
+    const { d, u } = await runDeadlock(python, ['-c', code], /both stuck/, /wait on each other/);
+    assert.equal(d.pids.length, 3, 'both workers, and the parent: it maps both locks and joins a worker');
+    const sems = d.explanation.filter((e) => /futex \(a lock shared with other processes, in sem:\/\S+\)/.test(e));
+    assert.equal(sems.length, 2, d.explanation.join('\n'));
+    assert.equal(new Set(sems.map((e) => /in (sem:\/\S+)\)/.exec(e)![1])).size, 2, 'each waits on another lock');
+    assert.match(d.fix, /same order/);
+    assert.ok(u.objects.some((o) => o.kind === 'sem' && o.holders.length >= 3));
+  });
+
+  test('a Semaphore shared with a process that only sleeps (holding it) is not a deadlock', async () => {
+    const code = [
+      'import multiprocessing as mp, time',
+      'def hold(s):',
+      '    with s: time.sleep(60)',
+      'if __name__ == "__main__":',
+      '    s = mp.Semaphore(1)',
+      '    p = mp.Process(target=hold, args=(s,)); p.start(); time.sleep(0.5)',
+      '    print("waiting", flush=True)',
+      '    s.acquire()',
+    ].join('\n');
+    const child = start(python, ['-c', code]);
+    try {
+      await waitForOutput(child, /waiting/, 60_000);
+      const monitor = new OsIpcMonitor();
+      let blocked = '';
+      for (let i = 0; i < 4; i++) {
+        const u = await look(child.pid!, monitor);
+        assert.deepEqual(u.deadlocks, [], 'the holder sleeps with a timeout: it may release');
+        blocked = u.blocked.find((b) => b.pid === child.pid)?.text ?? blocked;
+        await new Promise((r) => setTimeout(r, 300));
+      }
+      assert.match(blocked, /futex \(a lock shared with other processes, in sem:\/\S+\)/);
+    } finally {
+      killAll();
+    }
+  });
+
   test('consumers waiting on an empty Queue whose writers have all exited are flagged', async () => {
     const code = [
       'import multiprocessing as mp, os',

@@ -208,6 +208,25 @@ describe('ipc-scope run', () => {
     });
   });
 
+  test('run tells two processes taking two Locks in opposite orders, with the acquire() each is in', async () => {
+    const code = [
+      'import multiprocessing as mp, time',
+      'def worker(first, second):',
+      '    with first:',
+      '        time.sleep(0.5)',
+      '        with second: pass',
+      'if __name__ == "__main__":',
+      '    a, b = mp.Lock(), mp.Lock()',
+      '    p = mp.Process(target=worker, args=(a, b)); q = mp.Process(target=worker, args=(b, a))',
+      '    p.start(); q.start(); p.join(); q.join()',
+    ].join('\n');
+    await runAndCheck([python, '-c', code], async (out) => {
+      const text = await toldOnce(out, /ipc-scope: DEADLOCK Deadlock: pid \d+ \(python3?\) and pid \d+ \(python3?\) each wait for a lock that another of them holds/);
+      assert.equal(text.match(/in acquire\(\) at <string>:5: main thread in futex \(acquire\(\) of a lock sem:\/\S+\)/g)?.length, 2, text);
+      assert.match(text, /fix: Take the locks in the same order in every process/);
+    });
+  });
+
   // A healthy program whose producer waits for room again and again (the consumer is slow, not stuck) is not a deadlock.
   test('a slow consumer of a full Queue is not a deadlock', () => {
     const r = spawnSync(process.execPath, [cli, 'run', '--', python, path.join(examplesDir, 'queue_producer_consumer.py'), '--items', '6', '--maxsize', '1', '--consumer-pause', '0.5'], { encoding: 'utf8', timeout: 60_000 });

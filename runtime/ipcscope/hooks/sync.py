@@ -14,6 +14,7 @@ Roles of a marked semaphore:
 """
 import os
 import sys
+from _thread import get_native_id
 from time import monotonic_ns
 
 from .. import protocol
@@ -146,7 +147,8 @@ def _wrap(obj, ch):
                 return False
             t0 = monotonic_ns()
             try:
-                emit(protocol.EV_SYNC_BLOCK, ch, user_location(), x={"value": value()}, ts=t0)
+                # tid: the server joins the wait with the thread the kernel shows asleep on the semaphore.
+                emit(protocol.EV_SYNC_BLOCK, ch, user_location(), x={"value": value(), "tid": get_native_id()}, ts=t0)
             except Exception:
                 pass
             got = raw_acquire(True, timeout)

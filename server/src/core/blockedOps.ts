@@ -1,7 +1,7 @@
 /**
  * The Python calls each process is blocked in, as the runtime reports them (op.block / op.unblock:
- * a Queue.get, a bounded Queue's put, Connection.recv or Process.join that has lasted 0.2 s, with the
- * user's line).
+ * a Queue.get, a bounded Queue's put, Connection.recv or Process.join that has lasted 0.2 s; sync.block:
+ * a contended acquire of a user's Lock or Semaphore, at once), with the user's line.
  */
 import { EventKinds } from '../../../protocol/runtime';
 import type { HubEvent } from '../hub/hub';
@@ -26,20 +26,40 @@ export class BlockedOps {
   ingest(events: HubEvent[]): void {
     for (const e of events) {
       if (!e || !Number.isInteger(e.pid)) continue;
-      if (e.k === EventKinds.processExit) this.byPid.delete(e.pid);
-      else if (e.k === EventKinds.opBlock || e.k === EventKinds.opUnblock) {
-        const op = typeof e.x?.op === 'string' ? e.x.op : '';
-        const ch = typeof e.ch === 'string' ? e.ch : '';
-        const list = (this.byPid.get(e.pid) ?? []).filter((b) => !(b.op === op && b.ch === ch));
-        if (e.k === EventKinds.opBlock) {
-          const targetPid = typeof e.x?.pid === 'number' ? e.x.pid : null;
-          const tid = typeof e.x?.tid === 'number' && Number.isInteger(e.x.tid) ? e.x.tid : null;
-          list.push({ op, ch, targetPid, loc: typeof e.loc === 'string' ? e.loc : '', since: typeof e.ts === 'number' ? e.ts : 0, tid });
-        }
-        if (list.length) this.byPid.set(e.pid, list.slice(-8));
-        else this.byPid.delete(e.pid);
+      const ch = typeof e.ch === 'string' ? e.ch : '';
+      switch (e.k) {
+        case EventKinds.processExit:
+          this.byPid.delete(e.pid);
+          break;
+        case EventKinds.opBlock:
+        case EventKinds.opUnblock:
+          this.set(e, typeof e.x?.op === 'string' ? e.x.op : '', ch, e.k === EventKinds.opBlock);
+          break;
+        // A contended acquire of a user's Lock or Semaphore (reported at once, with its thread) until it gets it or times out.
+        case EventKinds.syncBlock:
+          this.set(e, 'acquire', ch, true);
+          break;
+        case EventKinds.syncAcquire:
+          this.set(e, 'acquire', ch, false);
+          break;
+        case EventKinds.syncOp:
+          if (e.x?.op === 'timeout') this.set(e, 'acquire', ch, false);
+          break;
       }
     }
+  }
+
+  private set(e: HubEvent, op: string, ch: string, blocked: boolean): void {
+    const had = this.byPid.get(e.pid);
+    if (!blocked && !had) return;
+    const list = (had ?? []).filter((b) => !(b.op === op && b.ch === ch));
+    if (blocked) {
+      const targetPid = typeof e.x?.pid === 'number' ? e.x.pid : null;
+      const tid = typeof e.x?.tid === 'number' && Number.isInteger(e.x.tid) ? e.x.tid : null;
+      list.push({ op, ch, targetPid, loc: typeof e.loc === 'string' ? e.loc : '', since: typeof e.ts === 'number' ? e.ts : 0, tid });
+    }
+    if (list.length) this.byPid.set(e.pid, list.slice(-8));
+    else this.byPid.delete(e.pid);
   }
 
   of(pid: number): BlockedOp[] {
@@ -63,6 +83,8 @@ export function describeOp(b: BlockedOp): string {
       return 'Queue.get()';
     case 'put':
       return 'Queue.put() (the queue is full)';
+    case 'acquire':
+      return 'acquire()';
     case 'recv':
     case 'recv_bytes':
       return `Connection.${b.op}()`;

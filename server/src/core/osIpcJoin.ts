@@ -44,7 +44,9 @@ export function runtimeKnowledge(channels: ChannelModel | null, ops?: BlockedOps
     },
     blockedCall(pid, tid) {
       const op = ops?.ofThread(pid, tid);
-      return op ? { op: op.op, ch: op.ch } : null;
+      if (!op) return null;
+      const lock = op.op === 'acquire' ? channels?.waitingIn(pid).find((w) => w.id === op.ch) : undefined;
+      return { op: op.op, ch: op.ch, type: lock?.type, owners: lock?.owners };
     },
     blockedOp(pid) {
       const op = ops?.of(pid).at(-1);

@@ -4,9 +4,11 @@
  *
  * A thread is stuck when it sleeps, untimed, in a syscall whose waker we can name: a read on a pipe
  * (any process holding its write end), a write (its readers), a socket (the peer end's holders),
- * wait4 (the child), a private futex (its own process's other threads). A process is stuck when all
- * its threads are (the runtime's own sender thread aside). Anything else (a tty, poll, a shared
- * futex, a timeout) could be woken by someone we cannot see, so it is never called a deadlock.
+ * wait4 (the child), a private futex (its own process's other threads), a shared futex in a /dev/shm
+ * or System V mapping (every process mapping that inode), a put on a full Queue the runtime reported
+ * (the processes holding its read end). A process is stuck when all its threads are (the runtime's
+ * own sender thread aside). Anything else (a tty, poll, anonymous shared memory, a timeout) could be
+ * woken by someone we cannot see, so it is never called a deadlock.
  * The deadlocked set is the greatest set of stuck processes all of whose wakers are in the set; it is
  * reported only when a second sample shows none of its threads moved (context switches unchanged).
  */
@@ -28,8 +30,11 @@ export interface RuntimeKnowledge {
   channelFor(o: OsIpcObject): { id: string; label: string; createdAt: string } | null;
   /** The Python operation a process is blocked in, if reported ("q.get() on Queue at prog.py:42"), with its line. */
   blockedOp(pid: number): { text: string; loc: string } | null;
-  /** The call one thread is blocked in, as the runtime reported it for that thread: its op and channel id. */
-  blockedCall(pid: number, tid: number): { op: string; ch: string } | null;
+  /**
+   * The call one thread is blocked in, as the runtime reported it for that thread: its op (put, get,
+   * recv…, or acquire of a lock or semaphore, with its type and the pids holding it) and channel id.
+   */
+  blockedCall(pid: number, tid: number): { op: string; ch: string; type?: string; owners?: number[] } | null;
 }
 
 const noKnowledge: RuntimeKnowledge = { channelFor: () => null, blockedOp: () => null, blockedCall: () => null };
@@ -73,6 +78,42 @@ interface ThreadWait {
   object: OsIpcObject | null;
   /** Pids that could wake it; null when we cannot tell (never part of a deadlock). */
   wakers: number[] | null;
+  /** A wait on a lock or semaphore shared between processes: an acquire() the runtime reported, or another. */
+  lock?: 'acquire' | 'shared';
+}
+
+/** Per gathering: inode of each shared mapping -> the pids mapping it, and an object for it. */
+const sharedIndex = new WeakMap<IpcGather, { mappers: Map<number, number[]>; objects: Map<number, OsIpcObject> }>();
+
+/**
+ * The shared mapping a thread's futex address is in, with every process (in view) mapping the same
+ * inode; null when the address is in none (anonymous shared memory: wakers unknown).
+ */
+function sharedFutex(p: ProcIpc, s: ThreadSample, g: IpcGather): { inode: number; object: OsIpcObject | undefined; mappers: number[] } | null {
+  const addr = parseInt(s.raw.split(' ')[1] ?? '', 16);
+  if (!Number.isSafeInteger(addr) || !p.sharedMaps.length) return null;
+  let inode = -1;
+  for (let i = 0; i < p.sharedMaps.length; i += 3) {
+    if (addr >= p.sharedMaps[i] && addr < p.sharedMaps[i + 1]) {
+      inode = p.sharedMaps[i + 2];
+      break;
+    }
+  }
+  if (inode < 0) return null;
+  let index = sharedIndex.get(g);
+  if (!index) {
+    index = { mappers: new Map(), objects: new Map() };
+    for (const q of g.procs.values()) {
+      for (let i = 2; i < q.sharedMaps.length; i += 3) {
+        const list = index.mappers.get(q.sharedMaps[i]) ?? [];
+        if (!list.includes(q.pid)) list.push(q.pid);
+        index.mappers.set(q.sharedMaps[i], list);
+      }
+    }
+    for (const o of g.objects.values()) if ((o.kind === 'sem' || o.kind === 'shm' || o.kind === 'sysv-shm') && !index.objects.has(o.inode)) index.objects.set(o.inode, o);
+    sharedIndex.set(g, index);
+  }
+  return { inode, object: index.objects.get(inode), mappers: index.mappers.get(inode) ?? [p.pid] };
 }
 
 /** What one sleeping thread waits for, in words, and who could wake it. */
@@ -119,6 +160,17 @@ function threadWait(p: ProcIpc, s: ThreadSample, g: IpcGather, knows: RuntimeKno
       const ch = pipe ? knows.channelFor(pipe) : null;
       const text = `${FULL_PUT}${pipe ? ` in ${pipe.id}${ch ? ` = ${ch.label}` : ''}` : ''})`;
       return { sample: s, text, object: pipe ?? null, wakers: readers.length ? readers : null };
+    }
+    const shared = !priv && !sc.timed ? sharedFutex(p, s, g) : null;
+    if (shared) {
+      // A futex in a mapping of a /dev/shm file (a multiprocessing Lock, Semaphore, Condition, Event, a
+      // Queue's semaphores) or a System V segment: any process mapping the same inode could wake it
+      // (a Lock's release is not tied to its owner), and only those.
+      const o = (call && g.objects.get(call.ch)?.inode === shared.inode ? g.objects.get(call.ch) : undefined) ?? shared.object;
+      const name = o ? o.id : `inode ${shared.inode}`;
+      const held = call?.owners?.length ? `, held by ${call.owners.map((x) => `pid ${x}`).join(', ')}` : '';
+      const what = call?.op === 'acquire' ? `acquire() of ${call.type ?? 'a lock'} ${name}${held}` : `a lock shared with other processes, in ${name}`;
+      return { sample: s, text: `futex (${what})`, object: o ?? null, wakers: shared.mappers, lock: call?.op === 'acquire' ? 'acquire' : 'shared' };
     }
     const text = `futex (${priv ? 'a lock or condition of this process' : 'a lock shared with other processes'}${sc.timed ? ', with a timeout' : ''})`;
     // A private futex is woken by another thread of the same process; a shared one by anyone mapping it.
@@ -229,6 +281,8 @@ function describe(core: number[], graph: Map<number, Set<number>>, waits: Map<nu
   let joinPid: number | null = null;
   let feederWrites: ThreadWait | null = null;
   let fullPut = false;
+  let lockWaits = 0;
+  let sharedWaits = 0;
   for (const pid of core) {
     const ws = (waits.get(pid) ?? []).filter((w) => w.sample.comm !== RUNTIME_THREAD_NAME && w.wakers);
     const parts = ws.map((w) => {
@@ -238,6 +292,8 @@ function describe(core: number[], graph: Map<number, Set<number>>, waits: Map<nu
       if (w.sample.syscall?.waitPid && w.sample.syscall.waitPid > 0 && inCore.has(w.sample.syscall.waitPid)) joinPid = pid;
       if (w.object && w.sample.syscall && isWriteSyscall(w.sample.syscall.name) && w.sample.tid !== pid) feederWrites = w;
       if (w.text.startsWith(FULL_PUT)) fullPut = true;
+      if (w.lock === 'acquire') lockWaits++;
+      if (w.lock) sharedWaits++;
       const others = w.wakers!.filter((x) => x !== pid);
       const who = others.length ? `only ${others.map(name).join(', ')}${w.wakers!.includes(pid) ? ' or itself' : ''} could wake it` : 'only its own threads could wake it';
       return `${w.sample.tid === pid ? 'main thread' : `thread ${w.sample.tid}`} in ${w.text} (${who})`;
@@ -252,6 +308,10 @@ function describe(core: number[], graph: Map<number, Set<number>>, waits: Map<nu
     const child = core.find((p) => p !== joinPid)!;
     title = `Deadlock: ${name(joinPid)} joins ${name(child)}, whose queue feeder thread waits for someone to read ${(feederWrites as ThreadWait).object!.id}`;
     fix = 'Drain the queue before joining: call q.get() for every item the child put, then p.join() ("Joining processes that use queues" in the multiprocessing docs).';
+  } else if (lockWaits >= 2) {
+    const locks = core.filter((pid) => (waits.get(pid) ?? []).some((w) => w.lock === 'acquire'));
+    title = `Deadlock: ${locks.map(name).join(' and ')} each wait for a lock that another of them holds`;
+    fix = 'Take the locks in the same order in every process (or one lock for both), or acquire(timeout=…) and back off.';
   } else if (core.length === 1 && fullPut) {
     title = `Deadlock: ${name(core[0])} puts into a full queue that nobody else reads`;
     fix = 'Start the consumer before filling a bounded queue (or make it larger), or use put(timeout=…) and handle queue.Full.';
@@ -260,7 +320,9 @@ function describe(core: number[], graph: Map<number, Set<number>>, waits: Map<nu
     fix = 'Close the ends a process does not use (after fork, close the write end in the reader), and make sure a writer is still running, or send a sentinel before the writers exit.';
   } else {
     title = `Deadlock: ${core.map(name).join(' and ')} wait on each other`;
-    fix = 'Break the cycle: make one side write (or close its end) before it reads, or read with a timeout / poll.';
+    fix = sharedWaits
+      ? 'Break the cycle: take shared locks and semaphores in the same order in every process and release them before waiting on another process, or acquire/wait with a timeout.'
+      : 'Break the cycle: make one side write (or close its end) before it reads, or read with a timeout / poll.';
   }
   return { id: core.join('+'), title, pids: core, waiting: waiting.sort((a, b) => a - b), objects: [...objects], explanation, lines: [...lines], fix, since: 0 };
 }

@@ -42,6 +42,11 @@ export interface ProcIpc {
   /** Sleeping threads' syscalls (only for processes in S or D). */
   sleeping: ThreadSample[];
   restricted: string | null;
+  /**
+   * Its mappings of /dev/shm files and System V segments, as [start, end, inode] triples, flat (processes
+   * in view only): a futex address in one of them is a lock shared with whoever maps the same inode.
+   */
+  sharedMaps: number[];
 }
 
 export interface IpcGather {
@@ -244,7 +249,7 @@ export class IpcGatherer {
         const st = parseStat(statBytes);
         if (!st) continue;
         if (st.state === 'Z' || st.state === 'X') {
-          procs.set(pid, { pid, ppid: st.ppid, name: st.comm, state: st.state, threads: st.threads, fds: new Map(), sleeping: [], restricted: null });
+          procs.set(pid, { pid, ppid: st.ppid, name: st.comm, state: st.state, threads: st.threads, fds: new Map(), sleeping: [], restricted: null, sharedMaps: [] });
           continue;
         }
         const ran: RunMark = { state: st.state, syscalls, detailed, counts: this.runCount(pid, st.threads) };
@@ -257,14 +262,15 @@ export class IpcGatherer {
       nextCache.set(pid, raw);
       const st = raw.st;
       const fds = new Map<number, string>();
-      procs.set(pid, { pid, ppid: st.ppid, name: st.comm, state: st.state, threads: st.threads, fds, sleeping: raw.sleeping, restricted: raw.restricted });
+      const sharedMaps: number[] = [];
+      procs.set(pid, { pid, ppid: st.ppid, name: st.comm, state: st.state, threads: st.threads, fds, sleeping: raw.sleeping, restricted: raw.restricted, sharedMaps });
       for (const f of raw.fds) {
         const o = this.classifyFd(pid, f, pathFacts, shmDev, mqDev, unix, tcp, obj);
         if (!o) continue;
         o.holders.push(f.holder);
         fds.set(f.fd, o.id);
       }
-      if (raw.maps.length) this.applyMaps(pid, raw.maps, obj);
+      if (raw.maps.length) this.applyMaps(pid, raw.maps, obj, sharedMaps);
     }
     if (!opts.pids) this.cache = nextCache;
 
@@ -514,16 +520,17 @@ export class IpcGatherer {
     return b.toString('utf8').split('\n').filter((l) => l.includes(this.shmNeedle) || l.includes(' /SYSV'));
   }
 
-  private applyMaps(pid: number, lines: string[], obj: (id: string, kind: OsIpcKind, inode: number, label?: string, detail?: string, size?: number | null) => OsIpcObject): void {
+  private applyMaps(pid: number, lines: string[], obj: (id: string, kind: OsIpcKind, inode: number, label?: string, detail?: string, size?: number | null) => OsIpcObject, sharedMaps: number[]): void {
     const seen = new Set<string>();
     for (const line of lines) {
       const shmAt = line.indexOf(this.shmNeedle);
       const cols = line.split(/\s+/, 6);
       const inode = Number(cols[4]);
+      const [start, end] = cols[0].split('-').map((h) => parseInt(h, 16));
+      if (Number.isSafeInteger(start) && Number.isSafeInteger(end)) sharedMaps.push(start, end, inode);
       let o: OsIpcObject;
       if (shmAt < 0) o = obj(`sysv-shm:${inode}`, 'sysv-shm', inode, '', 'System V shared memory');
       else {
-        const [start, end] = cols[0].split('-').map((h) => parseInt(h, 16));
         const target = line.slice(shmAt + 1);
         o = shmObject(obj, target.replace(/ \(deleted\)$/, ''), inode, end - start, target.endsWith(' (deleted)'));
       }

@@ -133,6 +133,7 @@ function sameProc(a: ProcIpc | undefined, b: ProcIpc): boolean {
   if (a.ppid !== b.ppid || a.name !== b.name || a.state !== b.state || a.threads !== b.threads || a.restricted !== b.restricted) return false;
   if (a.fds.size !== b.fds.size) return false;
   for (const [fd, id] of a.fds) if (b.fds.get(fd) !== id) return false;
+  if (a.sharedMaps.length !== b.sharedMaps.length || a.sharedMaps.some((v, i) => v !== b.sharedMaps[i])) return false;
   if (a.sleeping !== b.sleeping) {
     if (a.sleeping.length !== b.sleeping.length) return false;
     for (let i = 0; i < a.sleeping.length; i++) {
