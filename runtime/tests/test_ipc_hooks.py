@@ -54,6 +54,7 @@ class SyncHooks(unittest.TestCase):
             ctx = mp.get_context("spawn")
             lock = ctx.Lock()
             out["wrapped"] = type(lock.acquire).__name__
+            out["tid"] = __import__("threading").get_native_id()
             out["first"] = lock.acquire()
             out["nonblocking_when_held"] = lock.acquire(False)
             out["blocking_false_kw"] = lock.acquire(block=False)
@@ -107,7 +108,7 @@ class SyncHooks(unittest.TestCase):
         on_lock = [(e["k"], e["x"]) for e in ev if e["ch"] == lock_ch][1:]
         self.assertEqual(on_lock[0], ("sync.acquire", {"value": 0, "waitedNs": 0}))
         # acquire(False) twice: nothing; acquire(timeout=0.2): a block, then a timeout
-        self.assertEqual(on_lock[1], ("sync.block", {"value": 0}))
+        self.assertEqual(on_lock[1], ("sync.block", {"value": 0, "tid": out["tid"]}), "with the blocked thread's native id")
         self.assertEqual(on_lock[2], ("sync.op", {"op": "timeout"}))
         self.assertEqual(on_lock[3], ("sync.release", {"value": 1}))
         self.assertEqual([k for k, _ in on_lock[4:]], ["sync.acquire", "sync.release"], "the with block; a failed release is not reported")
