@@ -38,18 +38,18 @@ def consumer(q, results, consumed, pause: float) -> None:
 
 
 def fill_first(ctx, args) -> None:
-    q = ctx.Queue(maxsize=args.maxsize)
+    bounded = ctx.Queue(maxsize=args.maxsize)
     print(f"filling a queue of {args.maxsize} with {args.items} items before anyone reads it", flush=True)
     try:
-        for i in range(args.items):
-            q.put({"seq": i, "text": f"item {i}"}, timeout=args.timeout)  # the one after maxsize waits for room
+        for n in range(args.items):
+            bounded.put({"seq": n, "text": f"item {n}"}, timeout=args.timeout)  # the one after maxsize waits for room
     except queue.Full:
-        print(f"put() of item {i} gave up after {args.timeout} s: the queue is full and nobody reads it", flush=True)
+        print(f"put() of item {n} gave up after {args.timeout} s: the queue is full and nobody reads it", flush=True)
         raise SystemExit(1)
     results = ctx.Queue()
-    cons = ctx.Process(target=consumer, args=(q, results, ctx.Value("i", 0), 0.0), name="consumer")
+    cons = ctx.Process(target=consumer, args=(bounded, results, ctx.Value("i", 0), 0.0), name="consumer")
     cons.start()
-    q.put(None)
+    bounded.put(None)
     print(f"consumer got {len(results.get())} items", flush=True)
     cons.join()
 
