@@ -103,7 +103,10 @@ export const EventKinds = {
   sharedWrite: 'shared.write',
   /** Contents as sampled or at close: pv bytes from x.offset (≤ IMAGE_BYTES), x: {offset} */
   sharedImage: 'shared.image',
-  /** ch "sem:<semaphore name>", x: {type: Lock|RLock|Semaphore|BoundedSemaphore|Condition|Event|Barrier, value, maxvalue} */
+  /**
+   * ch "sem:<semaphore name>", x: {type: Lock|RLock|Semaphore|BoundedSemaphore|Condition|Event|Barrier, value, maxvalue,
+   * inode? (Lock…Condition: of the /dev/shm file it is mapped from, as the kernel's view names it)}
+   */
   syncNew: 'sync.new',
   /** x: {value (after), waitedNs} */
   syncAcquire: 'sync.acquire',

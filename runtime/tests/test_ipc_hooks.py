@@ -55,6 +55,9 @@ class SyncHooks(unittest.TestCase):
             lock = ctx.Lock()
             out["wrapped"] = type(lock.acquire).__name__
             out["tid"] = __import__("threading").get_native_id()
+            # The /dev/shm file the kernel shows the semaphore mapped from (glibc's temporary name).
+            out["sem_inode"] = next(int(l.split()[4]) for l in open("/proc/self/maps") if "/dev/shm/sem." in l
+                                    and int(l.split("-")[0], 16) <= lock._semlock.handle < int(l.split()[0].split("-")[1], 16))
             out["first"] = lock.acquire()
             out["nonblocking_when_held"] = lock.acquire(False)
             out["blocking_false_kw"] = lock.acquire(block=False)
@@ -103,7 +106,7 @@ class SyncHooks(unittest.TestCase):
         lock_ch = ev[0]["ch"]
         self.assertTrue(lock_ch.startswith("sem:/mp-") and lock_ch.endswith(".ipcsL"), lock_ch)
         self.assertEqual(ev[0]["k"], "sync.new")
-        self.assertEqual(ev[0]["x"], {"type": "Lock", "value": 1, "maxvalue": 1})
+        self.assertEqual(ev[0]["x"], {"type": "Lock", "value": 1, "maxvalue": 1, "inode": out["sem_inode"]})
         self.assertEqual(ev[0]["loc"], "<string>")
         on_lock = [(e["k"], e["x"]) for e in ev if e["ch"] == lock_ch][1:]
         self.assertEqual(on_lock[0], ("sync.acquire", {"value": 0, "waitedNs": 0}))

@@ -1,6 +1,8 @@
 /** `ipc-scope run` with the real runtime and real example programs: what the hub receives, and fail-open. */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, test } from 'node:test';
 import { Hub } from '../../server/src/hub/hub';
@@ -136,8 +138,8 @@ describe('ipc-scope run', () => {
   });
 
   /** Runs `command` under `ipc-scope run`, hands `check` its output so far, then kills the program (stuck children too). */
-  async function runAndCheck(command: string[], check: (out: () => string) => Promise<void>): Promise<void> {
-    const child = spawn(process.execPath, [cli, 'run', '--', ...command], { stdio: ['ignore', 'pipe', 'pipe'] });
+  async function runAndCheck(command: string[], check: (out: () => string) => Promise<void>, flags: string[] = []): Promise<void> {
+    const child = spawn(process.execPath, [cli, 'run', ...flags, '--', ...command], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     child.stdout.on('data', (d) => (out += d));
     try {
@@ -208,7 +210,7 @@ describe('ipc-scope run', () => {
     });
   });
 
-  test('run tells two processes taking two Locks in opposite orders, with the acquire() each is in', async () => {
+  test('run tells two processes taking two Locks in opposite orders, with the acquire() each is in and the Locks by their lines', async () => {
     const code = [
       'import multiprocessing as mp, time',
       'def worker(first, second):',
@@ -216,7 +218,8 @@ describe('ipc-scope run', () => {
       '        time.sleep(0.5)',
       '        with second: pass',
       'if __name__ == "__main__":',
-      '    a, b = mp.Lock(), mp.Lock()',
+      '    a = mp.Lock()',
+      '    b = mp.Lock()',
       '    p = mp.Process(target=worker, args=(a, b)); q = mp.Process(target=worker, args=(b, a))',
       '    p.start(); q.start(); p.join(); q.join()',
     ].join('\n');
@@ -225,6 +228,16 @@ describe('ipc-scope run', () => {
       assert.equal(text.match(/in acquire\(\) at <string>:5: main thread in futex \(acquire\(\) of a lock sem:\/\S+\)/g)?.length, 2, text);
       assert.match(text, /fix: Take the locks in the same order in every process/);
     });
+    // With a channel model (--save keeps one), the kernel's semaphores are the program's Locks, by inode, with their lines.
+    const saved = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'ipc-scope-locks-')), 'run.json');
+    await runAndCheck([python, '-c', code], async (out) => {
+      const text = await toldOnce(out, /each wait for a lock that another of them holds/);
+      const locks = [...text.matchAll(/acquire\(\) of Lock sem:\/\S+ = Lock \(created at <string>:(\d+)\)/g)].map((m) => Number(m[1])).sort();
+      assert.deepEqual(locks, [7, 8], text);
+      assert.match(text, /held by pid \d+\)/);
+      const source = /source: (.*)/.exec(text)![1];
+      for (const line of ['<string>:7', '<string>:8', '<string>:5']) assert.ok(source.includes(line), source);
+    }, ['--save', saved]);
   });
 
   // A healthy program whose producer waits for room again and again (the consumer is slow, not stuck) is not a deadlock.

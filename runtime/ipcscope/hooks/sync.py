@@ -68,6 +68,25 @@ def _role(kind: int, maxvalue: int):
 
 # -- SemLock -------------------------------------------------------------------------------------
 
+def _sem_inode(sl):
+    """The inode of the /dev/shm file the semaphore is mapped from, or None. The kernel's view names a
+    semaphore by the temporary file glibc made it in, not by its name: the inode joins the two. Read
+    once, when the user's code makes the lock (its sem_t is at sl.handle)."""
+    try:
+        addr = sl.handle
+        with open("/proc/self/maps", "rb") as f:
+            for line in f:
+                if b"/dev/shm/" not in line:
+                    continue
+                cols = line.split(None, 5)
+                lo, hi = cols[0].split(b"-")
+                if int(lo, 16) <= addr < int(hi, 16):
+                    return int(cols[4])
+    except Exception:
+        pass
+    return None
+
+
 def _marked_namer(obj, role):
     def make_name():
         try:
@@ -98,7 +117,7 @@ def semlock_init(self, kind, value, maxvalue, *, ctx):
             try:
                 sl = self._semlock
                 _emit(protocol.EV_SYNC_NEW, self._ipcscope_ch, user_location(),
-                      x={"type": type(self).__name__, "value": sl._get_value(), "maxvalue": sl.maxvalue})
+                      x={"type": type(self).__name__, "value": sl._get_value(), "maxvalue": sl.maxvalue, "inode": _sem_inode(sl)})
             except Exception:
                 pass
     except BaseException as e:
@@ -219,7 +238,7 @@ def condition_init(self, *args, **kwargs):
             lock = self._lock
             if lock.__dict__.get("_ipcscope_role") == "C":
                 _emit(protocol.EV_SYNC_NEW, lock._ipcscope_ch, user_location(),
-                      x={"type": "Condition", "value": lock._semlock._get_value(), "maxvalue": 1})
+                      x={"type": "Condition", "value": lock._semlock._get_value(), "maxvalue": 1, "inode": _sem_inode(lock._semlock)})
         except Exception:
             pass
     except BaseException as e:

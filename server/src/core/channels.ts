@@ -387,6 +387,8 @@ export class ChannelModel {
   private timelineDirty = false;
   /** Ids sent in the last update. */
   private sent = new Set<string>();
+  /** A user's lock or semaphore by the inode of its /dev/shm file (the kernel's view names it by glibc's temporary file). */
+  private readonly semByInode = new Map<number, string>();
   /** The next update replaces everything the client holds (after clear()). */
   private needFull = true;
 
@@ -881,6 +883,8 @@ export class ChannelModel {
     const value = num(x, 'value');
     if (e.k === EventKinds.syncNew) {
       info.createdAt = loc;
+      const inode = int(x, 'inode', 1);
+      if (inode !== null && (this.semByInode.size < MAX_KNOWN || this.semByInode.has(inode))) this.semByInode.set(inode, info.id);
       const type = str(x, 'type', 64);
       if (type) info.type = type;
       if (value !== null && ts >= c.valueTs) {
@@ -1144,6 +1148,11 @@ export class ChannelModel {
   }
 
   /** The locks, semaphores, conditions and events `pid` is blocked in (acquire()/wait() reported, not yet returned). */
+  /** The channel of the lock or semaphore mapped from this /dev/shm inode, if the runtime reported it. */
+  semChannel(inode: number): string | undefined {
+    return this.semByInode.get(inode);
+  }
+
   waitingIn(pid: number): Array<{ id: string; type: string; label: string; createdAt: string; owners: number[] }> {
     const out: Array<{ id: string; type: string; label: string; createdAt: string; owners: number[] }> = [];
     for (const c of this.channels.values()) {
@@ -1155,6 +1164,7 @@ export class ChannelModel {
 
   clear(): void {
     this.channels.clear();
+    this.semByInode.clear();
     this.unordered = [];
     this.counts.clear();
     this.connSigs.clear();

@@ -36,7 +36,10 @@ export function runtimeKnowledge(channels: ChannelModel | null, ops?: BlockedOps
   };
   return {
     channelFor(o) {
-      for (const id of channelIdsFor(o)) {
+      const ids = channelIdsFor(o);
+      const byInode = o.kind === 'sem' ? channels?.semChannel(o.inode) : undefined;
+      if (byInode) ids.push(byInode);
+      for (const id of ids) {
         const c = channels?.summary(id);
         if (c) return { id: c.id, label: c.label ? `${c.type} "${c.label}"` : c.type, createdAt: c.createdAt };
       }

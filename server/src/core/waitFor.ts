@@ -167,7 +167,8 @@ function threadWait(p: ProcIpc, s: ThreadSample, g: IpcGather, knows: RuntimeKno
       // Queue's semaphores) or a System V segment: any process mapping the same inode could wake it
       // (a Lock's release is not tied to its owner), and only those.
       const o = (call && g.objects.get(call.ch)?.inode === shared.inode ? g.objects.get(call.ch) : undefined) ?? shared.object;
-      const name = o ? o.id : `inode ${shared.inode}`;
+      const ch = o ? knows.channelFor(o) : null;
+      const name = o ? `${o.id}${ch ? ` = ${ch.label}${ch.createdAt ? ` (created at ${ch.createdAt})` : ''}` : ''}` : `inode ${shared.inode}`;
       const held = call?.owners?.length ? `, held by ${call.owners.map((x) => `pid ${x}`).join(', ')}` : '';
       const what = call?.op === 'acquire' ? `acquire() of ${call.type ?? 'a lock'} ${name}${held}` : `a lock shared with other processes, in ${name}`;
       return { sample: s, text: `futex (${what})`, object: o ?? null, wakers: shared.mappers, lock: call?.op === 'acquire' ? 'acquire' : 'shared' };
