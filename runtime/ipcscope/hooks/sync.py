@@ -68,10 +68,19 @@ def _role(kind: int, maxvalue: int):
 
 # -- SemLock -------------------------------------------------------------------------------------
 
+_INODE_READS_MAX = 128  # each read scans /proc/self/maps, which every semaphore lengthens by a line
+_inode_reads = 0
+
+
 def _sem_inode(sl):
     """The inode of the /dev/shm file the semaphore is mapped from, or None. The kernel's view names a
     semaphore by the temporary file glibc made it in, not by its name: the inode joins the two. Read
-    once, when the user's code makes the lock (its sem_t is at sl.handle)."""
+    once, when the user's code makes the lock (its sem_t is at sl.handle); for the first
+    _INODE_READS_MAX locks of a process only, so a program making thousands pays nothing more."""
+    global _inode_reads
+    if _inode_reads >= _INODE_READS_MAX:
+        return None
+    _inode_reads += 1
     try:
         addr = sl.handle
         with open("/proc/self/maps", "rb") as f:
