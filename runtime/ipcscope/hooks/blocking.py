@@ -72,11 +72,11 @@ def _native_id(ident):
 
 def _process_join(self, timeout=None):
     try:
-        e = begin("join", "", getattr(self, "pid", None))
+        b = begin("join", "", getattr(self, "pid", None))
         try:
             return original_process_join(self, timeout)
         finally:
-            end(e)
+            end(b)
     except BaseException as e:
         hide(e)
         raise

@@ -412,8 +412,12 @@ export class ChannelModel {
       // A process that is gone waits for nothing.
       for (const c of this.channels.values()) {
         if (c.info.kind === 'sync' && (c as SyncState).waiterMap.delete(e.pid)) c.dirty = this.dirty = true;
-        else if ('blockedMap' in c && c.blockedMap.size) {
-          for (const [key, b] of c.blockedMap) if (b.pid === e.pid) c.blockedMap.delete(key), (c.dirty = this.dirty = true);
+        else if ('blockedMap' in c) {
+          for (const [key, b] of c.blockedMap) {
+            if (b.pid !== e.pid) continue;
+            c.blockedMap.delete(key);
+            c.dirty = this.dirty = true;
+          }
         }
       }
       return;
@@ -1147,12 +1151,12 @@ export class ChannelModel {
     return c ? { id: c.info.id, kind: c.info.kind, type: c.info.type, label: c.info.label, createdAt: c.info.createdAt } : null;
   }
 
-  /** The locks, semaphores, conditions and events `pid` is blocked in (acquire()/wait() reported, not yet returned). */
   /** The channel of the lock or semaphore mapped from this /dev/shm inode, if the runtime reported it. */
   semChannel(inode: number): string | undefined {
     return this.semByInode.get(inode);
   }
 
+  /** The locks, semaphores, conditions and events `pid` is blocked in (acquire()/wait() reported, not yet returned). */
   waitingIn(pid: number): Array<{ id: string; type: string; label: string; createdAt: string; owners: number[] }> {
     const out: Array<{ id: string; type: string; label: string; createdAt: string; owners: number[] }> = [];
     for (const c of this.channels.values()) {

@@ -150,7 +150,8 @@ function threadWait(p: ProcIpc, s: ThreadSample, g: IpcGather, knows: RuntimeKno
   if (sc.name === 'futex') {
     const op = BigInt.asUintN(64, BigInt(s.raw.split(' ')[2] ?? '0'));
     const priv = (op & FUTEX_PRIVATE_FLAG) !== 0n;
-    const call = !priv && !sc.timed ? knows.blockedCall(p.pid, s.tid) : null;
+    const sharedUntimed = !priv && !sc.timed;
+    const call = sharedUntimed ? knows.blockedCall(p.pid, s.tid) : null;
     const full = call?.op === 'put' ? /^queue:(\d+)$/.exec(call.ch) : null;
     if (full) {
       // A put on a full Queue waits on the queue's semaphore, which only a get() releases: the
@@ -161,12 +162,13 @@ function threadWait(p: ProcIpc, s: ThreadSample, g: IpcGather, knows: RuntimeKno
       const text = `${FULL_PUT}${pipe ? ` in ${pipe.id}${ch ? ` = ${ch.label}` : ''}` : ''})`;
       return { sample: s, text, object: pipe ?? null, wakers: readers.length ? readers : null };
     }
-    const shared = !priv && !sc.timed ? sharedFutex(p, s, g) : null;
+    const shared = sharedUntimed ? sharedFutex(p, s, g) : null;
     if (shared) {
       // A futex in a mapping of a /dev/shm file (a multiprocessing Lock, Semaphore, Condition, Event, a
       // Queue's semaphores) or a System V segment: any process mapping the same inode could wake it
       // (a Lock's release is not tied to its owner), and only those.
-      const o = (call && g.objects.get(call.ch)?.inode === shared.inode ? g.objects.get(call.ch) : undefined) ?? shared.object;
+      const named = call ? g.objects.get(call.ch) : undefined;
+      const o = named?.inode === shared.inode ? named : shared.object;
       const ch = o ? knows.channelFor(o) : null;
       const name = o ? `${o.id}${ch ? ` = ${ch.label}${ch.createdAt ? ` (created at ${ch.createdAt})` : ''}` : ''}` : `inode ${shared.inode}`;
       const held = call?.owners?.length ? `, held by ${call.owners.map((x) => `pid ${x}`).join(', ')}` : '';
@@ -362,7 +364,6 @@ export class DeadlockDetector {
   }
 }
 
-/** The update the panel gets: objects, edges and blocked-on of the processes in view, and the confirmed deadlocks. */
 /** The runtime's connections to IPC Scope's hub (both ends): IPC Scope's own, not the program's IPC. */
 function hubConnections(g: IpcGather): Set<string> {
   const ours = new Set<string>();
@@ -374,6 +375,7 @@ function hubConnections(g: IpcGather): Set<string> {
   return ours;
 }
 
+/** The update the panel gets: objects, edges and blocked-on of the processes in view, and the confirmed deadlocks. */
 export function osIpcUpdate(g: IpcGather, inView: (pid: number) => boolean, analysis: WaitAnalysis, deadlocks: DeadlockInfo[], knows: RuntimeKnowledge = noKnowledge): OsIpcUpdate {
   const shown: OsIpcObject[] = [];
   let omitted = 0;
