@@ -12,19 +12,12 @@ import { DebugClient } from '@vscode/debugadapter-testsupport';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { runtimeEnv } from '../../server/src/hub/env';
 import { Hub } from '../../server/src/hub/hub';
-import { descendantNamed, examplesDir, killAll, procState, python, repoRoot, start, until } from './helpers';
+import { descendantNamed, examplesDir, killAll, lineOf, procState, python, repoRoot, start, until } from './helpers';
 
 const adapter = path.join(repoRoot, 'out', 'dap.js');
 const queueExample = path.join(examplesDir, 'queue_producer_consumer.py');
 const raceExample = path.join(examplesDir, 'value_race.py');
 const targets = path.join(repoRoot, 'test', 'programs', 'debug_targets.py');
-
-/** The 1-based line of the first line containing text. */
-export function lineOf(file: string, text: string): number {
-  const i = fs.readFileSync(file, 'utf8').split('\n').findIndex((l) => l.includes(text));
-  assert.ok(i >= 0, `${text} not found in ${file}`);
-  return i + 1;
-}
 
 let dc: DebugClient;
 let output = '';

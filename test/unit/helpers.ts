@@ -97,6 +97,13 @@ export async function until<T>(what: string, fn: () => T | Promise<T>, ms = 10_0
   throw new Error(`timed out after ${ms} ms waiting for ${what} (last: ${JSON.stringify(last)})`);
 }
 
+/** The 1-based line of the first line of `file` containing `text`. */
+export function lineOf(file: string, text: string): number {
+  const i = fs.readFileSync(file, 'utf8').split('\n').findIndex((l) => l.includes(text));
+  if (i < 0) throw new Error(`${text} not found in ${file}`);
+  return i + 1;
+}
+
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 export function killAll(): void {

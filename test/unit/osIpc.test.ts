@@ -118,6 +118,7 @@ time.sleep(120)
 });
 
 describe('blocked-on and deadlocks', () => {
+  const lockOrder = path.join(repoRoot, 'test', 'programs', 'lock_order.py');
   const runDeadlock = async (cmd: string, args: string[], ready: RegExp, expectTitle: RegExp) => {
     const child = start(cmd, args);
     await waitForOutput(child, ready, 60_000);
@@ -163,20 +164,7 @@ describe('blocked-on and deadlocks', () => {
   });
 
   test('two processes taking two Locks in opposite orders: flagged from the kernel alone (futex address → the semaphore both map)', async () => {
-    const code = [
-      'import multiprocessing as mp, time',
-      'def worker(first, second):',
-      '    with first:',
-      '        time.sleep(0.5)',
-      '        with second: pass',
-      'if __name__ == "__main__":',
-      '    mp.set_start_method("fork")',
-      '    a, b = mp.Lock(), mp.Lock()',
-      '    p = mp.Process(target=worker, args=(a, b)); q = mp.Process(target=worker, args=(b, a))',
-      '    p.start(); q.start(); time.sleep(0.8); print("both stuck", flush=True)',
-      '    p.join(); q.join()',
-    ].join('\n');
-    const { d, u } = await runDeadlock(python, ['-c', code], /both stuck/, /wait on each other/);
+    const { d, u } = await runDeadlock(python, [lockOrder], /both stuck/, /wait on each other/);
     assert.equal(d.pids.length, 3, 'both workers, and the parent: it maps both locks and joins a worker');
     const sems = d.explanation.filter((e) => /futex \(a lock shared with other processes, in sem:\/\S+\)/.test(e));
     assert.equal(sems.length, 2, d.explanation.join('\n'));

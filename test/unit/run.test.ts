@@ -9,7 +9,7 @@ import { Hub } from '../../server/src/hub/hub';
 import { runtimeEnv } from '../../server/src/cli/run';
 import { StreamMessageReader, StreamMessageWriter, createProtocolConnection } from 'vscode-languageserver-protocol/node';
 import { LspMethods, RuntimeEnvResult } from '../../protocol/protocol';
-import { examplesDir, family, previewText as text, python, repoRoot, runJson, until } from './helpers';
+import { examplesDir, family, lineOf, previewText as text, python, repoRoot, runJson, until } from './helpers';
 
 const cli = path.join(repoRoot, 'out', 'cli.js');
 
@@ -211,32 +211,23 @@ describe('ipc-scope run', () => {
   });
 
   test('run tells two processes taking two Locks in opposite orders, with the acquire() each is in and the Locks by their lines', async () => {
-    const code = [
-      'import multiprocessing as mp, time',
-      'def worker(first, second):',
-      '    with first:',
-      '        time.sleep(0.5)',
-      '        with second: pass',
-      'if __name__ == "__main__":',
-      '    a = mp.Lock()',
-      '    b = mp.Lock()',
-      '    p = mp.Process(target=worker, args=(a, b)); q = mp.Process(target=worker, args=(b, a))',
-      '    p.start(); q.start(); p.join(); q.join()',
-    ].join('\n');
-    await runAndCheck([python, '-c', code], async (out) => {
+    const program = path.join(repoRoot, 'test', 'programs', 'lock_order.py');
+    const [waits, a, b] = [lineOf(program, 'with second:'), lineOf(program, 'a = mp.Lock()'), lineOf(program, 'b = mp.Lock()')];
+    const at = program.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    await runAndCheck([python, program], async (out) => {
       const text = await toldOnce(out, /ipc-scope: DEADLOCK Deadlock: pid \d+ \(python3?\) and pid \d+ \(python3?\) each wait for a lock that another of them holds/);
-      assert.equal(text.match(/in acquire\(\) at <string>:5: main thread in futex \(acquire\(\) of a lock sem:\/\S+\)/g)?.length, 2, text);
+      assert.equal(text.match(new RegExp(`in acquire\\(\\) at ${at}:${waits}: main thread in futex \\(acquire\\(\\) of a lock sem:/\\S+\\)`, 'g'))?.length, 2, text);
       assert.match(text, /fix: Take the locks in the same order in every process/);
     });
     // With a channel model (--save keeps one), the kernel's semaphores are the program's Locks, by inode, with their lines.
     const saved = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'ipc-scope-locks-')), 'run.json');
-    await runAndCheck([python, '-c', code], async (out) => {
+    await runAndCheck([python, program], async (out) => {
       const text = await toldOnce(out, /each wait for a lock that another of them holds/);
-      const locks = [...text.matchAll(/acquire\(\) of Lock sem:\/\S+ = Lock \(created at <string>:(\d+)\)/g)].map((m) => Number(m[1])).sort();
-      assert.deepEqual(locks, [7, 8], text);
+      const locks = [...text.matchAll(new RegExp(`acquire\\(\\) of Lock sem:/\\S+ = Lock \\(created at ${at}:(\\d+)\\)`, 'g'))].map((m) => Number(m[1])).sort((x, y) => x - y);
+      assert.deepEqual(locks, [a, b], text);
       assert.match(text, /held by pid \d+\)/);
       const source = /source: (.*)/.exec(text)![1];
-      for (const line of ['<string>:7', '<string>:8', '<string>:5']) assert.ok(source.includes(line), source);
+      for (const line of [a, b, waits]) assert.ok(source.includes(`lock_order.py:${line}`), source);
     }, ['--save', saved]);
   });
 
