@@ -176,6 +176,8 @@ describe('ipc-scope run', () => {
     await runAndCheck([python, path.join(examplesDir, 'join_deadlock.py')], async (out) => {
       const text = await toldOnce(out, /ipc-scope: DEADLOCK Deadlock: pid \d+ \(python3?\) joins pid \d+/);
       assert.match(text, /ipc-scope: {3}fix: Drain the queue before joining/);
+      // The item stuck in the pipe is reported while it is stuck (before its write, which never ends).
+      assert.match(text, /pid \d+ queue\.put queue:\d+ depth=1 b'x+' … \(1048585 bytes, preview truncated\) {2}@ join_deadlock\.py:19/);
     });
   });
 

@@ -210,39 +210,52 @@ def simple_setstate(self, state):
         pass
 
 
+def _preview(buf, offset, size):
+    """(size, first PV bytes) of what send_bytes(buf, offset, size) sends."""
+    if offset == 0 and size is None and type(buf) is bytes:  # what Queue's feeder sends
+        return len(buf), buf[:PV]
+    data = memoryview(buf).cast("B")
+    data = data[offset: offset + size if size is not None else None]
+    return len(data), bytes(data[:PV])
+
+
 def send_bytes(self, buf, offset=0, size=None):
     try:
         q = getattr(self, "_ipcscope_queue", None)
-        if q is None:
-            ch = _channel(self)
-            if not ch:
-                return original_send_bytes(self, buf, offset, size)
-            if debug.armed:
-                _gate("send", ch, bytes(memoryview(buf)[:protocol.PREVIEW_BYTES]))
+        if q is not None:
+            # A queue's item is reported before it is written: a write that blocks (a large item nobody
+            # reads, the join-before-drain deadlock) leaves it in the queue's contents, as it truly is.
+            try:
+                _queue_put_sent(q, *_preview(buf, offset, size))
+            except Exception:
+                pass
+            return original_send_bytes(self, buf, offset, size)
+        ch = _channel(self)
+        if not ch:
+            return original_send_bytes(self, buf, offset, size)
+        if debug.armed:
+            _gate("send", ch, bytes(memoryview(buf)[:protocol.PREVIEW_BYTES]))
         original_send_bytes(self, buf, offset, size)
     except BaseException as e:
         hide(e)
         raise
     try:
-        if offset == 0 and size is None and type(buf) is bytes:  # what Queue's feeder sends
-            n, head = len(buf), buf[:PV]
-        else:
-            data = memoryview(buf).cast("B")
-            data = data[offset: offset + size if size is not None else None]
-            n, head = len(data), bytes(data[:PV])
-        if q is not None:
-            pending = q._ipcscope_pending
-            if pending:
-                loc, ts, depth = pending.popleft()
-                if not ts:  # sent before its put() returned: now is as good
-                    ts, depth = monotonic_ns(), _depth(q)
-                _emit(EV_QUEUE_PUT, q._ipcscope_ch, loc, n, head, "pickle", {"depth": depth}, ts)
-            else:  # SimpleQueue writes in the caller's thread
-                _emit(EV_QUEUE_PUT, q._ipcscope_ch, frame_location(_getframe(1)), n, head, "pickle")
-        else:
-            _emit(EV_CONN_SEND, ch, frame_location(_getframe(1)), n, head, "bytes")
+        n, head = _preview(buf, offset, size)
+        _emit(EV_CONN_SEND, ch, frame_location(_getframe(1)), n, head, "bytes")
     except Exception:
         pass
+
+
+def _queue_put_sent(q, n, head) -> None:
+    """The put whose pickled bytes the queue's feeder thread (or SimpleQueue.put) is about to write."""
+    pending = q._ipcscope_pending
+    if pending:
+        loc, ts, depth = pending.popleft()
+        if not ts:  # sent before its put() returned: now is as good
+            ts, depth = monotonic_ns(), _depth(q)
+        _emit(EV_QUEUE_PUT, q._ipcscope_ch, loc, n, head, "pickle", {"depth": depth}, ts)
+    else:  # SimpleQueue writes in the caller's thread
+        _emit(EV_QUEUE_PUT, q._ipcscope_ch, frame_location(_getframe(2)), n, head, "pickle")
 
 
 def recv_bytes(self, maxlength=None):
