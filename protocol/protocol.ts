@@ -664,6 +664,8 @@ export interface BlockedThread {
   timed: boolean;
   /** "read(fd 5 → pipe:[4711])", "wait4(pid 13)", "futex (untimed)" */
   text: string;
+  /** One of IPC Scope's runtime threads (its sender, its command reader), not the program's own. */
+  runtime?: boolean;
 }
 
 export interface BlockedInfo {

@@ -69,6 +69,13 @@ export const BLOCK_REPORT_MS = 200;
 
 /** The runtime's sender thread names itself this (its thread comm), so the server's deadlock detection can tell it only waits on its own buffer. */
 export const SENDER_THREAD_NAME = 'ipcscope-send';
+/** The runtime's command reader thread (debugger commands from the hub) names itself this. */
+export const READER_THREAD_NAME = 'ipcscope-recv';
+
+/** Is this thread comm one of the runtime's own threads (not the program's)? */
+export function isRuntimeThread(comm: string): boolean {
+  return comm === SENDER_THREAD_NAME || comm === READER_THREAD_NAME;
+}
 
 /**
  * Event kinds the runtime reports, with their channel id form and extras (`x`). A channel id is the

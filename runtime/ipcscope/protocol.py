@@ -14,6 +14,8 @@ SAMPLE_MS = 100
 BLOCK_REPORT_MS = 200  # a blocking call is reported (op.block) once it has lasted this long
 # The runtime's sender thread is named this (thread comm): the server knows it never blocks the program.
 SENDER_THREAD_NAME = "ipcscope-send"
+# Its command reader thread (debugger commands from the hub), named so the panel can tell it from the program's.
+READER_THREAD_NAME = "ipcscope-recv"
 
 # An event on the wire is a tuple with these fields, in this order (loc is (file, line) or None).
 EVENT_FIELDS = ["k", "ch", "ts", "loc", "size", "pv", "pf", "x"]
@@ -90,6 +92,7 @@ def describe() -> dict:
         "SAMPLE_MS": SAMPLE_MS,
         "BLOCK_REPORT_MS": BLOCK_REPORT_MS,
         "SENDER_THREAD_NAME": SENDER_THREAD_NAME,
+        "READER_THREAD_NAME": READER_THREAD_NAME,
         "EVENT_FIELDS": EVENT_FIELDS,
         "RuntimeEnv": {"hub": ENV_HUB, "token": ENV_TOKEN, "runtimeDir": ENV_RUNTIME_DIR, "statusFd": ENV_STATUS_FD,
                        "debug": ENV_DEBUG, "stopOnEntry": ENV_STOP_ON_ENTRY, "startMethod": ENV_START_METHOD},

@@ -242,6 +242,7 @@ class Transport:
     def _read_commands(self, s) -> None:
         from . import debug
 
+        _name_this_thread(protocol.READER_THREAD_NAME)
         try:
             while True:
                 head = _recv_exact(s, 4)

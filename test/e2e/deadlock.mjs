@@ -81,6 +81,10 @@ test('join_deadlock.py: the panel and a notification flag the deadlock, with the
     await edges.locator('summary').click();
     const edgeText = await edges.locator('.os-edge-list').textContent();
     assert.match(edgeText, new RegExp(`pid ${child} writes → pid ${parent} reads, pipe:\\[\\d+\\]`));
+    // The queue holds the item its feeder cannot write: put, not got, listed in the contents.
+    const queue = frame.locator('#channels .channel-queue').first();
+    await queue.locator('summary', { hasText: /1 put · 0 got/ }).waitFor({ timeout: 15_000 });
+    assert.match(await queue.locator('.contents-list').textContent(), /^put.*… \(1048585 bytes\)$/);
     // Rows: the deadlock badge and the edge badge on the child.
     const childRow = frame.locator('[role="treeitem"]', { has: frame.locator('.pid', { hasText: new RegExp(`^${child}$`) }) }).first();
     await childRow.locator('.badge-deadlock').waitFor({ timeout: 10_000 });
@@ -92,6 +96,9 @@ test('join_deadlock.py: the panel and a notification flag the deadlock, with the
     assert.match(d, /Deadlocked: /);
     assert.match(d, /Blocked in: futex/);
     assert.match(d, /write\(fd \d+ → pipe:\[\d+\]/);
+    // IPC Scope's own threads are told apart from the program's (and not counted among them).
+    assert.match(d, /thread \d+ \(IPC Scope's runtime\): recv/);
+    assert.match(d, /Blocked in: futex [^;]*; 1 other thread blocked too/);
     // Give the sidebar room for the screenshot, as a user would.
     const box = await page.locator('.part.sidebar').boundingBox();
     if (box) {

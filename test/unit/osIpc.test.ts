@@ -161,6 +161,12 @@ describe('blocked-on and deadlocks', () => {
     const sockets = u.objects.filter((o) => o.kind === 'unix');
     assert.ok(sockets.length > 0, 'stdio socketpairs are seen');
     assert.deepEqual(sockets.filter((o) => o.holders.some((h) => h.fd !== null && h.fd > 2)), [], JSON.stringify(sockets));
+    // The child's threads: its own (main, the queue's feeder) counted; the runtime's listed, marked, not counted.
+    const child = u.blocked.find((b) => b.threads.some((t) => /^write\(fd \d+ → pipe/.test(t.text)))!;
+    assert.ok(child, JSON.stringify(u.blocked));
+    assert.match(child.text, /; 1 other thread blocked too$/, JSON.stringify(child));
+    assert.ok(child.threads.some((t) => t.runtime && /^recv/.test(t.text)), `the command reader is marked: ${JSON.stringify(child.threads)}`);
+    assert.ok(child.threads.filter((t) => !t.runtime).length === 2, JSON.stringify(child.threads));
   });
 
   test('two processes taking two Locks in opposite orders: flagged from the kernel alone (futex address → the semaphore both map)', async () => {

@@ -21,6 +21,7 @@ test('the Python mirror agrees with protocol/runtime.ts', () => {
     SAMPLE_MS: runtime.SAMPLE_MS,
     BLOCK_REPORT_MS: runtime.BLOCK_REPORT_MS,
     SENDER_THREAD_NAME: runtime.SENDER_THREAD_NAME,
+    READER_THREAD_NAME: runtime.READER_THREAD_NAME,
     EVENT_FIELDS: runtime.EVENT_FIELDS,
     RuntimeEnv: runtime.RuntimeEnv,
     FrameTypes: runtime.FrameTypes,

@@ -157,7 +157,7 @@ export class OsIpcView {
       if (r.blocked.python) b.appendChild(el('div', 'details-python-op', `Python: ${r.blocked.python}`));
       if (r.blocked.threads.length > 1) {
         const ul = el('ul', 'details-threads');
-        for (const t of r.blocked.threads) ul.appendChild(el('li', undefined, `thread ${t.tid}: ${t.text}`));
+        for (const t of r.blocked.threads) ul.appendChild(el('li', t.runtime ? 'runtime-thread' : undefined, `thread ${t.tid}${t.runtime ? " (IPC Scope's runtime)" : ''}: ${t.text}`));
         b.appendChild(ul);
       }
       s.appendChild(b);

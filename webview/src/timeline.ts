@@ -68,7 +68,7 @@ export class Timeline {
     if (this.selected !== null && !this.byId.has(this.selected)) this.selected = null;
     this.element.hidden = this.messages.length === 0;
     const linked = this.messages.filter((m) => m.write && m.link !== null && this.byId.has(m.link)).length;
-    this.summaryCount.textContent = `${this.messages.length} messages · ${linked} delivered`;
+    this.summaryCount.textContent = `${this.messages.length} message${this.messages.length === 1 ? '' : 's'} · ${linked} delivered`;
     this.plot.setAttribute('aria-label', `Message timeline, ${this.messages.length} messages, ${linked} matched send to receive. Arrow keys move between messages, Enter goes to the matching one.`);
     this.render();
   }
@@ -104,7 +104,8 @@ export class Timeline {
     // Axis: start, middle, end, relative to the first message shown.
     const axisY = TOP + pids.length * LANE_H + 4;
     root.appendChild(svg('line', { x1: LABEL_W + 6, y1: axisY, x2: LABEL_W + 6 + plotW, y2: axisY }, 'tl-axis'));
-    for (const f of [0, 0.5, 1]) {
+    // Messages all at one instant (a single one, say) have no span to mark.
+    for (const f of span > 1 ? [0, 0.5, 1] : [0]) {
       const tx = LABEL_W + 6 + f * plotW;
       root.appendChild(svg('line', { x1: tx, y1: axisY, x2: tx, y2: axisY + 4 }, 'tl-axis'));
       const t = svg('text', { x: tx, y: axisY + 15, 'text-anchor': f === 0 ? 'start' : f === 1 ? 'end' : 'middle' }, 'tl-tick');

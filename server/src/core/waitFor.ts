@@ -7,7 +7,7 @@
  * wait4 (the child), a private futex (its own process's other threads), a shared futex in a /dev/shm
  * or System V mapping (every process mapping that inode), a put on a full Queue the runtime reported
  * (the processes holding its read end). A process is stuck when all its threads are (the runtime's
- * own sender thread aside). Anything else (a tty, poll, anonymous shared memory, a timeout) could be
+ * own threads, its sender and command reader, aside). Anything else (a tty, poll, anonymous shared memory, a timeout) could be
  * woken by someone we cannot see, so it is never called a deadlock.
  * The deadlocked set is the greatest set of stuck processes all of whose wakers are in the set; it is
  * reported only when a second sample shows none of its threads moved (context switches unchanged).
@@ -16,7 +16,7 @@ import type { BlockedInfo, BlockedThread, DeadlockInfo, OsIpcEdge, OsIpcObject, 
 import { OsIpcLimits } from '../../../protocol/protocol';
 import type { IpcGather, IpcObjectScanner, ProcIpc, ThreadSample } from '../inspect/ipcObjects';
 import { isReadSyscall, isWriteSyscall } from '../inspect/syscalls';
-import { SENDER_THREAD_NAME as RUNTIME_THREAD_NAME } from '../../../protocol/runtime';
+import { isRuntimeThread } from '../../../protocol/runtime';
 import { isHubSocketPath } from '../hub/hub';
 
 /** How long a stuck set must stay unmoved before it is reported, ms. */
@@ -197,8 +197,13 @@ export function analyseWaits(g: IpcGather, inView: (pid: number) => boolean, kno
   const blocked: BlockedInfo[] = [];
   for (const [pid, ws] of waits) {
     if (!inView(pid)) continue;
-    const threads: BlockedThread[] = ws.filter((w) => w.sample.raw !== 'running').map((w) => ({ tid: w.sample.tid, syscall: w.sample.syscall?.name ?? '', fd: w.sample.syscall?.fd ?? null, object: w.object?.id ?? null, timed: !!w.sample.syscall?.timed, text: w.text }));
-    const own = ws.filter((w) => w.sample.comm !== RUNTIME_THREAD_NAME);
+    const threads: BlockedThread[] = ws.filter((w) => w.sample.raw !== 'running').map((w) => {
+      const t: BlockedThread = { tid: w.sample.tid, syscall: w.sample.syscall?.name ?? '', fd: w.sample.syscall?.fd ?? null, object: w.object?.id ?? null, timed: !!w.sample.syscall?.timed, text: w.text };
+      if (isRuntimeThread(w.sample.comm)) t.runtime = true;
+      return t;
+    });
+    // What the program's own threads wait in (the runtime's threads are listed, marked, but not counted).
+    const own = ws.filter((w) => !isRuntimeThread(w.sample.comm));
     if (!own.length) continue;
     const main = own.find((w) => w.sample.tid === pid) ?? own[0];
     const op = knows.blockedOp(pid);
@@ -206,12 +211,12 @@ export function analyseWaits(g: IpcGather, inView: (pid: number) => boolean, kno
     blocked.push({ pid, wchan: wchanOf(pid), threads, text: `${main.text}${others > 0 ? `; ${others} other thread${others > 1 ? 's' : ''} blocked too` : ''}`, python: op ? op.text : '' });
   }
 
-  // Stuck processes: every thread (but the runtime's sender) in an untimed wait on nameable wakers.
+  // Stuck processes: every thread (but the runtime's own) in an untimed wait on nameable wakers.
   const wakersOf = new Map<number, Set<number>>();
   for (const [pid, ws] of waits) {
     const p = g.procs.get(pid)!;
     if (ws.length < p.threads) continue; // a thread is running
-    const own = ws.filter((w) => w.sample.comm !== RUNTIME_THREAD_NAME);
+    const own = ws.filter((w) => !isRuntimeThread(w.sample.comm));
     if (!own.length || own.some((w) => w.wakers === null)) continue;
     wakersOf.set(pid, new Set(own.flatMap((w) => w.wakers!)));
   }
@@ -287,7 +292,7 @@ function describe(core: number[], graph: Map<number, Set<number>>, waits: Map<nu
   let lockWaits = 0;
   let sharedWaits = 0;
   for (const pid of core) {
-    const ws = (waits.get(pid) ?? []).filter((w) => w.sample.comm !== RUNTIME_THREAD_NAME && w.wakers);
+    const ws = (waits.get(pid) ?? []).filter((w) => !isRuntimeThread(w.sample.comm) && w.wakers);
     const parts = ws.map((w) => {
       if (w.object) objects.add(w.object.id);
       const ch = w.object ? knows.channelFor(w.object) : null;
@@ -347,7 +352,7 @@ export class DeadlockDetector {
       const pids = [...c.pids, ...c.waiting];
       const first = pids.map((pid) => this.scanner.resample(pid));
       // Still in the syscall the gathering saw.
-      const same = pids.every((pid, i) => (g.procs.get(pid)?.sleeping ?? []).every((s) => s.comm === RUNTIME_THREAD_NAME || first[i].get(s.tid)?.startsWith(`${s.raw}|`)));
+      const same = pids.every((pid, i) => (g.procs.get(pid)?.sleeping ?? []).every((s) => isRuntimeThread(s.comm) || first[i].get(s.tid)?.startsWith(`${s.raw}|`)));
       if (same) fresh.push({ c, pids, first });
     }
     if (fresh.length) {

@@ -15,7 +15,7 @@ import type { OsIpcHolder, OsIpcKind, OsIpcObject } from '../../../protocol/prot
 import { DEFAULT_PROC_ROOT, ProcFileReader, listPidsAsync, parseStat } from './procfs';
 import { DecodedSyscall, decodeSyscall } from './syscalls';
 import { unixPeers } from './socketPeers';
-import { SENDER_THREAD_NAME } from '../../../protocol/runtime';
+import { isRuntimeThread } from '../../../protocol/runtime';
 
 /** Longest synchronous stretch before yielding on the main thread, ms. */
 export const SLICE_MS = 2;
@@ -310,7 +310,7 @@ export class IpcGatherer {
 
   /**
    * Each thread's syscall now, with its context-switch count: a thread that did not move between two
-   * samples was stuck all along. The runtime's sender thread wakes on its own timer and is left out.
+   * samples was stuck all along. The runtime's threads (its sender wakes on its own timer) are left out.
    */
   resample(pid: number): Map<number, string> {
     const out = new Map<number, string>();
@@ -322,7 +322,7 @@ export class IpcGatherer {
     }
     for (const tid of tids) {
       const comm = this.reader.readText(`${this.procRoot}/${pid}/task/${tid}/comm`, true);
-      if (typeof comm === 'string' && comm.trim() === SENDER_THREAD_NAME) continue;
+      if (typeof comm === 'string' && isRuntimeThread(comm.trim())) continue;
       const sc = this.reader.readText(`${this.procRoot}/${pid}/task/${tid}/syscall`, true);
       const status = this.reader.readText(`${this.procRoot}/${pid}/task/${tid}/status`, true);
       if (typeof sc !== 'string' || typeof status !== 'string') continue;
@@ -341,8 +341,8 @@ export class IpcGatherer {
     };
     const sample = (tid: number, base: string, comm: string): ThreadSample | null => {
       const raw = read(`${base}/syscall`);
-      // The runtime's sender thread counts even while it runs: it never unblocks the program.
-      if (raw === null || (raw === 'running' && comm !== SENDER_THREAD_NAME)) return null;
+      // The runtime's threads count even while they run: they never unblock the program.
+      if (raw === null || (raw === 'running' && !isRuntimeThread(comm))) return null;
       return { tid, raw, syscall: decodeSyscall(raw), comm };
     };
     if (threads <= 1) {
