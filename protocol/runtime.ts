@@ -88,6 +88,12 @@ export const EventKinds = {
   processExit: 'process.exit',
   /** x: {child, start}: start is the child's start time in clock ticks (with its pid, its key), 0 if unknown */
   fork: 'os.fork',
+  /**
+   * x: {child, start, via: 'subprocess' | 'spawn' | 'posix_spawn' | 'resource_tracker' | 'forkserver'}: a
+   * child started by exec, with no os.fork in this process (subprocess.Popen, multiprocessing's spawn start
+   * method, os.posix_spawn; multiprocessing's own helper processes)
+   */
+  spawn: 'process.spawn',
   /** x: {child, status, exitCode, signal, core?} */
   wait: 'os.wait',
   /** ch "queue:<reader pipe inode>", x: {maxsize, type: Queue|JoinableQueue|SimpleQueue} */

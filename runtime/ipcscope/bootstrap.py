@@ -42,6 +42,9 @@ def install():
         when_imported("multiprocessing.pool", lambda: _lazy("pool", t))  # Pool
         # Blocking calls, reported only when they last: Process.join here.
         when_imported("multiprocessing.process", lambda: _lazy("blocking", t))
+        # Children started by exec (subprocess, the spawn start method): who started them, where.
+        when_imported("subprocess", lambda: _lazy("oshooks", t, "install_subprocess"))
+        when_imported("multiprocessing.util", lambda: _lazy("oshooks", t, "install_mp_spawn"))
         atexit.register(t.flush)
         _transport = t
         method = os.environ.get(protocol.ENV_START_METHOD)

@@ -38,6 +38,7 @@ FRAME_LOST = "lost"
 EV_PROCESS_START = "process.start"
 EV_PROCESS_EXIT = "process.exit"
 EV_FORK = "os.fork"
+EV_SPAWN = "process.spawn"
 EV_WAIT = "os.wait"
 EV_QUEUE_NEW = "queue.new"
 EV_QUEUE_PUT = "queue.put"
@@ -100,7 +101,7 @@ def describe() -> dict:
         "RuntimeCommands": {"config": CMD_CONFIG, "resume": CMD_RESUME, "pause": CMD_PAUSE, "variables": CMD_VARIABLES, "evaluate": CMD_EVALUATE},
         "FrameTypes": {"hello": FRAME_HELLO, "welcome": FRAME_WELCOME, "error": FRAME_ERROR, "events": FRAME_EVENTS, "lost": FRAME_LOST},
         "EventKinds": {
-            "processStart": EV_PROCESS_START, "processExit": EV_PROCESS_EXIT, "fork": EV_FORK, "wait": EV_WAIT,
+            "processStart": EV_PROCESS_START, "processExit": EV_PROCESS_EXIT, "fork": EV_FORK, "spawn": EV_SPAWN, "wait": EV_WAIT,
             "queueNew": EV_QUEUE_NEW, "queuePut": EV_QUEUE_PUT, "queueGet": EV_QUEUE_GET,
             "connSend": EV_CONN_SEND, "connRecv": EV_CONN_RECV,
             "sharedNew": EV_SHARED_NEW, "sharedWrite": EV_SHARED_WRITE, "sharedImage": EV_SHARED_IMAGE,

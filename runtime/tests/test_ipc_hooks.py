@@ -392,3 +392,38 @@ class ManagerAndPoolHooks(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class ChildProcessHooks(unittest.TestCase):
+    def test_children_started_by_exec_are_reported_once_with_how_and_where(self):
+        out = run("""
+            from ipcscope.hooks import oshooks
+            oshooks.install(T)
+            oshooks.install_subprocess()
+            oshooks.install_mp_spawn()
+            import subprocess, multiprocessing as mp
+            pid = os.posix_spawn(sys.executable, [sys.executable, "-c", "pass"], dict(os.environ))
+            os.waitpid(pid, 0)
+            p = subprocess.Popen([sys.executable, "-c", "pass"], close_fds=False)  # subprocess may posix_spawn itself
+            p.wait()
+            subprocess.run([sys.executable, "-c", "pass"], check=True)
+            w = mp.get_context("spawn").Process(target=os.getpid)
+            w.start()
+            w.join()
+            out["pids"] = {"posix_spawn": pid, "subprocess": p.pid, "spawn": w.pid}
+            out["spawns"] = [(e["x"]["via"], e["x"]["child"], e["x"]["start"], e["loc"]) for e in T.events if e["k"] == "process.spawn"]
+            out["forks"] = T.kinds("os.fork")
+        """)
+        spawns = out["spawns"]
+        by_via = {}
+        for via, child, start, loc in spawns:
+            by_via.setdefault(via, []).append(child)
+            self.assertGreater(start, 0, spawns)
+            if via not in ("resource_tracker", "forkserver"):
+                self.assertEqual(loc, "<string>", spawns)  # the user's line, not subprocess's or multiprocessing's
+        self.assertEqual(by_via["posix_spawn"], [out["pids"]["posix_spawn"]], spawns)
+        self.assertEqual(len(by_via["subprocess"]), 2, spawns)
+        self.assertEqual(by_via["subprocess"][0], out["pids"]["subprocess"])
+        self.assertEqual(by_via["spawn"], [out["pids"]["spawn"]], spawns)
+        self.assertLessEqual(set(by_via), {"posix_spawn", "subprocess", "spawn", "resource_tracker"})
+        self.assertEqual(out["forks"], [])  # nothing was forked by os.fork here

@@ -1,5 +1,5 @@
 """A program's tracebacks read the same with the hooks as without them: test/programs/failing_calls.py
-makes 25 IPC calls fail, once plain and once with every hook module installed on a recording
+makes 27 IPC calls fail, once plain and once with every hook module installed on a recording
 transport, and each traceback's frames are compared.
 
     PYTHONPATH=runtime python3 -m unittest discover -s runtime/tests -t runtime
@@ -32,6 +32,8 @@ shared.install(t)
 ospipes.install(t)
 mp.install(t)
 mp.install_queues(t)
+oshooks.install_subprocess(t)
+oshooks.install_mp_spawn(t)
 for m in (sync, managers, pool, blocking):
     m.install(t)
 sys.argv = [{PROGRAM!r}]
@@ -71,7 +73,7 @@ class Tracebacks(unittest.TestCase):
     def test_hooks_leave_no_trace_in_tracebacks(self):
         plain = run([PROGRAM])
         hooked = run(["-c", HOOKED])
-        self.assertEqual(len(plain), 25)
+        self.assertEqual(len(plain), 27)
         self.assertEqual(sorted(plain), sorted(hooked))
         ours = os.path.join(RUNTIME, "ipcscope") + os.sep
         for case, (frames, error) in plain.items():

@@ -11,6 +11,7 @@ import multiprocessing as mp
 import os
 import pickle
 import socket
+import subprocess
 import sys
 import tempfile
 import traceback
@@ -137,6 +138,14 @@ def waitpid_no_child():
     os.waitpid(2 ** 22 + 1, 0)  # above pid_max: never a child
 
 
+def subprocess_missing_program():
+    subprocess.Popen(["/nonexistent/program"])
+
+
+def posix_spawn_missing_program():
+    os.posix_spawn("/nonexistent/program", ["program"], {})
+
+
 def socket_sendall_broken():
     a, b = socket.socketpair()
     b.close()
@@ -164,6 +173,7 @@ CASES = [queue_get_timeout, queue_put_full, simple_queue_closed, conn_recv_bytes
          conn_recv_eof, conn_send_closed, os_read_bad_fd, os_write_broken_pipe, mkfifo_exists, open_missing,
          lock_released_twice, value_wrong_type, array_out_of_range, barrier_broken, condition_wait_unlocked,
          shared_memory_missing, shareable_list_out_of_range, mmap_bad_length, mmap_pickled, waitpid_no_child,
+         subprocess_missing_program, posix_spawn_missing_program,
          socket_sendall_broken, socket_connect_missing, join_unstarted, manager_missing_key]
 
 if __name__ == "__main__":

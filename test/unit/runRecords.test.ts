@@ -62,6 +62,33 @@ describe('leak report (ipc-scope run, real processes)', () => {
     }
   });
 
+  test('a child started by subprocess and left running: named with the line that started it and the fix for a Popen; a spawn child is reported as started too', () => {
+    const program = path.join(tmp, 'leaves_subprocess.py');
+    fs.writeFileSync(program, [
+      'import multiprocessing as mp, subprocess, sys',
+      'if __name__ == "__main__":',
+      '    w = mp.get_context("spawn").Process(target=print)',
+      '    w.start()',
+      '    w.join()',
+      '    s = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)',
+      '    print("sleeper", s.pid, w.pid, file=sys.stderr, flush=True)',
+      '',
+    ].join('\n'));
+    const r = runJson([python, program], 120_000);
+    const [sleeper, worker] = (/sleeper (\d+) (\d+)/.exec(r.programOut) ?? []).slice(1).map(Number);
+    try {
+      assert.equal(r.status, 0, r.programOut);
+      const spawned = r.events.filter((e) => e.k === 'process.spawn').map((e) => [e.x?.via, e.x?.child, e.loc]);
+      assert.deepEqual(spawned.filter(([via]) => via === 'spawn'), [['spawn', worker, `${program}:4`]], JSON.stringify(spawned));
+      assert.deepEqual(spawned.filter(([via]) => via === 'subprocess'), [['subprocess', sleeper, `${program}:6`]], JSON.stringify(spawned));
+      const running = r.leaks?.items.filter((i) => i.kind === 'running') ?? [];
+      assert.deepEqual(running.map((i) => [i.pid, i.createdAt]), [[sleeper, `${program}:6`]], JSON.stringify(r.leaks));
+      assert.match(running[0].fix, /^wait\(\) for it/);
+    } finally {
+      if (sleeper) track(sleeper);
+    }
+  });
+
   for (const [name, args] of [
     ['fifo_lines.py', []],
     ['pi_shared_memory.py', ['--workers', '3', '--terms', '30000']],

@@ -1,11 +1,16 @@
-"""os.fork, os.wait/waitpid and os._exit hooks: who forked whom, who reaped whom and how it ended."""
+"""os.fork, os.wait/waitpid and os._exit hooks: who forked whom, who reaped whom and how it ended.
+Children started without an os.fork in this process (subprocess, multiprocessing's spawn start
+method, os.posix_spawn) are reported too, as process.spawn, with the user's line that started them."""
 import os
+import sys
 
 from .. import protocol
 from ..transport import start_ticks
-from . import hide, user_location
+from . import _is_internal, hide, user_location
 
 original_fork = os.fork
+original_posix_spawn = getattr(os, "posix_spawn", None)
+original_posix_spawnp = getattr(os, "posix_spawnp", None)
 original_wait = os.wait
 original_waitpid = os.waitpid
 original_exit = os._exit
@@ -34,6 +39,74 @@ def fork():
     except BaseException as e:
         hide(e)
         raise
+
+
+def _spawned(pid, via: str, depth: int = 3) -> None:
+    """Reports a child this process started by exec: its key (pid and start time), how, and where."""
+    try:
+        if isinstance(pid, int) and pid > 0:
+            _transport.emit(protocol.EV_SPAWN, "", user_location(depth), x={"child": pid, "start": start_ticks(pid), "via": via})
+    except Exception:
+        pass
+
+
+def _posix_spawn_hook(original, name):
+    def posix_spawn(*args, **kwargs):
+        try:
+            pid = original(*args, **kwargs)
+        except BaseException as e:
+            hide(e)
+            raise
+        # subprocess may use posix_spawn itself: its own hook reports the child, once.
+        if not _is_internal(sys._getframe(1).f_code.co_filename):
+            _spawned(pid, "posix_spawn")
+        return pid
+
+    posix_spawn.__name__ = posix_spawn.__qualname__ = name
+    return posix_spawn
+
+
+def install_subprocess(_t=None) -> None:
+    """Runs once subprocess is imported: Popen's children (fork_exec or posix_spawn) are reported."""
+    import subprocess
+
+    global original_execute_child
+    original_execute_child = subprocess.Popen._execute_child
+
+    def _execute_child(self, *args, **kwargs):
+        try:
+            original_execute_child(self, *args, **kwargs)
+        except BaseException as e:
+            hide(e)
+            raise
+        _spawned(getattr(self, "pid", None), "subprocess")
+
+    subprocess.Popen._execute_child = _execute_child
+
+
+_MP_HELPERS = ("resource_tracker", "forkserver")
+
+
+def install_mp_spawn(_t=None) -> None:
+    """Runs once multiprocessing.util is imported: the spawn start method's children (and the
+    forkserver and resource tracker processes) start through spawnv_passfds."""
+    from multiprocessing import util
+
+    global original_spawnv_passfds
+    original_spawnv_passfds = util.spawnv_passfds
+
+    def spawnv_passfds(path, args, passfds):
+        try:
+            pid = original_spawnv_passfds(path, args, passfds)
+        except BaseException as e:
+            hide(e)
+            raise
+        # multiprocessing's own helper processes start here too: told apart from the program's children.
+        helper = next((h for h in _MP_HELPERS if any(h in str(a) for a in args)), None)
+        _spawned(pid, helper or "spawn")
+        return pid
+
+    util.spawnv_passfds = spawnv_passfds
 
 
 def wait():
@@ -83,6 +156,10 @@ def install(transport) -> None:
     global _transport
     _transport = transport
     os.fork = fork
+    if original_posix_spawn is not None:
+        os.posix_spawn = _posix_spawn_hook(original_posix_spawn, "posix_spawn")
+    if original_posix_spawnp is not None:
+        os.posix_spawnp = _posix_spawn_hook(original_posix_spawnp, "posix_spawnp")
     os.wait = wait
     os.waitpid = waitpid
     os._exit = _exit

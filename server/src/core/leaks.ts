@@ -49,6 +49,11 @@ function isMultiprocessingHelper(p: ProcessInfo): boolean {
 
 const where = (loc: string) => loc || 'not seen by the runtime';
 const RUNNING_FIX = 'join() or terminate() it before the main process returns (or make it a daemon process)';
+/** The fix for a child still running, by how it was started (a multiprocessing Process unless told). */
+const RUNNING_FIXES: Record<string, string> = {
+  subprocess: 'wait() for it (or use communicate(), or subprocess.run), or terminate() it, before the main process returns',
+  posix_spawn: 'os.waitpid(pid, 0) for it, or kill it, before the main process returns',
+};
 
 export class LeakWatch {
   private readonly dirs: LeakDirs;
@@ -58,6 +63,8 @@ export class LeakWatch {
   private shmFiles = new Map<number, FileCreated>();
   private semaphores = new Map<string, Created>();
   private forks = new Map<number, string>();
+  /** Children started by subprocess or os.posix_spawn (not a multiprocessing Process): their fix differs. */
+  private startedBy = new Map<number, string>();
   /** Children the program reaped (pid → wall ms the report arrived): a scan may predate the report. */
   private reaped = new Map<number, number>();
   /** POSIX message queues there before the run (those made during it, by anyone, are listed without a line). */
@@ -85,6 +92,7 @@ export class LeakWatch {
     this.shmFiles.clear();
     this.semaphores.clear();
     this.forks.clear();
+    this.startedBy.clear();
     this.reaped.clear();
     this.zombies.clear();
     this.launcherPid = opts.launcherPid ?? null;
@@ -142,7 +150,12 @@ export class LeakWatch {
           if (e.ch.startsWith('sem:') && !this.semaphores.has(e.ch)) this.semaphores.set(e.ch, { pid: e.pid, loc: e.loc, unlinked: false });
           break;
         case EventKinds.fork:
-          if (typeof x.child === 'number') this.forks.set(x.child, e.loc);
+        case EventKinds.spawn:
+          if (typeof x.child === 'number') {
+            this.forks.set(x.child, e.loc);
+            if (x.via === 'subprocess' || x.via === 'posix_spawn') this.startedBy.set(x.child, x.via);
+            else this.startedBy.delete(x.child);
+          }
           break;
         case EventKinds.wait:
           if (typeof x.child === 'number' && e.pid !== this.launcherPid) {
@@ -261,7 +274,7 @@ export class LeakWatch {
       if (!raw || raw.state === 'Z' || raw.startedAt < this.startedAt - 1000) continue;
       const command = raw.argv?.length ? raw.argv.join(' ') : `[${raw.name}]`;
       if (/multiprocessing\.(resource_tracker|forkserver)/.test(command)) continue;
-      items.push({ kind: 'running', name: `pid ${pid} ${raw.name}`, path: null, pid, createdAt: loc, detail: `still running (${raw.stat}) after the main process ended: ${command}`, fix: RUNNING_FIX });
+      items.push({ kind: 'running', name: `pid ${pid} ${raw.name}`, path: null, pid, createdAt: loc, detail: `still running (${raw.stat}) after the main process ended: ${command}`, fix: this.runningFix(pid) });
     }
     for (const p of alive) {
       if (p.zombie || p.state === 'Z' || p.pid === this.launcherPid || isMultiprocessingHelper(p)) continue;
@@ -272,12 +285,16 @@ export class LeakWatch {
         pid: p.pid,
         createdAt: this.forks.get(p.pid) ?? '',
         detail: `still running (${p.stat}) after the main process ended: ${p.command}`,
-        fix: RUNNING_FIX,
+        fix: this.runningFix(p.pid),
       });
     }
     const order: Record<string, number> = { shm: 0, semaphore: 1, fifo: 2, mqueue: 3, zombie: 4, running: 5 };
     items.sort((a, b) => order[a.kind] - order[b.kind]);
     return { program, mainPid: this.mainPid, at: now, items: items.slice(0, LeakLimits.items), omitted: Math.max(0, items.length - LeakLimits.items), checked };
+  }
+
+  private runningFix(pid: number): string {
+    return RUNNING_FIXES[this.startedBy.get(pid) ?? ''] ?? RUNNING_FIX;
   }
 
   /** Reaped by the program after it started (a later process with the same pid is another one). */

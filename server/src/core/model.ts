@@ -107,8 +107,8 @@ export class ProcessModel {
     for (const e of batch) {
       const x = e.x;
       if (e.k === EventKinds.wait && typeof x?.child === 'number' && typeof x.status === 'number') this.noteExit(x.child, x.status);
-      else if (e.k === EventKinds.fork && typeof x?.child === 'number' && typeof x.start === 'number' && x.start > 0) {
-        // A forked child that does no IPC never says hello: its parent's fork event lists it.
+      else if ((e.k === EventKinds.fork || e.k === EventKinds.spawn) && typeof x?.child === 'number' && typeof x.start === 'number' && x.start > 0) {
+        // A child that does no IPC never says hello: its parent's fork (or spawn) event lists it.
         const key = processKey(x.child, x.start);
         if (!this.reported.has(key)) this.noteRuntimeProcess({ key, pid: x.child, ppid: e.pid, startTicks: x.start, argv: [], comm: '', cmdline: [] });
       }
