@@ -145,13 +145,14 @@ export async function run(command: string[], opts: RunOptions): Promise<number> 
   const model = procAvailable() ? new ProcessModel({ scope: 'program' }) : null;
   const leaks = new LeakWatch({}, model ? (pid) => model.scanner.readOne(pid) : null);
   leaks.begin();
-  const recording = !!(opts.trace || opts.save);
-  const channels = recording ? new ChannelModel() : null;
+  // Always kept (bounded, and cheap next to printing each event): it names the kernel's semaphores
+  // as the program's Locks in deadlock reports, and a saved run or trace is made from it.
+  const channels = new ChannelModel();
   const recorder = new RunRecorder();
   const blockedOps = new BlockedOps();
   hub.on('events', (batch: HubEvent[]) => {
     leaks.ingest(batch);
-    channels?.ingest(batch);
+    channels.ingest(batch);
     blockedOps.ingest(batch);
     recorder.ingest(batch);
     // Exit statuses parents collected (os.wait), and processes known from the runtime before any scan: as in the editor.
@@ -225,7 +226,7 @@ export async function run(command: string[], opts: RunOptions): Promise<number> 
       watch: snap?.watch ?? null,
       processes: snap?.processes ?? [],
       ended: snap?.ended ?? [],
-      channels: channels!.update({ received: hub.stats.received, dropped: hub.stats.droppedByRuntime, protocolErrors: hub.stats.protocolErrors }, true),
+      channels: channels.update({ received: hub.stats.received, dropped: hub.stats.droppedByRuntime, protocolErrors: hub.stats.protocolErrors }, true),
       leaks: report,
       clients: hub.clients.values(),
     });
