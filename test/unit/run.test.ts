@@ -182,7 +182,7 @@ describe('ipc-scope run', () => {
   test('run tells a put on a full Queue that only its own process reads (fill before starting the consumer)', async () => {
     await runAndCheck([python, path.join(examplesDir, 'queue_producer_consumer.py'), '--fill-first'], async (out) => {
       const text = await toldOnce(out, /ipc-scope: DEADLOCK Deadlock: pid \d+ \(python3?\) puts into a full queue that nobody else reads/);
-      assert.match(text, /main thread in futex \(Queue\.put\(\) waiting for room in pipe:\[\d+\]\)/);
+      assert.match(text, /main thread in futex \(Queue\.put\(\) waiting for room in pipe:\[\d+\] = Queue\)/);
       assert.match(text, /in Queue\.put\(\) \(the queue is full\) .*at \S*queue_producer_consumer\.py:\d+/);
       assert.match(text, /fix: Start the consumer before filling a bounded queue/);
       // Each put's depth is the queue's right after it (not when the feeder thread got to send it).
