@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { afterEach, describe, test } from 'node:test';
 import type { Snapshot } from '../../protocol/protocol';
-import { killAll, python, repoRoot, start, startExample, until, waitForOutput } from './helpers';
+import { examplesDir, killAll, python, repoRoot, start, startExample, until, waitForOutput } from './helpers';
 
 const cli = path.join(repoRoot, 'out', 'cli.js');
 const run = (...args: string[]) => spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8' });
@@ -67,6 +67,15 @@ describe('ipc-scope CLI', () => {
     assert.ok(r.stdout.length > 256 * 1024, `${r.stdout.length} bytes: cut short, or too small to test a cut`);
     const report = JSON.parse(r.stdout) as { objects: unknown[] };
     assert.ok(report.objects.length >= 150);
+  });
+
+  test('the readable ipc report of a two-process pipe cycle: the deadlock, then its counts in words', async () => {
+    const p = start(python, [path.join(examplesDir, 'pipe_cycle.py')]);
+    await new Promise((r) => setTimeout(r, 1000)); // both sides in read() by then
+    const r = spawnSync(process.execPath, [cli, 'ipc', '--pid', String(p.pid)], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /^DEADLOCK Deadlock: pid \d+ \(python3?\) and pid \d+ \(python3?\) wait on each other$/m);
+    assert.match(r.stdout, /^\d+ objects?, \d+ edges?, 1 deadlock; gathered in [\d.]+ ms$/m);
   });
 
   test('a pid that does not exist: clear message, exit 1', () => {

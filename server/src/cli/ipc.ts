@@ -2,6 +2,7 @@
 import type { DeadlockInfo, OsIpcUpdate } from '../../../protocol/protocol';
 import type { ProcessModel } from '../core/model';
 import { OsIpcMonitor } from '../core/osIpc';
+import { plural } from '../core/textTree';
 import type { RuntimeKnowledge } from '../core/waitFor';
 
 /**
@@ -36,6 +37,6 @@ export function renderIpcReport(u: OsIpcUpdate): string {
   for (const b of u.blocked) lines.push(`pid ${b.pid} blocked: ${b.text}${b.python ? ` [${b.python}]` : ''}`);
   for (const r of u.restricted) lines.push(`pid ${r.pid} restricted: ${r.reason}`);
   for (const n of u.notes) lines.push(`note: ${n}`);
-  lines.push(`${u.objects.length} objects, ${u.edges.length} edges, ${u.deadlocks.length} deadlock(s); gathered in ${u.gatherMs} ms`);
+  lines.push(`${plural(u.objects.length, 'object')}, ${plural(u.edges.length, 'edge')}, ${plural(u.deadlocks.length, 'deadlock')}; gathered in ${u.gatherMs} ms`);
   return lines.join('\n') + '\n';
 }

@@ -10,7 +10,8 @@ import { ProcessModel } from '../core/model';
 import { renderTextTree } from '../core/textTree';
 import { PortableScanner } from '../inspect/portable';
 import { serveDebugAdapter } from '../debug/serve';
-import { plural, run } from './run';
+import { run } from './run';
+import { plural } from '../core/textTree';
 import { ipcReport, renderIpcReport } from './ipc';
 import { procAvailable } from '../inspect/procfs';
 

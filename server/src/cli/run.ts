@@ -17,6 +17,7 @@ import { ProcessModel } from '../core/model';
 import { decodePreview } from '../core/preview';
 import { RunRecorder } from '../core/runRecord';
 import { toChromeTrace } from '../core/traceExport';
+import { plural } from '../core/textTree';
 import { runtimeEnv } from '../hub/env';
 import { Hub, HubClient, HubEvent } from '../hub/hub';
 import { procAvailable } from '../inspect/procfs';
@@ -78,10 +79,6 @@ const DEADLOCK_LOOK_MS = 1000;
  * so events are held this long after they arrive and printed sorted by their time.
  */
 const REORDER_MS = 150;
-
-export function plural(n: number, one: string, many = one + 's'): string {
-  return `${n} ${n === 1 ? one : many}`;
-}
 
 /** Holds events briefly and hands them out in time order (across processes; each process's own are in order already). */
 class TimeOrder {

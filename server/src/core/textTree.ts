@@ -7,6 +7,11 @@ export interface TextTreeOptions {
   color?: boolean;
 }
 
+/** "1 process", "2 processes". */
+export function plural(n: number, one: string, many = one + 's'): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
 /** Builds parent → children lists; processes whose parent is not in the set are roots. */
 export function buildForest(processes: ProcessInfo[]): { roots: ProcessInfo[]; children: Map<number, ProcessInfo[]> } {
   const pids = new Set(processes.map((p) => p.pid));
