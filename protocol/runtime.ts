@@ -86,7 +86,10 @@ export const EventKinds = {
   /** pv "", x: {} */
   processStart: 'process.start',
   processExit: 'process.exit',
-  /** x: {child, start}: start is the child's start time in clock ticks (with its pid, its key), 0 if unknown */
+  /**
+   * x: {child, start, via?: 'os.fork'}: start is the child's start time in clock ticks (with its pid, its
+   * key), 0 if unknown; via when the program called os.fork itself (absent: a multiprocessing Process)
+   */
   fork: 'os.fork',
   /**
    * x: {child, start, via: 'subprocess' | 'spawn' | 'posix_spawn' | 'resource_tracker' | 'forkserver'}: a

@@ -427,3 +427,16 @@ class ChildProcessHooks(unittest.TestCase):
         self.assertEqual(by_via["spawn"], [out["pids"]["spawn"]], spawns)
         self.assertLessEqual(set(by_via), {"posix_spawn", "subprocess", "spawn", "resource_tracker"})
         self.assertEqual(out["forks"], [])  # nothing was forked by os.fork here
+
+    def test_installed_twice_reports_once(self):
+        out = run("""
+            from ipcscope.hooks import oshooks
+            oshooks.install(T)
+            for _ in range(2):
+                oshooks.install_subprocess()
+                oshooks.install_mp_spawn()
+            import subprocess
+            subprocess.run([sys.executable, "-c", "pass"], check=True)
+            out["spawns"] = T.kinds("process.spawn")
+        """)
+        self.assertEqual(out["spawns"], ["process.spawn"])

@@ -55,6 +55,7 @@ describe('leak report (ipc-scope run, real processes)', () => {
       const running = report.items.filter((i) => i.kind === 'running');
       assert.deepEqual(running.map((i) => i.pid), [sleeper], JSON.stringify(running));
       assert.equal(running[0].createdAt, lineOf('sleeper = os.fork()'));
+      assert.match(running[0].fix, /^os\.waitpid\(pid, 0\) for it/, 'the fix for a child of os.fork, not of a Process');
       assert.deepEqual(kinds(report), ['shm', 'fifo', 'zombie', 'running'], 'nothing else (no helper, no false zombie)');
     } finally {
       if (sleeper) track(sleeper);

@@ -32,7 +32,10 @@ def fork():
             try:
                 # The child's start time makes its key, so the hub can list it even if it ends unscanned.
                 # It cannot be reaped before we wait for it, so its /proc entry is there (maybe a zombie's).
-                _transport.emit(protocol.EV_FORK, "", user_location(), x={"child": pid, "start": start_ticks(pid)})
+                x = {"child": pid, "start": start_ticks(pid)}
+                if not _is_internal(sys._getframe(1).f_code.co_filename):
+                    x["via"] = "os.fork"  # the program's own fork, not a multiprocessing Process's
+                _transport.emit(protocol.EV_FORK, "", user_location(), x=x)
             except Exception:
                 pass
         return pid
@@ -70,17 +73,19 @@ def install_subprocess(_t=None) -> None:
     """Runs once subprocess is imported: Popen's children (fork_exec or posix_spawn) are reported."""
     import subprocess
 
-    global original_execute_child
-    original_execute_child = subprocess.Popen._execute_child
+    original = subprocess.Popen._execute_child
+    if getattr(original, "_ipcscope", False):
+        return  # installed already
 
     def _execute_child(self, *args, **kwargs):
         try:
-            original_execute_child(self, *args, **kwargs)
+            original(self, *args, **kwargs)
         except BaseException as e:
             hide(e)
             raise
         _spawned(getattr(self, "pid", None), "subprocess")
 
+    _execute_child._ipcscope = True
     subprocess.Popen._execute_child = _execute_child
 
 
@@ -92,12 +97,13 @@ def install_mp_spawn(_t=None) -> None:
     forkserver and resource tracker processes) start through spawnv_passfds."""
     from multiprocessing import util
 
-    global original_spawnv_passfds
-    original_spawnv_passfds = util.spawnv_passfds
+    original = util.spawnv_passfds
+    if getattr(original, "_ipcscope", False):
+        return  # installed already
 
     def spawnv_passfds(path, args, passfds):
         try:
-            pid = original_spawnv_passfds(path, args, passfds)
+            pid = original(path, args, passfds)
         except BaseException as e:
             hide(e)
             raise
@@ -106,6 +112,7 @@ def install_mp_spawn(_t=None) -> None:
         _spawned(pid, helper or "spawn")
         return pid
 
+    spawnv_passfds._ipcscope = True
     util.spawnv_passfds = spawnv_passfds
 
 

@@ -50,10 +50,12 @@ function isMultiprocessingHelper(p: ProcessInfo): boolean {
 const where = (loc: string) => loc || 'not seen by the runtime';
 const RUNNING_FIX = 'join() or terminate() it before the main process returns (or make it a daemon process)';
 /** The fix for a child still running, by how it was started (a multiprocessing Process unless told). */
-const RUNNING_FIXES: Record<string, string> = {
-  subprocess: 'wait() for it (or use communicate(), or subprocess.run), or terminate() it, before the main process returns',
-  posix_spawn: 'os.waitpid(pid, 0) for it, or kill it, before the main process returns',
-};
+const WAITPID_FIX = 'os.waitpid(pid, 0) for it, or kill it, before the main process returns';
+const RUNNING_FIXES = new Map([
+  ['subprocess', 'wait() for it (or use communicate(), or subprocess.run), or terminate() it, before the main process returns'],
+  ['posix_spawn', WAITPID_FIX],
+  ['os.fork', WAITPID_FIX],
+]);
 
 export class LeakWatch {
   private readonly dirs: LeakDirs;
@@ -63,7 +65,7 @@ export class LeakWatch {
   private shmFiles = new Map<number, FileCreated>();
   private semaphores = new Map<string, Created>();
   private forks = new Map<number, string>();
-  /** Children started by subprocess or os.posix_spawn (not a multiprocessing Process): their fix differs. */
+  /** Children started by os.fork, subprocess or os.posix_spawn (not a multiprocessing Process): their fix differs. */
   private startedBy = new Map<number, string>();
   /** Children the program reaped (pid → wall ms the report arrived): a scan may predate the report. */
   private reaped = new Map<number, number>();
@@ -153,7 +155,7 @@ export class LeakWatch {
         case EventKinds.spawn:
           if (typeof x.child === 'number') {
             this.forks.set(x.child, e.loc);
-            if (x.via === 'subprocess' || x.via === 'posix_spawn') this.startedBy.set(x.child, x.via);
+            if (typeof x.via === 'string' && RUNNING_FIXES.has(x.via)) this.startedBy.set(x.child, x.via);
             else this.startedBy.delete(x.child);
           }
           break;
@@ -294,7 +296,7 @@ export class LeakWatch {
   }
 
   private runningFix(pid: number): string {
-    return RUNNING_FIXES[this.startedBy.get(pid) ?? ''] ?? RUNNING_FIX;
+    return RUNNING_FIXES.get(this.startedBy.get(pid) ?? '') ?? RUNNING_FIX;
   }
 
   /** Reaped by the program after it started (a later process with the same pid is another one). */
