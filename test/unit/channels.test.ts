@@ -82,6 +82,23 @@ describe('channel model', () => {
     assert.equal(m.update(STATS), null, 'nothing new: no update');
   });
 
+  test('a Connection end whose first send blocks: known from its op.block as a pipe end, with the blocked send, until it returns', () => {
+    const m = new ChannelModel();
+    m.ingest([ev(EventKinds.opBlock, 'conn:77', 1002, 1e9, { x: { op: 'send', tid: 1002 } })]);
+    const c = byId<MessageChannelInfo>(m.update(STATS), 'conn:77');
+    assert.equal(c.kind, 'pipe');
+    assert.deepEqual(c.holders, [1002]);
+    assert.deepEqual(c.blocked.map((b) => [b.pid, b.op, b.loc]), [[1002, 'send', '/home/dev/project/pipeline.py:10']]);
+    m.ingest([ev(EventKinds.opUnblock, 'conn:77', 1002, 2e9, { x: { op: 'send' } }), ev(EventKinds.connSend, 'conn:77', 1002, 2e9, { size: 1 << 20 })]);
+    const after = byId<MessageChannelInfo>(m.update(STATS), 'conn:77');
+    assert.deepEqual(after.blocked, []);
+    assert.equal(after.written, 1);
+    // An op.unblock alone (its op.block never seen) makes no channel; nor does one on another kind of id.
+    m.ingest([ev(EventKinds.opUnblock, 'conn:78', 1002, 3e9, { x: { op: 'send' } }), ev(EventKinds.opBlock, 'sem:/x', 1002, 3e9, { x: { op: 'send' } })]);
+    const ids = m.update(STATS, true)!.channels.map((x) => x.id);
+    assert.ok(!ids.includes('conn:78') && !ids.includes('sem:/x'), ids.join(' '));
+  });
+
   test('a duplex Pipe: each end has its own id; sends on one end pair with receives on the other', () => {
     const m = new ChannelModel();
     // As examples/pipe_ping_pong.py reports it: parent 100 on conn:34287, child 101 on conn:34288.

@@ -210,6 +210,24 @@ describe('ipc-scope run', () => {
     });
   });
 
+  test('run tells a child blocked sending a large message on a Pipe its parent reads only after join(): the send is a reported blocking call', async () => {
+    const code = [
+      'import multiprocessing as mp',
+      'def child(conn):',
+      '    conn.send(b"x" * (1 << 20))',
+      'if __name__ == "__main__":',
+      '    here, there = mp.Pipe()',
+      '    c = mp.Process(target=child, args=(there,)); c.start()',
+      '    print("joining", flush=True)',
+      '    c.join(); here.recv()',
+    ].join('\n');
+    await runAndCheck([python, '-c', code], async (out) => {
+      const text = await toldOnce(out, /ipc-scope: DEADLOCK Deadlock: pid \d+ \(python3?\) and pid \d+ \(python3?\) wait on each other|joins pid \d+/);
+      assert.match(text, /pid \d+ op\.block conn:\d+ op=send tid=\d+ \(blocked since [\d.]+ ms\) {2}@ <string>:3/);
+      assert.match(text, /in Connection\.send\(\) \(the pipe is full: waiting for its reader\)/);
+    });
+  });
+
   test('run tells two processes taking two Locks in opposite orders, with the acquire() each is in and the Locks by their lines', async () => {
     const program = path.join(repoRoot, 'test', 'programs', 'lock_order.py');
     const [waits, a, b] = [lineOf(program, 'with second:'), lineOf(program, 'a = mp.Lock()'), lineOf(program, 'b = mp.Lock()')];

@@ -284,7 +284,7 @@ export class ChannelsView {
   }
 
   private messageMeta(c: MessageChannelInfo): HTMLElement {
-    const blocked = c.blocked.map((b) => `pid ${b.pid} in ${b.op}()${b.op === 'put' ? ' (full)' : ''}${b.loc ? ` at ${baseLoc(b.loc)}` : ''}`).join(', ');
+    const blocked = c.blocked.map((b) => `pid ${b.pid} in ${b.op}()${b.op === 'put' || b.op.startsWith('send') ? ' (full)' : ''}${b.loc ? ` at ${baseLoc(b.loc)}` : ''}`).join(', ');
     const meta = facts('', [['held by', pidList(c.holders)], !!c.createdAt && ['created at', baseLoc(c.createdAt)], !!blocked && ['blocked', blocked]]);
     if (c.pool) {
       meta.append(' · ', el('span', 'fact-label', 'of '));

@@ -20,6 +20,9 @@ _emit = None
 connection = queues = ForkingPickler = None  # set by install()
 _handshake_file = None  # multiprocessing/connection.py, whose answer_challenge/deliver_challenge authenticate
 _UNBOUNDED = 2**31 - 1  # SEM_VALUE_MAX, read at install
+# A Connection send this large may not fit in what is left of the pipe's buffer, so it may wait for the
+# reader: marked as a blocking call. A smaller one waits only behind a backlog the channel already shows.
+SEND_MAY_BLOCK = 4096
 
 
 def _ino(conn) -> int:
@@ -235,7 +238,14 @@ def send_bytes(self, buf, offset=0, size=None):
             return original_send_bytes(self, buf, offset, size)
         if debug.armed:
             _gate("send", ch, bytes(memoryview(buf)[:protocol.PREVIEW_BYTES]))
-        original_send_bytes(self, buf, offset, size)
+        if (size if size is not None else len(buf) if type(buf) is bytes else memoryview(buf).nbytes) >= SEND_MAY_BLOCK:
+            b = blocking.begin("send_bytes", ch)
+            try:
+                original_send_bytes(self, buf, offset, size)
+            finally:
+                blocking.end(b)
+        else:
+            original_send_bytes(self, buf, offset, size)
     except BaseException as e:
         hide(e)
         raise
@@ -302,7 +312,14 @@ def send(self, obj):
         self._check_closed()
         self._check_writable()
         buf = ForkingPickler.dumps(obj)
-        self._send_bytes(buf)
+        if len(buf) >= SEND_MAY_BLOCK:
+            b = blocking.begin("send", ch)
+            try:
+                self._send_bytes(buf)
+            finally:
+                blocking.end(b)
+        else:
+            self._send_bytes(buf)
         try:
             _emit(EV_CONN_SEND, ch, frame_location(_getframe(1)), len(buf), bytes(memoryview(buf)[:PV]), "pickle")
         except Exception:

@@ -88,6 +88,9 @@ export function describeOp(b: BlockedOp): string {
     case 'recv':
     case 'recv_bytes':
       return `Connection.${b.op}()`;
+    case 'send':
+    case 'send_bytes':
+      return `Connection.${b.op}() (the pipe is full: waiting for its reader)`;
     case 'join':
       return `Process.join()${b.targetPid !== null ? ` of pid ${b.targetPid}` : ''}`;
     default:

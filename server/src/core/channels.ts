@@ -510,8 +510,10 @@ export class ChannelModel {
 
   /** op.block / op.unblock on a queue or pipe the model knows (a join's has no channel). */
   private blockedCall(e: HubEvent): void {
-    const c = this.channels.get(e.ch);
+    // A Connection end whose first send is the one that blocks is not known yet: it is a pipe end.
+    const c = this.channels.get(e.ch) ?? (e.k === EventKinds.opBlock && e.ch.startsWith('conn:') ? this.channel(e.ch, 'pipe') : null);
     if (!c || !('blockedMap' in c)) return;
+    if (Number.isInteger(e.pid)) c.holderSet.add(e.pid);
     const op = str(extras(e), 'op', 32) ?? '';
     const pid = Number.isInteger(e.pid) ? e.pid : 0;
     const key = `${pid} ${op}`;
