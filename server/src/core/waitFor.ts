@@ -7,8 +7,8 @@
  * wait4 (the child), a private futex (its own process's other threads), a shared futex in a /dev/shm
  * or System V mapping (every process mapping that inode), a put on a full Queue the runtime reported
  * (the processes holding its read end). A process is stuck when all its threads are (the runtime's
- * own threads, its sender and command reader, aside). Anything else (a tty, poll, anonymous shared memory, a timeout) could be
- * woken by someone we cannot see, so it is never called a deadlock.
+ * own threads, its sender and command reader, aside). Anything else (a tty, poll, anonymous shared
+ * memory, a timeout) could be woken by someone we cannot see, so it is never called a deadlock.
  * The deadlocked set is the greatest set of stuck processes all of whose wakers are in the set; it is
  * reported only when a second sample shows none of its threads moved (context switches unchanged).
  */

@@ -341,7 +341,8 @@ export class IpcGatherer {
     };
     const sample = (tid: number, base: string, comm: string): ThreadSample | null => {
       const raw = read(`${base}/syscall`);
-      // The runtime's threads count even while they run: they never unblock the program.
+      // The runtime's threads count even while they run: they never wake the program's IPC (a debugger's
+      // resume, which the command reader passes on, wakes a thread that waits with a timeout anyway).
       if (raw === null || (raw === 'running' && !isRuntimeThread(comm))) return null;
       return { tid, raw, syscall: decodeSyscall(raw), comm };
     };
