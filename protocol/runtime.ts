@@ -92,9 +92,10 @@ export const EventKinds = {
    */
   fork: 'os.fork',
   /**
-   * x: {child, start, via: 'subprocess' | 'spawn' | 'posix_spawn' | 'resource_tracker' | 'forkserver'}: a
-   * child started by exec, with no os.fork in this process (subprocess.Popen, multiprocessing's spawn start
-   * method, os.posix_spawn; multiprocessing's own helper processes)
+   * x: {child, start, via: 'subprocess' | 'spawn' | 'posix_spawn' | 'forkserver' | 'resource_tracker' |
+   * 'forkserver_server'}: a child started with no os.fork in this process (subprocess.Popen, multiprocessing's
+   * spawn start method, os.posix_spawn; a Process the forkserver forked, reported by the parent that asked
+   * for it; multiprocessing's own helper processes)
    */
   spawn: 'process.spawn',
   /** x: {child, status, exitCode, signal, core?} */

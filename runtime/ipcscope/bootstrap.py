@@ -45,6 +45,7 @@ def install():
         # Children started by exec (subprocess, the spawn start method): who started them, where.
         when_imported("subprocess", lambda: _lazy("oshooks", t, "install_subprocess"))
         when_imported("multiprocessing.util", lambda: _lazy("oshooks", t, "install_mp_spawn"))
+        when_imported("multiprocessing.popen_forkserver", lambda: _lazy("oshooks", t, "install_forkserver"))
         atexit.register(t.flush)
         _transport = t
         method = os.environ.get(protocol.ENV_START_METHOD)

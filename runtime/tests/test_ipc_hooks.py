@@ -401,6 +401,7 @@ class ChildProcessHooks(unittest.TestCase):
             oshooks.install(T)
             oshooks.install_subprocess()
             oshooks.install_mp_spawn()
+            oshooks.install_forkserver()
             import subprocess, multiprocessing as mp
             pid = os.posix_spawn(sys.executable, [sys.executable, "-c", "pass"], dict(os.environ))
             os.waitpid(pid, 0)
@@ -410,7 +411,10 @@ class ChildProcessHooks(unittest.TestCase):
             w = mp.get_context("spawn").Process(target=os.getpid)
             w.start()
             w.join()
-            out["pids"] = {"posix_spawn": pid, "subprocess": p.pid, "spawn": w.pid}
+            f = mp.get_context("forkserver").Process(target=os.getpid)
+            f.start()
+            f.join()
+            out["pids"] = {"posix_spawn": pid, "subprocess": p.pid, "spawn": w.pid, "forkserver": f.pid}
             out["spawns"] = [(e["x"]["via"], e["x"]["child"], e["x"]["start"], e["loc"]) for e in T.events if e["k"] == "process.spawn"]
             out["forks"] = T.kinds("os.fork")
         """)
@@ -419,13 +423,16 @@ class ChildProcessHooks(unittest.TestCase):
         for via, child, start, loc in spawns:
             by_via.setdefault(via, []).append(child)
             self.assertGreater(start, 0, spawns)
-            if via not in ("resource_tracker", "forkserver"):
+            if via not in ("resource_tracker", "forkserver_server"):
                 self.assertEqual(loc, "<string>", spawns)  # the user's line, not subprocess's or multiprocessing's
         self.assertEqual(by_via["posix_spawn"], [out["pids"]["posix_spawn"]], spawns)
         self.assertEqual(len(by_via["subprocess"]), 2, spawns)
         self.assertEqual(by_via["subprocess"][0], out["pids"]["subprocess"])
         self.assertEqual(by_via["spawn"], [out["pids"]["spawn"]], spawns)
-        self.assertLessEqual(set(by_via), {"posix_spawn", "subprocess", "spawn", "resource_tracker"})
+        # The forkserver's child, reported by this process at its start() line; the forkserver itself, as a helper.
+        self.assertEqual(by_via["forkserver"], [out["pids"]["forkserver"]], spawns)
+        self.assertEqual(len(by_via["forkserver_server"]), 1, spawns)
+        self.assertLessEqual(set(by_via), {"posix_spawn", "subprocess", "spawn", "forkserver", "resource_tracker", "forkserver_server"})
         self.assertEqual(out["forks"], [])  # nothing was forked by os.fork here
 
     def test_installed_twice_reports_once(self):
@@ -435,6 +442,7 @@ class ChildProcessHooks(unittest.TestCase):
             for _ in range(2):
                 oshooks.install_subprocess()
                 oshooks.install_mp_spawn()
+                oshooks.install_forkserver()
             import subprocess
             subprocess.run([sys.executable, "-c", "pass"], check=True)
             out["spawns"] = T.kinds("process.spawn")

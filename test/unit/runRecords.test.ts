@@ -90,6 +90,27 @@ describe('leak report (ipc-scope run, real processes)', () => {
     }
   });
 
+  test('a Process the forkserver started, left running: named with the start() line of the process that asked for it', () => {
+    const program = path.join(tmp, 'leaves_forkserver_child.py');
+    fs.writeFileSync(program, [
+      'import multiprocessing as mp, os, sys, time',
+      'if __name__ == "__main__":',
+      '    p = mp.get_context("forkserver").Process(target=time.sleep, args=(6,))',
+      '    p.start()',
+      '    print("child", p.pid, file=sys.stderr, flush=True)',
+      '    os._exit(0)  # no join at exit',
+      '',
+    ].join('\n'));
+    const r = runJson([python, program], 120_000);
+    const child = Number(/child (\d+)/.exec(r.programOut)?.[1]);
+    assert.equal(r.status, 0, r.programOut);
+    const started = r.events.filter((e) => (e.k === 'process.spawn' || e.k === 'os.fork') && e.x?.child === child).map((e) => [e.k, e.x?.via ?? null, e.loc]);
+    assert.deepEqual(started.sort(), [['os.fork', null, ''], ['process.spawn', 'forkserver', `${program}:4`]], JSON.stringify(started));
+    const running = r.leaks?.items.filter((i) => i.kind === 'running') ?? [];
+    assert.deepEqual(running.map((i) => [i.pid, i.createdAt]), [[child, `${program}:4`]], JSON.stringify(r.leaks));
+    assert.match(running[0].fix, /^join\(\)/);
+  });
+
   for (const [name, args] of [
     ['fifo_lines.py', []],
     ['pi_shared_memory.py', ['--workers', '3', '--terms', '30000']],

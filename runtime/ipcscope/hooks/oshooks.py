@@ -33,15 +33,29 @@ def fork():
                 # The child's start time makes its key, so the hub can list it even if it ends unscanned.
                 # It cannot be reaped before we wait for it, so its /proc entry is there (maybe a zombie's).
                 x = {"child": pid, "start": start_ticks(pid)}
-                if not _is_internal(sys._getframe(1).f_code.co_filename):
+                caller = sys._getframe(1)
+                if not _is_internal(caller.f_code.co_filename):
                     x["via"] = "os.fork"  # the program's own fork, not a multiprocessing Process's
-                _transport.emit(protocol.EV_FORK, "", user_location(), x=x)
+                # In the forkserver process no line is the user's (its main runs from a -c string): the
+                # parent that asked for the child reports that (install_forkserver).
+                _transport.emit(protocol.EV_FORK, "", None if _in_forkserver(caller) else user_location(), x=x)
             except Exception:
                 pass
         return pid
     except BaseException as e:
         hide(e)
         raise
+
+
+def _in_forkserver(f) -> bool:
+    """Is this frame, or one it was called from, multiprocessing's forkserver loop?"""
+    forkserver = sys.modules.get("multiprocessing.forkserver")
+    main = getattr(getattr(forkserver, "main", None), "__code__", None)
+    while main is not None and f is not None:
+        if f.f_code is main:
+            return True
+        f = f.f_back
+    return False
 
 
 def _spawned(pid, via: str, depth: int = 3) -> None:
@@ -89,7 +103,8 @@ def install_subprocess(_t=None) -> None:
     subprocess.Popen._execute_child = _execute_child
 
 
-_MP_HELPERS = ("resource_tracker", "forkserver")
+# multiprocessing's helper processes, as their command lines name them, and as events name them.
+_MP_HELPERS = (("resource_tracker", "resource_tracker"), ("forkserver", "forkserver_server"))
 
 
 def install_mp_spawn(_t=None) -> None:
@@ -108,12 +123,33 @@ def install_mp_spawn(_t=None) -> None:
             hide(e)
             raise
         # multiprocessing's own helper processes start here too: told apart from the program's children.
-        helper = next((h for h in _MP_HELPERS if any(h in str(a) for a in args)), None)
+        helper = next((via for name, via in _MP_HELPERS if any(name in str(a) for a in args)), None)
         _spawned(pid, helper or "spawn")
         return pid
 
     spawnv_passfds._ipcscope = True
     util.spawnv_passfds = spawnv_passfds
+
+
+def install_forkserver(_t=None) -> None:
+    """Runs once multiprocessing.popen_forkserver is imported: a Process the forkserver forks is
+    reported by the parent that started it, at the user's start() line (via "forkserver")."""
+    from multiprocessing import popen_forkserver
+
+    original = popen_forkserver.Popen._launch
+    if getattr(original, "_ipcscope", False):
+        return  # installed already
+
+    def _launch(self, process_obj):
+        try:
+            original(self, process_obj)
+        except BaseException as e:
+            hide(e)
+            raise
+        _spawned(getattr(self, "pid", None), "forkserver")
+
+    _launch._ipcscope = True
+    popen_forkserver.Popen._launch = _launch
 
 
 def wait():

@@ -43,9 +43,8 @@ interface FileCreated extends Created {
 }
 
 /** multiprocessing's own helper processes: they end by themselves once the program's last process has. */
-function isMultiprocessingHelper(p: ProcessInfo): boolean {
-  return /multiprocessing\.(resource_tracker|forkserver)/.test(p.command);
-}
+/** multiprocessing's resource tracker or forkserver, by its command line (a Process the forkserver forked has the same one). */
+const HELPER_COMMAND = /multiprocessing\.(resource_tracker|forkserver)/;
 
 const where = (loc: string) => loc || 'not seen by the runtime';
 const RUNNING_FIX = 'join() or terminate() it before the main process returns (or make it a daemon process)';
@@ -65,7 +64,7 @@ export class LeakWatch {
   private shmFiles = new Map<number, FileCreated>();
   private semaphores = new Map<string, Created>();
   private forks = new Map<number, string>();
-  /** Children started by os.fork, subprocess or os.posix_spawn (not a multiprocessing Process): their fix differs. */
+  /** How each child was started (the fork and spawn events' via): the fix differs, and a forkserver's child is no helper. */
   private startedBy = new Map<number, string>();
   /** Children the program reaped (pid → wall ms the report arrived): a scan may predate the report. */
   private reaped = new Map<number, number>();
@@ -154,9 +153,11 @@ export class LeakWatch {
         case EventKinds.fork:
         case EventKinds.spawn:
           if (typeof x.child === 'number') {
-            this.forks.set(x.child, e.loc);
-            if (typeof x.via === 'string' && RUNNING_FIXES.has(x.via)) this.startedBy.set(x.child, x.via);
-            else this.startedBy.delete(x.child);
+            // The forkserver reports its fork without a line; the parent that asked, with the user's.
+            if (e.loc || !this.forks.has(x.child)) this.forks.set(x.child, e.loc);
+            // The forkserver's fork (no via) and the parent's report of it (via forkserver) are the same child.
+            if (typeof x.via === 'string') this.startedBy.set(x.child, x.via);
+            else if (this.startedBy.get(x.child) !== 'forkserver') this.startedBy.delete(x.child);
           }
           break;
         case EventKinds.wait:
@@ -275,11 +276,11 @@ export class LeakWatch {
       const raw = this.readProcess?.(pid);
       if (!raw || raw.state === 'Z' || raw.startedAt < this.startedAt - 1000) continue;
       const command = raw.argv?.length ? raw.argv.join(' ') : `[${raw.name}]`;
-      if (/multiprocessing\.(resource_tracker|forkserver)/.test(command)) continue;
+      if (this.isHelper(pid, command)) continue;
       items.push({ kind: 'running', name: `pid ${pid} ${raw.name}`, path: null, pid, createdAt: loc, detail: `still running (${raw.stat}) after the main process ended: ${command}`, fix: this.runningFix(pid) });
     }
     for (const p of alive) {
-      if (p.zombie || p.state === 'Z' || p.pid === this.launcherPid || isMultiprocessingHelper(p)) continue;
+      if (p.zombie || p.state === 'Z' || p.pid === this.launcherPid || this.isHelper(p.pid, p.command)) continue;
       items.push({
         kind: 'running',
         name: `pid ${p.pid} ${p.name}`,
@@ -293,6 +294,10 @@ export class LeakWatch {
     const order: Record<string, number> = { shm: 0, semaphore: 1, fifo: 2, mqueue: 3, zombie: 4, running: 5 };
     items.sort((a, b) => order[a.kind] - order[b.kind]);
     return { program, mainPid: this.mainPid, at: now, items: items.slice(0, LeakLimits.items), omitted: Math.max(0, items.length - LeakLimits.items), checked };
+  }
+
+  private isHelper(pid: number, command: string): boolean {
+    return HELPER_COMMAND.test(command) && this.startedBy.get(pid) !== 'forkserver';
   }
 
   private runningFix(pid: number): string {

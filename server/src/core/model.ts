@@ -107,8 +107,9 @@ export class ProcessModel {
     for (const e of batch) {
       const x = e.x;
       if (e.k === EventKinds.wait && typeof x?.child === 'number' && typeof x.status === 'number') this.noteExit(x.child, x.status);
-      else if ((e.k === EventKinds.fork || e.k === EventKinds.spawn) && typeof x?.child === 'number' && typeof x.start === 'number' && x.start > 0) {
-        // A child that does no IPC never says hello: its parent's fork (or spawn) event lists it.
+      else if ((e.k === EventKinds.fork || (e.k === EventKinds.spawn && x?.via !== 'forkserver')) && typeof x?.child === 'number' && typeof x.start === 'number' && x.start > 0) {
+        // A child that does no IPC never says hello: its parent's fork (or spawn) event lists it (a
+        // forkserver's child, by the forkserver's fork: the process that asked for it is not its parent).
         const key = processKey(x.child, x.start);
         if (!this.reported.has(key)) this.noteRuntimeProcess({ key, pid: x.child, ppid: e.pid, startTicks: x.start, argv: [], comm: '', cmdline: [] });
       }
