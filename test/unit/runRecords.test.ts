@@ -326,4 +326,19 @@ describe('leak report without the scans', () => {
     watch.ingest([{ ...fork, k: 'os.wait', x: { child: child.pid!, status: 0 } } as HubEvent]);
     assert.deepEqual(watch.report('prog.py', []).items, []);
   });
+
+  test("multiprocessing's helpers are never leaks, known by how they were started (an exiting one has an empty command line); a forkserver's Process is one", async () => {
+    const child = start('sleep', ['30']); // its command line is not a helper's: only the event can say
+    const scanner = new ProcScanner();
+    await until('the child in /proc', () => scanner.readOne(child.pid!));
+    const watch = new LeakWatch({}, (pid) => scanner.readOne(pid));
+    watch.begin({ now: Date.now() - 5000 });
+    const spawned = (via: string) => ({ k: 'process.spawn', ch: '', n: 1, ts: 0, loc: '/x/prog.py:7', size: -1, pv: '', pf: '', pid: 1, key: '1@1', x: { child: child.pid!, start: 1, via } }) as HubEvent;
+    for (const via of ['resource_tracker', 'forkserver_server']) {
+      watch.ingest([spawned(via)]);
+      assert.deepEqual(watch.report('prog.py', []).items, [], via);
+    }
+    watch.ingest([spawned('forkserver')]);
+    assert.deepEqual(watch.report('prog.py', []).items.map((i) => [i.kind, i.pid, i.createdAt]), [['running', child.pid, '/x/prog.py:7']]);
+  });
 });

@@ -296,8 +296,10 @@ export class LeakWatch {
     return { program, mainPid: this.mainPid, at: now, items: items.slice(0, LeakLimits.items), omitted: Math.max(0, items.length - LeakLimits.items), checked };
   }
 
+  /** multiprocessing's resource tracker or forkserver: by how it was started (its command line is empty while it exits), else by its command line. */
   private isHelper(pid: number, command: string): boolean {
-    return HELPER_COMMAND.test(command) && this.startedBy.get(pid) !== 'forkserver';
+    const via = this.startedBy.get(pid);
+    return via === 'resource_tracker' || via === 'forkserver_server' || (HELPER_COMMAND.test(command) && via !== 'forkserver');
   }
 
   private runningFix(pid: number): string {
