@@ -94,8 +94,13 @@ describe('leak report (ipc-scope run, real processes)', () => {
     const program = path.join(tmp, 'leaves_forkserver_child.py');
     fs.writeFileSync(program, [
       'import multiprocessing as mp, os, sys, time',
+      'def work():',
+      '    pid = os.fork()  # its own fork: the user\'s line, though it runs below the forkserver\'s loop',
+      '    if pid == 0: os._exit(0)',
+      '    os.waitpid(pid, 0)',
+      '    time.sleep(6)',
       'if __name__ == "__main__":',
-      '    p = mp.get_context("forkserver").Process(target=time.sleep, args=(6,))',
+      '    p = mp.get_context("forkserver").Process(target=work)',
       '    p.start()',
       '    print("child", p.pid, file=sys.stderr, flush=True)',
       '    os._exit(0)  # no join at exit',
@@ -105,9 +110,11 @@ describe('leak report (ipc-scope run, real processes)', () => {
     const child = Number(/child (\d+)/.exec(r.programOut)?.[1]);
     assert.equal(r.status, 0, r.programOut);
     const started = r.events.filter((e) => (e.k === 'process.spawn' || e.k === 'os.fork') && e.x?.child === child).map((e) => [e.k, e.x?.via ?? null, e.loc]);
-    assert.deepEqual(started.sort(), [['os.fork', null, ''], ['process.spawn', 'forkserver', `${program}:4`]], JSON.stringify(started));
+    assert.deepEqual(started.sort(), [['os.fork', null, ''], ['process.spawn', 'forkserver', `${program}:9`]], JSON.stringify(started));
+    const ownFork = r.events.filter((e) => e.k === 'os.fork' && e.pid === child).map((e) => [e.x?.via, e.loc]);
+    assert.deepEqual(ownFork, [['os.fork', `${program}:3`]]);
     const running = r.leaks?.items.filter((i) => i.kind === 'running') ?? [];
-    assert.deepEqual(running.map((i) => [i.pid, i.createdAt]), [[child, `${program}:4`]], JSON.stringify(r.leaks));
+    assert.deepEqual(running.map((i) => [i.pid, i.createdAt]), [[child, `${program}:9`]], JSON.stringify(r.leaks));
     assert.match(running[0].fix, /^join\(\)/);
   });
 

@@ -48,14 +48,12 @@ def fork():
 
 
 def _in_forkserver(f) -> bool:
-    """Is this frame, or one it was called from, multiprocessing's forkserver loop?"""
+    """Is this frame multiprocessing's forkserver loop (which forks each Process itself)? Only the direct
+    caller counts: a Process the forkserver forked runs the user's code below that loop, and forks of its
+    own are the user's."""
     forkserver = sys.modules.get("multiprocessing.forkserver")
     main = getattr(getattr(forkserver, "main", None), "__code__", None)
-    while main is not None and f is not None:
-        if f.f_code is main:
-            return True
-        f = f.f_back
-    return False
+    return main is not None and f.f_code is main
 
 
 def _spawned(pid, via: str, depth: int = 3) -> None:
