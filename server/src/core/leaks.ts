@@ -42,8 +42,10 @@ interface FileCreated extends Created {
   inode: number;
 }
 
-/** multiprocessing's own helper processes: they end by themselves once the program's last process has. */
-/** multiprocessing's resource tracker or forkserver, by its command line (a Process the forkserver forked has the same one). */
+/**
+ * multiprocessing's own helper processes (they end by themselves once the program's last process has),
+ * by their command line; a Process the forkserver forked has the same one.
+ */
 const HELPER_COMMAND = /multiprocessing\.(resource_tracker|forkserver)/;
 
 const where = (loc: string) => loc || 'not seen by the runtime';
@@ -296,7 +298,7 @@ export class LeakWatch {
     return { program, mainPid: this.mainPid, at: now, items: items.slice(0, LeakLimits.items), omitted: Math.max(0, items.length - LeakLimits.items), checked };
   }
 
-  /** multiprocessing's resource tracker or forkserver: by how it was started (its command line is empty while it exits), else by its command line. */
+  /** multiprocessing's resource tracker or forkserver: by how it was started (an exiting one's command line is empty), else by its command line. */
   private isHelper(pid: number, command: string): boolean {
     const via = this.startedBy.get(pid);
     return via === 'resource_tracker' || via === 'forkserver_server' || (HELPER_COMMAND.test(command) && via !== 'forkserver');
