@@ -81,24 +81,31 @@ def _posix_spawn_hook(original, name):
     return posix_spawn
 
 
-def install_subprocess(_t=None) -> None:
-    """Runs once subprocess is imported: Popen's children (fork_exec or posix_spawn) are reported."""
-    import subprocess
-
-    original = subprocess.Popen._execute_child
+def _report_started(owner, attr: str, via: str) -> None:
+    """Wraps owner.attr, a method that starts a child and sets self.pid, so that the child is reported
+    at the user's line that started it (once, however often this runs)."""
+    original = getattr(owner, attr)
     if getattr(original, "_ipcscope", False):
         return  # installed already
 
-    def _execute_child(self, *args, **kwargs):
+    def started(self, *args, **kwargs):
         try:
             original(self, *args, **kwargs)
         except BaseException as e:
             hide(e)
             raise
-        _spawned(getattr(self, "pid", None), "subprocess")
+        _spawned(getattr(self, "pid", None), via)
 
-    _execute_child._ipcscope = True
-    subprocess.Popen._execute_child = _execute_child
+    started.__name__ = started.__qualname__ = attr
+    started._ipcscope = True
+    setattr(owner, attr, started)
+
+
+def install_subprocess(_t=None) -> None:
+    """Runs once subprocess is imported: Popen's children (fork_exec or posix_spawn) are reported."""
+    import subprocess
+
+    _report_started(subprocess.Popen, "_execute_child", "subprocess")
 
 
 # multiprocessing's helper processes, as their command lines name them, and as events name them.
@@ -134,20 +141,7 @@ def install_forkserver(_t=None) -> None:
     reported by the parent that started it, at the user's start() line (via "forkserver")."""
     from multiprocessing import popen_forkserver
 
-    original = popen_forkserver.Popen._launch
-    if getattr(original, "_ipcscope", False):
-        return  # installed already
-
-    def _launch(self, process_obj):
-        try:
-            original(self, process_obj)
-        except BaseException as e:
-            hide(e)
-            raise
-        _spawned(getattr(self, "pid", None), "forkserver")
-
-    _launch._ipcscope = True
-    popen_forkserver.Popen._launch = _launch
+    _report_started(popen_forkserver.Popen, "_launch", "forkserver")
 
 
 def wait():
