@@ -100,7 +100,10 @@ export const EventKinds = {
   spawn: 'process.spawn',
   /** x: {child, status, exitCode, signal, core?} */
   wait: 'os.wait',
-  /** ch "queue:<reader pipe inode>", x: {maxsize, type: Queue|JoinableQueue|SimpleQueue} */
+  /**
+   * ch "queue:<reader pipe inode>", x: {maxsize, type: Queue|JoinableQueue|SimpleQueue, sems: the /dev/shm
+   * inodes of the queue's own locks and semaphores (the kernel's view names them as the queue's)}
+   */
   queueNew: 'queue.new',
   /** pv pickle, x: {depth} */
   queuePut: 'queue.put',

@@ -82,6 +82,15 @@ describe('channel model', () => {
     assert.equal(m.update(STATS), null, 'nothing new: no update');
   });
 
+  test("a queue's own semaphores (queue.new's sems) are the queue's in the kernel's view; bad values are ignored", () => {
+    const m = new ChannelModel();
+    m.ingest([ev(EventKinds.queueNew, 'queue:9', 1001, 1e9, { x: { maxsize: 0, type: 'Queue', sems: [501, 502, -1, 'x', 1.5, 2 ** 60, 0, 0, 7] } as unknown as HubEvent['x'] })]);
+    assert.equal(m.semChannel(501), 'queue:9');
+    assert.equal(m.semChannel(502), 'queue:9');
+    for (const bad of [-1, 1.5, 2 ** 60, 0]) assert.equal(m.semChannel(bad), undefined);
+    assert.equal(m.semChannel(7), undefined, 'only the first 8 entries are read');
+  });
+
   test('a Connection end whose first send blocks: known from its op.block as a pipe end, with the blocked send, until it returns', () => {
     const m = new ChannelModel();
     m.ingest([ev(EventKinds.opBlock, 'conn:77', 1002, 1e9, { x: { op: 'send', tid: 1002 } })]);

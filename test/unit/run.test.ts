@@ -228,6 +228,29 @@ describe('ipc-scope run', () => {
     });
   });
 
+  test("run tells two consumers of an empty Queue whose writer is gone; the one waiting for the queue's read lock names it as the Queue's", async () => {
+    const code = [
+      'import multiprocessing as mp',
+      'def produce(q): q.put("only item")',
+      'def consume(q):',
+      '    while True: q.get()',
+      'if __name__ == "__main__":',
+      '    mp.set_start_method("fork")',
+      '    q = mp.Queue()',
+      '    w = mp.Process(target=produce, args=(q,)); w.start(); w.join()',
+      '    cs = [mp.Process(target=consume, args=(q,)) for _ in range(2)]',
+      '    for c in cs: c.start()',
+      '    print("writers gone", flush=True)',
+      '    for c in cs: c.join()',
+    ].join('\n');
+    await runAndCheck([python, '-c', code], async (out) => {
+      const text = await toldOnce(out, /ipc-scope: DEADLOCK Deadlock: /);
+      // One consumer reads the pipe holding the queue's read lock; the other waits for that lock.
+      assert.match(text, /read\(fd \d+ → pipe:\[\d+\] = Queue\)/);
+      assert.match(text, /futex \(a lock shared with other processes, in sem:\/\S+ = Queue \(created at <string>:7\)\)/);
+    });
+  });
+
   test('run tells two processes taking two Locks in opposite orders, with the acquire() each is in and the Locks by their lines', async () => {
     const program = path.join(repoRoot, 'test', 'programs', 'lock_order.py');
     const [waits, a, b] = [lineOf(program, 'with second:'), lineOf(program, 'a = mp.Lock()'), lineOf(program, 'b = mp.Lock()')];

@@ -51,6 +51,20 @@ def _mark_queue(q, reader, writer) -> str:
     return ch
 
 
+def _own_sems(q) -> list:
+    """The /dev/shm inodes of a queue's own locks and semaphores (its read and write locks, its count;
+    a JoinableQueue's too), so the kernel's view can name them as the queue's."""
+    try:
+        from .sync import sem_inodes
+
+        locks = [getattr(getattr(q, a, None), "_semlock", None) for a in ("_rlock", "_wlock", "_sem", "_unfinished_tasks")]
+        cond = getattr(q, "_cond", None)  # a JoinableQueue's Condition
+        locks.append(getattr(getattr(cond, "_lock", None), "_semlock", None))
+        return [i for i in sem_inodes([sl for sl in locks if sl is not None]) if i is not None]
+    except Exception:
+        return []
+
+
 def _channel(conn) -> str:
     """The connection's channel, or "" for one the standard library uses for itself (a Manager's
     connections, concurrent.futures' wakeups): decided once, by whether its first send or receive comes
@@ -87,7 +101,7 @@ def queue_init(self, *args, **kwargs):
         hide(e)
         raise
     try:
-        _emit(protocol.EV_QUEUE_NEW, self._ipcscope_ch, user_location(), x={"maxsize": self._maxsize, "type": type(self).__name__})
+        _emit(protocol.EV_QUEUE_NEW, self._ipcscope_ch, user_location(), x={"maxsize": self._maxsize, "type": type(self).__name__, "sems": _own_sems(self)})
     except Exception:
         pass
 
@@ -196,7 +210,7 @@ def simple_init(self, *args, **kwargs):
         raise
     try:
         ch = _mark_queue(self, self._reader, self._writer)
-        _emit(protocol.EV_QUEUE_NEW, ch, user_location(), x={"maxsize": 0, "type": "SimpleQueue"})
+        _emit(protocol.EV_QUEUE_NEW, ch, user_location(), x={"maxsize": 0, "type": "SimpleQueue", "sems": _own_sems(self)})
     except Exception:
         pass
 

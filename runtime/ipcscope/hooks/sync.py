@@ -77,23 +77,31 @@ def _sem_inode(sl):
     semaphore by the temporary file glibc made it in, not by its name: the inode joins the two. Read
     once, when the user's code makes the lock (its sem_t is at sl.handle); for the first
     _INODE_READS_MAX locks of a process only, so a program making thousands pays nothing more."""
+    return sem_inodes([sl])[0]
+
+
+def sem_inodes(semlocks) -> list:
+    """_sem_inode of each SemLock, from one read of /proc/self/maps (None for those not found)."""
     global _inode_reads
+    found = [None] * len(semlocks)
     if _inode_reads >= _INODE_READS_MAX:
-        return None
+        return found
     _inode_reads += 1
     try:
-        addr = sl.handle
+        addrs = [sl.handle for sl in semlocks]
         with open("/proc/self/maps", "rb") as f:
             for line in f:
                 if b"/dev/shm/" not in line:
                     continue
                 cols = line.split(None, 5)
                 lo, hi = cols[0].split(b"-")
-                if int(lo, 16) <= addr < int(hi, 16):
-                    return int(cols[4])
+                lo, hi = int(lo, 16), int(hi, 16)
+                for i, addr in enumerate(addrs):
+                    if lo <= addr < hi:
+                        found[i] = int(cols[4])
     except Exception:
         pass
-    return None
+    return found
 
 
 def _marked_namer(obj, role):

@@ -532,6 +532,9 @@ export class ChannelModel {
       if (maxsize !== null) info.maxsize = maxsize <= 0 || maxsize >= 2147483647 ? null : maxsize;
       const type = str(x, 'type', 64);
       if (type) info.type = type;
+      // Its own locks and semaphores, which the kernel shows as shared /dev/shm files: they are the queue's.
+      const sems = x?.sems;
+      if (Array.isArray(sems)) for (const inode of sems.slice(0, 8)) if (Number.isSafeInteger(inode) && inode > 0) this.noteSem(inode, info.id);
       return;
     }
     if (e.k === EventKinds.osPipe) {
@@ -890,7 +893,7 @@ export class ChannelModel {
     if (e.k === EventKinds.syncNew) {
       info.createdAt = loc;
       const inode = int(x, 'inode', 1);
-      if (inode !== null && (this.semByInode.size < MAX_KNOWN || this.semByInode.has(inode))) this.semByInode.set(inode, info.id);
+      if (inode !== null) this.noteSem(inode, info.id);
       const type = str(x, 'type', 64);
       if (type) info.type = type;
       if (value !== null && ts >= c.valueTs) {
@@ -1151,6 +1154,11 @@ export class ChannelModel {
   summary(id: string): { id: string; kind: ChannelKind; type: string; label: string; createdAt: string } | null {
     const c = this.channels.get(id);
     return c ? { id: c.info.id, kind: c.info.kind, type: c.info.type, label: c.info.label, createdAt: c.info.createdAt } : null;
+  }
+
+  /** A /dev/shm semaphore (by inode) is this channel's: a user's lock, or a queue's own (bounded). */
+  private noteSem(inode: number, id: string): void {
+    if (this.semByInode.size < MAX_KNOWN || this.semByInode.has(inode)) this.semByInode.set(inode, id);
   }
 
   /** The channel of the lock or semaphore mapped from this /dev/shm inode, if the runtime reported it. */
