@@ -448,3 +448,24 @@ class ChildProcessHooks(unittest.TestCase):
             out["spawns"] = T.kinds("process.spawn")
         """)
         self.assertEqual(out["spawns"], ["process.spawn"])
+
+
+class SemaphoreInodes(unittest.TestCase):
+    def test_map_files_and_the_maps_scan_agree(self):
+        out = run("""
+            import multiprocessing as mp
+            from ipcscope.hooks import sync as s
+            locks = [mp.Lock()._semlock for _ in range(200)] + [mp.Semaphore(3)._semlock, mp.Queue()._sem._semlock]
+            fast = s.sem_inodes(locks)
+            real_stat = os.stat
+            def no_map_files(p, *a, **k):
+                if str(p).startswith("/proc/self/map_files/"):
+                    raise PermissionError(p)
+                return real_stat(p, *a, **k)
+            os.stat = no_map_files
+            slow = s.sem_inodes(locks)
+            out["fast"], out["slow"] = fast, slow
+        """)
+        self.assertNotIn(None, out["fast"])  # past the fallback's cap of 128 scans too
+        self.assertEqual(len(set(out["fast"])), 202)
+        self.assertEqual(out["fast"], out["slow"])
