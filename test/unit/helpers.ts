@@ -104,6 +104,11 @@ export function lineOf(file: string, text: string): number {
   return i + 1;
 }
 
+/** `text` as a regular expression matching it literally (a file path in an expected message). */
+export function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 export function killAll(): void {

@@ -209,20 +209,7 @@ describe('blocked-on and deadlocks', () => {
   });
 
   test('consumers waiting on an empty Queue whose writers have all exited are flagged', async () => {
-    const code = [
-      'import multiprocessing as mp, os',
-      'def produce(q): q.put("only item")',
-      'def consume(q):',
-      '    while True: q.get()',
-      'if __name__ == "__main__":',
-      '    mp.set_start_method("fork")',
-      '    q = mp.Queue()',
-      '    w = mp.Process(target=produce, args=(q,)); w.start(); w.join()',
-      '    c = mp.Process(target=consume, args=(q,)); c.start()',
-      '    print("writers gone", flush=True)',
-      '    c.join()',
-    ].join('\n');
-    const { d, u } = await runDeadlock(python, ['-c', code], /writers gone/, /./);
+    const { d, u } = await runDeadlock(python, [path.join(repoRoot, 'test', 'programs', 'empty_queue.py')], /writers gone/, /./);
     // The consumer reads a pipe only it (and its waiting parent) still hold the write end of.
     const consumer = u.blocked.find((b) => /^read\(fd \d+ → pipe:/.test(b.text) && d.pids.includes(b.pid));
     assert.ok(consumer, JSON.stringify(u.blocked));

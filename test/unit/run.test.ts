@@ -7,7 +7,7 @@ import { Hub } from '../../server/src/hub/hub';
 import { runtimeEnv } from '../../server/src/cli/run';
 import { StreamMessageReader, StreamMessageWriter, createProtocolConnection } from 'vscode-languageserver-protocol/node';
 import { LspMethods, RuntimeEnvResult } from '../../protocol/protocol';
-import { examplesDir, family, lineOf, previewText as text, python, repoRoot, runJson, until } from './helpers';
+import { escapeRegExp, examplesDir, family, lineOf, previewText as text, python, repoRoot, runJson, until } from './helpers';
 
 const cli = path.join(repoRoot, 'out', 'cli.js');
 
@@ -229,32 +229,20 @@ describe('ipc-scope run', () => {
   });
 
   test("run tells two consumers of an empty Queue whose writer is gone; the one waiting for the queue's read lock names it as the Queue's", async () => {
-    const code = [
-      'import multiprocessing as mp',
-      'def produce(q): q.put("only item")',
-      'def consume(q):',
-      '    while True: q.get()',
-      'if __name__ == "__main__":',
-      '    mp.set_start_method("fork")',
-      '    q = mp.Queue()',
-      '    w = mp.Process(target=produce, args=(q,)); w.start(); w.join()',
-      '    cs = [mp.Process(target=consume, args=(q,)) for _ in range(2)]',
-      '    for c in cs: c.start()',
-      '    print("writers gone", flush=True)',
-      '    for c in cs: c.join()',
-    ].join('\n');
-    await runAndCheck([python, '-c', code], async (out) => {
+    const program = path.join(repoRoot, 'test', 'programs', 'empty_queue.py');
+    const at = `${escapeRegExp(program)}:${lineOf(program, 'q = mp.Queue()')}`;
+    await runAndCheck([python, program, '2'], async (out) => {
       const text = await toldOnce(out, /ipc-scope: DEADLOCK Deadlock: /);
       // One consumer reads the pipe holding the queue's read lock; the other waits for that lock.
       assert.match(text, /read\(fd \d+ → pipe:\[\d+\] = Queue\)/);
-      assert.match(text, /futex \(a lock shared with other processes, in sem:\/\S+ = Queue \(created at <string>:7\)\)/);
+      assert.match(text, new RegExp(`futex \\(a lock shared with other processes, in sem:/\\S+ = Queue \\(created at ${at}\\)\\)`));
     });
   });
 
   test('run tells two processes taking two Locks in opposite orders, with the acquire() each is in and the Locks by their lines', async () => {
     const program = path.join(repoRoot, 'test', 'programs', 'lock_order.py');
     const [waits, a, b] = [lineOf(program, 'with second:'), lineOf(program, 'a = mp.Lock()'), lineOf(program, 'b = mp.Lock()')];
-    const at = program.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    const at = escapeRegExp(program);
     // The kernel's semaphores are the program's Locks (joined by inode, from what the runtime reported), with their lines.
     await runAndCheck([python, program], async (out) => {
       const text = await toldOnce(out, /ipc-scope: DEADLOCK Deadlock: pid \d+ \(python3?\) and pid \d+ \(python3?\) each wait for a lock that another of them holds/);
