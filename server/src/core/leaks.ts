@@ -65,9 +65,11 @@ export class LeakWatch {
   /** mmaps of files in /dev/shm, by inode. */
   private shmFiles = new Map<number, FileCreated>();
   private semaphores = new Map<string, Created>();
-  private forks = new Map<number, string>();
-  /** How each child was started (the fork and spawn events' via): the fix differs, and a forkserver's child is no helper. */
-  private startedBy = new Map<number, string>();
+  /**
+   * Children the program started (fork and spawn events): the line that started each, and how (the
+   * events' via, "" when none): the fix differs, and a forkserver's child is no helper.
+   */
+  private children = new Map<number, { loc: string; via: string }>();
   /** Children the program reaped (pid → wall ms the report arrived): a scan may predate the report. */
   private reaped = new Map<number, number>();
   /** POSIX message queues there before the run (those made during it, by anyone, are listed without a line). */
@@ -94,8 +96,7 @@ export class LeakWatch {
     this.fifos.clear();
     this.shmFiles.clear();
     this.semaphores.clear();
-    this.forks.clear();
-    this.startedBy.clear();
+    this.children.clear();
     this.reaped.clear();
     this.zombies.clear();
     this.launcherPid = opts.launcherPid ?? null;
@@ -155,11 +156,11 @@ export class LeakWatch {
         case EventKinds.fork:
         case EventKinds.spawn:
           if (typeof x.child === 'number') {
-            // The forkserver reports its fork without a line; the parent that asked, with the user's.
-            if (e.loc || !this.forks.has(x.child)) this.forks.set(x.child, e.loc);
-            // The forkserver's fork (no via) and the parent's report of it (via forkserver) are the same child.
-            if (typeof x.via === 'string') this.startedBy.set(x.child, x.via);
-            else if (this.startedBy.get(x.child) !== 'forkserver') this.startedBy.delete(x.child);
+            // The forkserver reports its fork without a line or via; the parent that asked, with the user's
+            // line and via forkserver: both are the same child, whichever comes first.
+            const known = this.children.get(x.child);
+            const via = typeof x.via === 'string' ? x.via : known?.via === 'forkserver' ? 'forkserver' : '';
+            this.children.set(x.child, { loc: e.loc || (known?.loc ?? ''), via });
           }
           break;
         case EventKinds.wait:
@@ -267,13 +268,13 @@ export class LeakWatch {
         name: `pid ${z.pid} ${z.name}`,
         path: null,
         pid: z.pid,
-        createdAt: this.forks.get(z.pid) ?? '',
+        createdAt: this.children.get(z.pid)?.loc ?? '',
         detail: `a zombie: its parent (pid ${parent} ${z.zombie?.parentName ?? ''}) never waited for it${now_ ? '' : '; reaped by the launcher or init after its parent ended'}`.replace(' )', ')'),
         fix: 'wait for every child: os.waitpid(pid, 0), Process.join(), or signal(SIGCHLD, SIG_IGN)',
       });
     }
     // Forked children a busy machine's scans never caught (they left the tree with their parent).
-    for (const [pid, loc] of this.forks) {
+    for (const [pid, { loc }] of this.children) {
       if (aliveByPid.has(pid) || pid === this.mainPid || pid === this.launcherPid || this.reaped.has(pid)) continue;
       const raw = this.readProcess?.(pid);
       if (!raw || raw.state === 'Z' || raw.startedAt < this.startedAt - 1000) continue;
@@ -288,7 +289,7 @@ export class LeakWatch {
         name: `pid ${p.pid} ${p.name}`,
         path: null,
         pid: p.pid,
-        createdAt: this.forks.get(p.pid) ?? '',
+        createdAt: this.children.get(p.pid)?.loc ?? '',
         detail: `still running (${p.stat}) after the main process ended: ${p.command}`,
         fix: this.runningFix(p.pid),
       });
@@ -300,12 +301,12 @@ export class LeakWatch {
 
   /** multiprocessing's resource tracker or forkserver: by how it was started (an exiting one's command line is empty), else by its command line. */
   private isHelper(pid: number, command: string): boolean {
-    const via = this.startedBy.get(pid);
+    const via = this.children.get(pid)?.via;
     return via === 'resource_tracker' || via === 'forkserver_server' || (HELPER_COMMAND.test(command) && via !== 'forkserver');
   }
 
   private runningFix(pid: number): string {
-    return RUNNING_FIXES.get(this.startedBy.get(pid) ?? '') ?? RUNNING_FIX;
+    return RUNNING_FIXES.get(this.children.get(pid)?.via ?? '') ?? RUNNING_FIX;
   }
 
   /** Reaped by the program after it started (a later process with the same pid is another one). */
