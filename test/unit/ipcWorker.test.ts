@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { after, describe, test } from 'node:test';
 import type { OsIpcObject } from '../../protocol/protocol';
 import { IpcGather, IpcObjectScanner } from '../../server/src/inspect/ipcObjects';
+import { IpcGatherer, PARALLEL_AT } from '../../server/src/inspect/ipcGatherer';
 import { PIPE_AND_SOCKETPAIR_TO_CHILD, family, killAll, startPython, until, waitForOutput } from './helpers';
 
 // Run as a plain script by the last test: one gathering, then the process must end by itself.
@@ -73,6 +74,67 @@ while True: time.sleep(120)
         return [...pids].every((pid) => !g.procs.has(pid)) ? g : null;
       });
       assert.ok(!third.objects.has(`pipe:[${pipeIno}]`) && !third.objects.has(`pipe:[${newIno}]`));
+    });
+
+    /** A parent with `n` sleeping children, each holding one end of a pipe it shares with the next: enough for a first look to be read by two threads. */
+    async function startMany(n: number): Promise<Set<number>> {
+      const holder = startPython(`
+import os, sys, time
+ends = [os.pipe() for _ in range(${n})]
+for i in range(${n}):
+    if os.fork() == 0:
+        keep = (ends[i][0], ends[(i + 1) % ${n}][1])
+        for r, w in ends:
+            for fd in (r, w):
+                if fd not in keep: os.close(fd)
+        time.sleep(3600)
+        os._exit(0)
+for r, w in ends:
+    os.close(r)
+    os.close(w)
+print("ready", flush=True)
+time.sleep(3600)
+`);
+      await waitForOutput(holder, /ready/);
+      return until(`${n} children`, () => {
+        const f = family(holder.pid!);
+        return f.size === n + 1 ? f : null;
+      });
+    }
+
+    test('a first look of many processes is read by two threads, and reads what one thread reads', async () => {
+      const pids = await startMany(PARALLEL_AT + 20);
+      await new IpcObjectScanner().gather(); // the worker and its helper thread start
+      // A new scanner's look is a first look; the helper, started by the look before, takes a share.
+      const cold = await until('a look the helper took part in', async () => {
+        const g = await new IpcObjectScanner().gather();
+        return (g.readByHelper ?? 0) > 0 ? g : null;
+      });
+      assert.ok(cold.readByHelper! < cold.procs.size, `the helper read ${cold.readByHelper} of ${cold.procs.size}`);
+      const alone = await new IpcObjectScanner(undefined, undefined, undefined, { workerFile: null }).gather();
+      assert.equal(alone.readByHelper, 0);
+      const view = familyView(cold, pids);
+      assert.deepEqual(view, familyView(alone, pids));
+      assert.equal(view.objects.filter((o) => o.kind === 'pipe' && o.holders.length === 2).length, PARALLEL_AT + 20, 'every pipe, with its two ends in two children');
+    });
+
+    test("a helper thread that loses its answer costs nothing: the gathering reads what it lacks", async () => {
+      const pids = await startMany(PARALLEL_AT + 20);
+      const gatherer = new IpcGatherer(undefined, undefined, undefined, Infinity);
+      let helped = 0;
+      gatherer.helper = {
+        prepare: () => undefined,
+        // It really reads its share (from another gatherer), and then its answer is lost.
+        read: async (job) => {
+          await new IpcGatherer(undefined, undefined, undefined, Infinity).helpRead(job, (read) => (helped += read.length));
+          return null;
+        },
+      };
+      const g = await gatherer.gather();
+      assert.ok(helped > 0, 'the helper took a share');
+      assert.equal(g.readByHelper, 0);
+      const alone = await new IpcGatherer(undefined, undefined, undefined, Infinity).gather();
+      assert.deepEqual(familyView(g, pids), familyView(alone, pids));
     });
 
     test('a look at some pids only is whole, and leaves the next full look right', async () => {

@@ -86,12 +86,15 @@ export interface ScannerOptions {
   workerFile?: string | null;
   /** How long a look in the worker may take before the worker is given up on (default 20 s). */
   workerAnswerMs?: number;
+  /** Read a first look with the worker's helper thread too (default true; false: one thread, for comparison). */
+  helperThread?: boolean;
 }
 
 export class IpcObjectScanner {
   private readonly id = nextScanner++;
   private readonly workerFile: string | null;
   private readonly workerAnswerMs: number;
+  private readonly helperThread: boolean;
   private received = new ReceivedState();
   /** The worker must answer with everything: this thread's copy is new or was lost. */
   private resend = true;
@@ -114,6 +117,7 @@ export class IpcObjectScanner {
   ) {
     this.workerFile = opts.workerFile === undefined ? defaultWorkerFile() : opts.workerFile;
     this.workerAnswerMs = opts.workerAnswerMs ?? WORKER_ANSWER_MS;
+    this.helperThread = opts.helperThread ?? true;
   }
 
   gather(opts: GatherOptions = {}): Promise<IpcGather> {
@@ -127,7 +131,7 @@ export class IpcObjectScanner {
     if (worker) {
       const t0 = performance.now();
       try {
-        const config = { procRoot: this.procRoot, shmDir: this.shmDir, mqueueDir: this.mqueueDir, ssCommand: this.ssCommand };
+        const config = { procRoot: this.procRoot, shmDir: this.shmDir, mqueueDir: this.mqueueDir, ssCommand: this.ssCommand, helperThread: this.helperThread };
         const delta = await worker.request({ type: 'gather', scanner: this.id, config, opts: await wireOptions(opts, this.procRoot), resend: this.resend }, this.workerAnswerMs);
         this.resend = false;
         let g: IpcGather;

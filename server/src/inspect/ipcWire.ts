@@ -13,6 +13,8 @@ export interface ScannerConfig {
   shmDir: string;
   mqueueDir: string;
   ssCommand: string;
+  /** A first look is read by the worker's helper thread too. */
+  helperThread: boolean;
 }
 
 /** GatherOptions as they cross: detailsFor as the pids it holds. */
@@ -43,6 +45,8 @@ export interface GatherDelta {
   takenAt: number;
   notes: string[];
   gatherMs: number;
+  /** Processes the worker's helper thread read (a first look). */
+  readByHelper: number;
 }
 
 export type FromWorker = { type: 'gathered'; id: number; delta: GatherDelta } | { type: 'failed'; id: number; message: string };
@@ -102,6 +106,7 @@ export class SentState {
       takenAt: g.takenAt,
       notes: g.notes,
       gatherMs: g.gatherMs,
+      readByHelper: g.readByHelper ?? 0,
     };
     if (!whole) {
       this.procs = g.procs;
@@ -197,7 +202,7 @@ export class ReceivedState {
       this.objects = objects;
     }
     longest = Math.max(longest, performance.now() - start);
-    return { takenAt: delta.takenAt, procs, objects, notes: delta.notes, gatherMs: delta.gatherMs, longestSliceMs: longest, yields, gatheredIn: 'worker' };
+    return { takenAt: delta.takenAt, procs, objects, notes: delta.notes, gatherMs: delta.gatherMs, longestSliceMs: longest, yields, gatheredIn: 'worker', readByHelper: delta.readByHelper };
   }
 }
 
