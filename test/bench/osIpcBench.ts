@@ -8,7 +8,7 @@ import { ChildProcess, execFile, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
 import { IpcObjectScanner } from '../../server/src/inspect/ipcObjects';
 import { listPids } from '../../server/src/inspect/procfs';
-import { fmt, longestStall, median, time, verdict } from './measure';
+import { collectGarbage, fmt, longestStall, median, time, verdict } from './measure';
 
 const execFileP = promisify(execFile);
 
@@ -91,6 +91,7 @@ export async function benchOsIpc(opts: { processes: number; rounds: number }): P
     const idle: number[] = [];
     let where = '';
     for (let r = 0; r < opts.rounds; r++) {
+      collectGarbage(); // what the rounds above left (eighteen first looks' copies) is not this look's to collect
       stalls.push(await longestStall(async () => (where = (await scanner.gather()).gatheredIn ?? '')));
       slices.push(scanner.lastLongestSliceMs);
       // The same wait with nothing to do: what the machine's load alone stalls (preemption, the timer's own GC).
