@@ -238,6 +238,14 @@ interface Base {
   activityAtLastRate: number;
 }
 
+/** One end's writes and reads, and for streams the bytes, so far (a message's seq and offset). */
+interface EndCounts {
+  w: number;
+  r: number;
+  wb: number;
+  rb: number;
+}
+
 const RAW_PV = Symbol('preview, base64, not decoded yet');
 const RAW_PICKLE = Symbol('preview is a pickle');
 type RawMessage = MessageInfo & { [RAW_PV]: string; [RAW_PICKLE]: boolean };
@@ -371,8 +379,8 @@ export class ChannelModel {
   private nextId = 1;
   /** Messages not yet given their place in their stream (ordered at update). */
   private unordered: Msg[] = [];
-  /** Writes and reads counted per end: "w|<end>" and "r|<end>". */
-  private readonly counts = new Map<string, number>();
+  /** Writes and reads (and, for streams, bytes) counted per end. */
+  private readonly ends = new Map<string, EndCounts>();
   /** Connection ends: the first payloads written and read, to pair a duplex Pipe's ends. */
   private readonly connSigs = new Map<string, { w: string[]; r: string[] }>();
   /** Reading end → the end that writes into it (confirmed pairs stay). */
@@ -711,14 +719,20 @@ export class ChannelModel {
       }
     }
     for (const msg of batch) {
-      const key = `${msg.m.write ? 'w' : 'r'}|${msg.end}`;
-      const k = (this.counts.get(key) ?? 0) + 1;
-      this.counts.set(key, k);
-      msg.m.seq = k;
-      if (msg.stream) {
-        const bkey = `${msg.m.write ? 'wb' : 'rb'}|${msg.end}`;
-        msg.off = this.counts.get(bkey) ?? 0;
-        this.counts.set(bkey, msg.off + msg.len);
+      let n = this.ends.get(msg.end);
+      if (!n) this.ends.set(msg.end, (n = { w: 0, r: 0, wb: 0, rb: 0 }));
+      if (msg.m.write) {
+        msg.m.seq = ++n.w;
+        if (msg.stream) {
+          msg.off = n.wb;
+          n.wb += msg.len;
+        }
+      } else {
+        msg.m.seq = ++n.r;
+        if (msg.stream) {
+          msg.off = n.rb;
+          n.rb += msg.len;
+        }
       }
     }
   }
@@ -772,8 +786,8 @@ export class ChannelModel {
     if (c.info.kind === 'socket') return [];
     const reader = c.conn ? this.readerOf.get(c.info.id) : c.info.id;
     if (reader === undefined) return [];
-    const read = this.counts.get(`r|${reader}`) ?? 0;
-    const bytesRead = this.counts.get(`rb|${reader}`) ?? 0;
+    const read = this.ends.get(reader)?.r ?? 0;
+    const bytesRead = this.ends.get(reader)?.rb ?? 0;
     const out = c.writes.filter((w) => (w.stream ? w.m.seq > 0 && w.off + w.len > bytesRead : w.m.seq > read)).map((w) => w.m);
     return out.slice(-ChannelLimits.pending);
   }
@@ -1052,13 +1066,14 @@ export class ChannelModel {
         info.pending = this.pendingOf(s);
         if (info.kind === 'queue' && depthTs === -Infinity) {
           // No depth from the runtime (SimpleQueue): what was put and not yet got.
-          info.depth = Math.max(0, (this.counts.get(`w|${info.id}`) ?? 0) - (this.counts.get(`r|${info.id}`) ?? 0));
+          const n = this.ends.get(info.id);
+          info.depth = Math.max(0, (n?.w ?? 0) - (n?.r ?? 0));
         } else if (info.kind === 'pipe' && !s.conn) {
           info.depth = info.pending.length;
         } else if (info.kind !== 'queue') {
           const reader = info.kind === 'pipe' ? (s.conn ? this.readerOf.get(info.id) : info.id) : undefined;
-          const w = this.counts.get(`w|${info.id}`) ?? 0;
-          info.depth = reader !== undefined ? Math.max(0, w - (this.counts.get(`r|${reader}`) ?? 0)) : null;
+          const w = this.ends.get(info.id)?.w ?? 0;
+          info.depth = reader !== undefined ? Math.max(0, w - (this.ends.get(reader)?.r ?? 0)) : null;
         }
         info.blocked = [...s.blockedMap.values()].sort((a, b) => a.since - b.since);
         return { ...info, holders: [...info.holders], recent: info.recent.map((m) => ({ ...this.decoded(m) })), pending: info.pending.map((m) => ({ ...this.decoded(m) })), blocked: info.blocked.map((b) => ({ ...b })) };
@@ -1091,7 +1106,8 @@ export class ChannelModel {
       const id = c.info.id;
       this.channels.delete(id);
       this.connSigs.delete(id);
-      for (const k of ['w', 'r', 'wb', 'rb']) this.counts.delete(`${k}|${id}`);
+      this.ends.delete(id);
+      if (c.info.kind === 'socket') for (const end of this.ends.keys()) if (end.startsWith(`${id}|`)) this.ends.delete(end); // per process
       this.writerOf.delete(id);
       this.readerOf.delete(id);
       this.confirmed.delete(id);
@@ -1180,7 +1196,7 @@ export class ChannelModel {
     this.channels.clear();
     this.semByInode.clear();
     this.unordered = [];
-    this.counts.clear();
+    this.ends.clear();
     this.connSigs.clear();
     this.writerOf.clear();
     this.readerOf.clear();
