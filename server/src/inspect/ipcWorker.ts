@@ -39,9 +39,12 @@ class ReaderThread implements ReadHelper {
   private idle: NodeJS.Timeout | null = null;
 
   prepare(): void {
-    if (this.idle) clearTimeout(this.idle);
-    this.idle = null;
-    if (this.worker) return;
+    this.stayAwake();
+    if (!this.worker) this.start();
+    this.idleLater(); // a look too small to need it lets it go
+  }
+
+  private start(): void {
     let w: Worker;
     try {
       w = new Worker(__filename, { workerData: { role: 'reader' } });
@@ -73,16 +76,23 @@ class ReaderThread implements ReadHelper {
     const w = this.worker;
     if (!w) return Promise.resolve(null);
     const id = this.nextId++;
+    this.stayAwake();
     return new Promise((resolve) => {
       this.waiting.set(id, { read: new Map(), done: resolve });
       w.postMessage({ id, job } satisfies HelpRequest);
     });
   }
 
+  private stayAwake(): void {
+    if (this.idle) clearTimeout(this.idle);
+    this.idle = null;
+  }
+
   private idleLater(): void {
-    if (this.waiting.size || this.idle) return;
+    if (this.waiting.size || this.idle || !this.worker) return;
     this.idle = setTimeout(() => {
       this.idle = null;
+      if (this.waiting.size) return;
       const w = this.worker;
       this.worker = null;
       void w?.terminate();
