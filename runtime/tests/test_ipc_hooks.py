@@ -390,9 +390,6 @@ class ManagerAndPoolHooks(unittest.TestCase):
         self.assertEqual((x["tasks"], x["results"]), ("", ""), "no queue channels without hooks/mp.py installed")
 
 
-if __name__ == "__main__":
-    unittest.main()
-
 
 class ChildProcessHooks(unittest.TestCase):
     def test_children_started_by_exec_are_reported_once_with_how_and_where(self):
@@ -469,3 +466,7 @@ class SemaphoreInodes(unittest.TestCase):
         self.assertNotIn(None, out["fast"])  # past the fallback's cap of 128 scans too
         self.assertEqual(len(set(out["fast"])), 202)
         self.assertEqual(out["fast"], out["slow"])
+
+
+if __name__ == "__main__":
+    unittest.main()
