@@ -786,8 +786,9 @@ export class ChannelModel {
     if (c.info.kind === 'socket') return [];
     const reader = c.conn ? this.readerOf.get(c.info.id) : c.info.id;
     if (reader === undefined) return [];
-    const read = this.ends.get(reader)?.r ?? 0;
-    const bytesRead = this.ends.get(reader)?.rb ?? 0;
+    const n = this.ends.get(reader);
+    const read = n?.r ?? 0;
+    const bytesRead = n?.rb ?? 0;
     const out = c.writes.filter((w) => (w.stream ? w.m.seq > 0 && w.off + w.len > bytesRead : w.m.seq > read)).map((w) => w.m);
     return out.slice(-ChannelLimits.pending);
   }
@@ -1102,16 +1103,19 @@ export class ChannelModel {
   private forget(): void {
     if (this.channels.size <= MAX_KNOWN) return;
     const byAge = [...this.channels.values()].sort((a, b) => a.info.lastTs - b.info.lastTs);
+    const sockets = new Set<string>();
     for (const c of byAge.slice(0, this.channels.size - Math.floor(MAX_KNOWN * 0.9))) {
       const id = c.info.id;
       this.channels.delete(id);
       this.connSigs.delete(id);
       this.ends.delete(id);
-      if (c.info.kind === 'socket') for (const end of this.ends.keys()) if (end.startsWith(`${id}|`)) this.ends.delete(end); // per process
+      if (c.info.kind === 'socket') sockets.add(id);
       this.writerOf.delete(id);
       this.readerOf.delete(id);
       this.confirmed.delete(id);
     }
+    // A socket's ends are per process ("<id>|<pid>"): one pass over them all for every socket forgotten.
+    if (sockets.size) for (const end of this.ends.keys()) if (sockets.has(end.slice(0, end.lastIndexOf('|')))) this.ends.delete(end);
   }
 
   /** Channels as they are now, without touching what the panel was sent (for the debugger). */

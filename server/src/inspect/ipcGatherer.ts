@@ -569,15 +569,16 @@ export class IpcGatherer {
    */
   private async listFds(fdDir: string, problems: string[], slicer: Slicer): Promise<string[]> {
     // In a worker nothing waits for this thread's loop: any table is listed in one call, without counting it first.
-    let count = this.sliceMs === Infinity ? 1 : 0;
-    if (!count) {
+    const atOnce = this.sliceMs === Infinity;
+    let count = 0;
+    if (!atOnce) {
       try {
         count = fs.statSync(fdDir, { throwIfNoEntry: false })?.size ?? 0;
       } catch {
         // unreadable: the listing says why
       }
     }
-    if (count > 0 && (count <= FDS_LISTED_AT_ONCE || this.sliceMs === Infinity)) {
+    if (atOnce || (count > 0 && count <= FDS_LISTED_AT_ONCE)) {
       try {
         // readdirSync sorts names as text; the table's own order (by fd) is what a Dir gives.
         return fs.readdirSync(fdDir).sort((a, b) => Number(a) - Number(b));
