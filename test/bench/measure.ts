@@ -4,6 +4,16 @@ export const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor
 export const fmt = (ms: number) => `${ms.toFixed(1)} ms`;
 export const verdict = (ok: boolean) => (ok ? 'meets goal' : 'MISSES goal');
 
+/**
+ * The ratio of each round's runs (a[i] ÷ b[i], run side by side): their range and median. On these
+ * noisy machines one round's ratio can move by ±0.1; the range says how far a ratio of medians may.
+ */
+export function perRound(a: number[], b: number[]): string {
+  const r = a.map((x, i) => x / b[i]).filter(Number.isFinite);
+  if (!r.length) return '';
+  return `per round ${Math.min(...r).toFixed(2)}–${Math.max(...r).toFixed(2)}, median ${median(r).toFixed(2)} over ${r.length} rounds`;
+}
+
 /** Wall time of fn, ms. */
 export async function time(fn: () => Promise<unknown>): Promise<number> {
   const t = performance.now();

@@ -18,7 +18,7 @@ import { BlockedOps } from '../../server/src/core/blockedOps';
 import { LeakWatch } from '../../server/src/core/leaks';
 import { ProcessModel } from '../../server/src/core/model';
 import { RunRecorder } from '../../server/src/core/runRecord';
-import { median } from './measure';
+import { median, perRound } from './measure';
 
 const pingpong = path.resolve(__dirname, '..', 'test', 'bench', 'programs', 'pingpong.py');
 
@@ -110,7 +110,7 @@ export async function benchRuntime(opts: { messages: number; rounds: number }): 
       const events = hub.stats.received - before;
       lines.push(`${kind} ping-pong, ${opts.messages} round trips: plain ${median(plain).toFixed(0)} msg/s, instrumented ${median(ours).toFixed(0)} msg/s (${events} events received)`);
       lines.push(`hub and its listeners (channel model, leaks, recorder, blocked-on), CPU while instrumented runs ran (${kind}): ${(hubCpuUs / Math.max(1, hubEvents)).toFixed(2)} µs per event`);
-      lines.push(`RATIO instrumented ÷ plain (${kind}) = ${ratio.toFixed(2)} (goal ≥ ${goal}, ${ratio >= goal ? 'meets goal' : 'MISSES goal'}); hooks alone, no hub: ${(median(hooksOnly) / median(plain)).toFixed(2)}; sending to a hub that drops everything: ${(median(toDiscarding) / median(plain)).toFixed(2)}`);
+      lines.push(`RATIO instrumented ÷ plain (${kind}) = ${ratio.toFixed(2)} (goal ≥ ${goal}, ${ratio >= goal ? 'meets goal' : 'MISSES goal'}; ${perRound(ours, plain)}); hooks alone, no hub: ${(median(hooksOnly) / median(plain)).toFixed(2)}; sending to a hub that drops everything: ${(median(toDiscarding) / median(plain)).toFixed(2)}`);
       if (traced.length) {
         const s = median(ours) / median(traced);
         lines.push(`RATIO instrumented ÷ strace -f -e trace=read,write (${kind}) = ${s.toFixed(1)} (strace ${median(traced).toFixed(0)} msg/s = ${(median(traced) / median(plain)).toFixed(2)}× plain; goal ≥ 9, ${s >= 9 ? 'meets goal' : 'MISSES goal'})`);
