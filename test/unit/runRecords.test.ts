@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, describe, test } from 'node:test';
-import { LeakReport, MessageChannelInfo, SavedRun, SavedRunLimits } from '../../protocol/protocol';
+import { LeakReport, MessageChannelInfo, ProcessInfo, SavedRun, SavedRunLimits, WatchTarget } from '../../protocol/protocol';
 import { RunRecorder, SavedRunError, parseSavedRun } from '../../server/src/core/runRecord';
 import { syntheticProcesses } from '../bench/webviewBench';
 import { TraceEvent, toChromeTrace } from '../../server/src/core/traceExport';
@@ -319,6 +319,21 @@ describe('trace export edge cases', () => {
 });
 
 describe('leak report without the scans', () => {
+  test('a zombie seen while the main process lived is kept when a later scan finds the main process exited but not yet reaped (Z), its zombie already reaped by init', () => {
+    const [a, b] = syntheticProcesses(2);
+    const main: ProcessInfo = { ...a, pid: 500, ppid: 1, key: '500@1', state: 'S', stat: 'S', zombie: null, orphan: null, ended: null };
+    const zombie: ProcessInfo = { ...b, pid: 501, ppid: 500, key: '501@2', state: 'Z', stat: 'Z', argv: [], zombie: { parentPid: 500, parentName: 'python3', explanation: '', fix: '' }, orphan: null, ended: null };
+    const watch = new LeakWatch({}, () => null);
+    const w: WatchTarget = { pid: 500, key: '500@1', label: 'prog.py', launched: false };
+    const t0 = Date.now();
+    watch.begin({ now: t0 });
+    assert.equal(watch.afterScan([main, zombie], { watch: w, programEnded: false, now: t0 + 1000 }), null, 'the main process lives: no report yet');
+    // Its parent (the CLI, the editor) has not reaped it yet: it shows as Z, and init already took and reaped its child.
+    const exited: ProcessInfo = { ...main, state: 'Z', stat: 'Z', zombie: { parentPid: 1, parentName: 'node', explanation: '', fix: '' } };
+    const report = watch.afterScan([exited], { watch: w, programEnded: false, now: t0 + 2000 });
+    assert.deepEqual(report?.items.map((i) => [i.kind, i.pid]), [['zombie', 501]]);
+  });
+
   test('a forked child no scan caught is still found running, from /proc, with its fork line', async () => {
     const child = start('sleep', ['30']);
     const scanner = new ProcScanner();

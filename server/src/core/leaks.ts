@@ -190,7 +190,9 @@ export class LeakWatch {
         this.mainPid = main.pid;
       } else if (!ctx.programEnded) return null; // not started yet (or too short-lived to be seen)
     }
-    const mainAlive = processes.some((p) => p.key === this.mainKey);
+    // A main process in state Z has exited: the kernel has already handed its children to init or a
+    // subreaper, which may have reaped its zombies. That view must not replace the last one it lived in.
+    const mainAlive = processes.some((p) => p.key === this.mainKey && !p.zombie);
     if (mainAlive) {
       // Only the program's own: a zombie whose parent is outside it (an init that does not reap) is not its doing.
       const pids = new Set(processes.map((p) => p.pid));
