@@ -20,6 +20,9 @@ const raceExample = path.join(examplesDir, 'value_race.py');
 const targets = path.join(repoRoot, 'test', 'programs', 'debug_targets.py');
 
 let dc: DebugClient;
+/** Stops that came while launch() still waited for its answers (an entry stop can): stopped() returns them first. */
+let early: DebugProtocol.StoppedEvent[] = [];
+let launching = false;
 let output = '';
 let consoleText = '';
 let stderrText = '';
@@ -28,6 +31,10 @@ beforeEach(async () => {
   dc = new DebugClient(process.execPath, adapter, 'ipcscope', undefined, true);
   dc.defaultTimeout = 30_000;
   output = consoleText = stderrText = '';
+  early = [];
+  dc.on('stopped', (e: DebugProtocol.StoppedEvent) => {
+    if (launching) early.push(e);
+  });
   dc.on('output', (e: DebugProtocol.OutputEvent) => {
     if (e.body.category === 'stdout' || e.body.category === 'stderr') output += e.body.output;
     if (e.body.category === 'console') consoleText += e.body.output;
@@ -45,18 +52,23 @@ after(killAll);
 async function launch(program: string, args: string[], setup: () => Promise<unknown>, extra: Record<string, unknown> = {}): Promise<void> {
   const initialized = dc.waitForEvent('initialized');
   await dc.initializeRequest({ adapterID: 'ipcscope', linesStartAt1: true, columnsStartAt1: true, pathFormat: 'path' });
-  await Promise.all([
-    (async () => {
-      await initialized;
-      await setup();
-      await dc.configurationDoneRequest();
-    })(),
-    dc.launchRequest({ program, args, python, ...extra } as DebugProtocol.LaunchRequestArguments),
-  ]);
+  launching = true;
+  try {
+    await Promise.all([
+      (async () => {
+        await initialized;
+        await setup();
+        await dc.configurationDoneRequest();
+      })(),
+      dc.launchRequest({ program, args, python, ...extra } as DebugProtocol.LaunchRequestArguments),
+    ]);
+  } finally {
+    launching = false;
+  }
 }
 
 async function stopped(): Promise<DebugProtocol.StoppedEvent> {
-  return (await dc.waitForEvent('stopped')) as DebugProtocol.StoppedEvent;
+  return early.shift() ?? ((await dc.waitForEvent('stopped')) as DebugProtocol.StoppedEvent);
 }
 
 async function variables(ref: number): Promise<Map<string, DebugProtocol.Variable>> {
