@@ -72,6 +72,18 @@ export const SENDER_THREAD_NAME = 'ipcscope-send';
 /** The runtime's command reader thread (debugger commands from the hub) names itself this. */
 export const READER_THREAD_NAME = 'ipcscope-recv';
 
+/**
+ * The runtime binds its end of the hub connection to an abstract Unix name starting with this (then
+ * its pid and a random part), so the kernel's view knows the connection as IPC Scope's own even
+ * before the hub has accepted it (/proc/net/unix shows it as "@" + the name).
+ */
+export const RUNTIME_SOCKET_PREFIX = 'ipcscope-runtime-';
+
+/** Is this Unix socket path (as /proc/net/unix shows it) a runtime's end of its hub connection? */
+export function isRuntimeSocketPath(path: string): boolean {
+  return path.startsWith('@' + RUNTIME_SOCKET_PREFIX);
+}
+
 /** Is this thread comm one of the runtime's own threads (not the program's)? */
 export function isRuntimeThread(comm: string): boolean {
   return comm === SENDER_THREAD_NAME || comm === READER_THREAD_NAME;

@@ -16,6 +16,9 @@ BLOCK_REPORT_MS = 200  # a blocking call is reported (op.block) once it has last
 SENDER_THREAD_NAME = "ipcscope-send"
 # Its command reader thread (debugger commands from the hub), named so the panel can tell it from the program's.
 READER_THREAD_NAME = "ipcscope-recv"
+# Its end of the hub connection is bound to the abstract Unix name "\0" + this + pid and a random part,
+# so the kernel's view knows the connection as IPC Scope's own even before the hub accepts it.
+RUNTIME_SOCKET_PREFIX = "ipcscope-runtime-"
 
 # An event on the wire is a tuple with these fields, in this order (loc is (file, line) or None).
 EVENT_FIELDS = ["k", "ch", "ts", "loc", "size", "pv", "pf", "x"]
@@ -94,6 +97,7 @@ def describe() -> dict:
         "BLOCK_REPORT_MS": BLOCK_REPORT_MS,
         "SENDER_THREAD_NAME": SENDER_THREAD_NAME,
         "READER_THREAD_NAME": READER_THREAD_NAME,
+        "RUNTIME_SOCKET_PREFIX": RUNTIME_SOCKET_PREFIX,
         "EVENT_FIELDS": EVENT_FIELDS,
         "RuntimeEnv": {"hub": ENV_HUB, "token": ENV_TOKEN, "runtimeDir": ENV_RUNTIME_DIR, "statusFd": ENV_STATUS_FD,
                        "debug": ENV_DEBUG, "stopOnEntry": ENV_STOP_ON_ENTRY, "startMethod": ENV_START_METHOD},

@@ -225,6 +225,7 @@ class Transport:
     def _connect(self) -> None:
         s = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM | _socket.SOCK_CLOEXEC)
         s.settimeout(2.0)
+        _name_runtime_end(s)
         s.connect(self.path)
         hello = {"t": protocol.FRAME_HELLO, "v": protocol.RUNTIME_PROTOCOL_VERSION, "token": self.token, "pid": os.getpid(),
                  "ppid": os.getppid(), "start": start_ticks(), "argv": list(sys.argv), "python": sys.version.split()[0],
@@ -322,6 +323,16 @@ class Transport:
         self.inflight = 0
         if self.closing:
             raise ConnectionAbortedError("exit could not wait for the rest")
+
+
+def _name_runtime_end(s) -> None:
+    """Binds our end of the hub connection to an abstract name (Linux), so the kernel's view can tell
+    it from the program's sockets even while the hub has not accepted it yet. Nobody can connect to it:
+    it never listens."""
+    try:
+        s.bind("\0%s%d-%s" % (protocol.RUNTIME_SOCKET_PREFIX, os.getpid(), os.urandom(6).hex()))
+    except (OSError, ValueError):
+        pass  # no abstract names here (not Linux): the connection still works, unnamed
 
 
 def _name_this_thread(name: str) -> None:

@@ -12,7 +12,7 @@ import { PIPE_AND_SOCKETPAIR_TO_CHILD, descendantNamed, examplesDir, family, kil
 import { startLspServer } from './lspClient';
 import { BlockedOps, describeOp } from '../../server/src/core/blockedOps';
 import { ChannelModel } from '../../server/src/core/channels';
-import { EventKinds } from '../../protocol/runtime';
+import { EventKinds, RUNTIME_SOCKET_PREFIX } from '../../protocol/runtime';
 
 after(killAll);
 
@@ -168,6 +168,25 @@ describe('blocked-on and deadlocks', () => {
     // The runtime's threads may be anywhere (still connecting, say); wherever they are, they are marked.
     assert.deepEqual(child.threads.filter((t) => !t.runtime).map((t) => t.syscall).sort(), ['futex', 'write'], JSON.stringify(child.threads));
     assert.ok(child.threads.filter((t) => /^(recv|poll)/.test(t.text)).every((t) => t.runtime), `the runtime's socket waits are marked: ${JSON.stringify(child.threads)}`);
+  });
+
+  test("a runtime's connection the hub has not accepted yet is IPC Scope's own too, known by its end's name", async () => {
+    // A hub too busy to accept: the connection waits in the listening socket's backlog, its other end
+    // held by no one (and, without an inode yet, unknown to ss). The runtime's end is named (transport.py).
+    const child = start(python, ['-c', [
+      'import os, socket, tempfile, time',
+      'path = os.path.join(tempfile.mkdtemp(prefix="ipc-scope-"), "hub.sock")',
+      'hub = socket.socket(socket.AF_UNIX); hub.bind(path); hub.listen(8)',
+      `runtime = socket.socket(socket.AF_UNIX); runtime.bind("\\0${RUNTIME_SOCKET_PREFIX}%d-test" % os.getpid()); runtime.connect(path)`,
+      'program = socket.socket(socket.AF_UNIX); program.connect(path)',
+      'print("ready", runtime.fileno(), program.fileno(), flush=True)',
+      'time.sleep(60)',
+    ].join('\n')]);
+    const [runtimeFd, programFd] = (await waitForOutput(child, /ready (\d+) (\d+)/, 30_000)).slice(1).map(Number);
+    const u = await look(child.pid!);
+    const held = (fd: number) => u.objects.find((o) => o.kind === 'unix' && o.holders.some((h) => h.pid === child.pid && h.fd === fd));
+    assert.equal(held(runtimeFd), undefined, `the runtime's connection is not shown: ${JSON.stringify(u.objects)}`);
+    assert.ok(held(programFd), 'an unnamed connection waiting the same way is the program\'s: shown');
   });
 
   test('two processes taking two Locks in opposite orders: flagged from the kernel alone (futex address → the semaphore both map)', async () => {

@@ -22,6 +22,7 @@ test('the Python mirror agrees with protocol/runtime.ts', () => {
     BLOCK_REPORT_MS: runtime.BLOCK_REPORT_MS,
     SENDER_THREAD_NAME: runtime.SENDER_THREAD_NAME,
     READER_THREAD_NAME: runtime.READER_THREAD_NAME,
+    RUNTIME_SOCKET_PREFIX: runtime.RUNTIME_SOCKET_PREFIX,
     EVENT_FIELDS: runtime.EVENT_FIELDS,
     RuntimeEnv: runtime.RuntimeEnv,
     FrameTypes: runtime.FrameTypes,

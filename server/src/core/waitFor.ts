@@ -16,7 +16,7 @@ import type { BlockedInfo, BlockedThread, DeadlockInfo, OsIpcEdge, OsIpcObject, 
 import { OsIpcLimits } from '../../../protocol/protocol';
 import type { IpcGather, IpcObjectScanner, ProcIpc, ThreadSample } from '../inspect/ipcObjects';
 import { isReadSyscall, isWriteSyscall } from '../inspect/syscalls';
-import { isRuntimeThread } from '../../../protocol/runtime';
+import { isRuntimeSocketPath, isRuntimeThread } from '../../../protocol/runtime';
 import { isHubSocketPath } from '../hub/hub';
 
 /** How long a stuck set must stay unmoved before it is reported, ms. */
@@ -373,7 +373,8 @@ export class DeadlockDetector {
 function hubConnections(g: IpcGather): Set<string> {
   const ours = new Set<string>();
   for (const o of g.objects.values()) {
-    if (o.kind !== 'unix' || !isHubSocketPath(o.label)) continue;
+    // The hub's end is named by the hub's path; the runtime's end by its own name, even before the hub accepts it.
+    if (o.kind !== 'unix' || !(isHubSocketPath(o.label) || isRuntimeSocketPath(o.label))) continue;
     ours.add(o.id);
     if (o.peer) ours.add(o.peer);
   }
