@@ -11,17 +11,7 @@ import unittest
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from ipcscope import protocol  # noqa: E402
-from ipcscope.transport import Transport, _name_runtime_end  # noqa: E402
-
-
-def _recv_exact(c, n):
-    out = b""
-    while len(out) < n:
-        chunk = c.recv(n - len(out))
-        if not chunk:
-            raise ConnectionError("closed")
-        out += chunk
-    return out
+from ipcscope.transport import Transport, _name_runtime_end, _recv_exact  # noqa: E402
 
 
 class NamedEnd(unittest.TestCase):
