@@ -18,7 +18,7 @@ import { BlockedOps } from '../../server/src/core/blockedOps';
 import { LeakWatch } from '../../server/src/core/leaks';
 import { ProcessModel } from '../../server/src/core/model';
 import { RunRecorder } from '../../server/src/core/runRecord';
-import { median, perRound } from './measure';
+import { median, perRound, verdict } from './measure';
 
 const pingpong = path.resolve(__dirname, '..', 'test', 'bench', 'programs', 'pingpong.py');
 
@@ -110,10 +110,10 @@ export async function benchRuntime(opts: { messages: number; rounds: number }): 
       const events = hub.stats.received - before;
       lines.push(`${kind} ping-pong, ${opts.messages} round trips: plain ${median(plain).toFixed(0)} msg/s, instrumented ${median(ours).toFixed(0)} msg/s (${events} events received)`);
       lines.push(`hub and its listeners (channel model, leaks, recorder, blocked-on), CPU while instrumented runs ran (${kind}): ${(hubCpuUs / Math.max(1, hubEvents)).toFixed(2)} µs per event`);
-      lines.push(`RATIO instrumented ÷ plain (${kind}) = ${ratio.toFixed(2)} (goal ≥ ${goal}, ${ratio >= goal ? 'meets goal' : 'MISSES goal'}; ${perRound(ours, plain)}); hooks alone, no hub: ${(median(hooksOnly) / median(plain)).toFixed(2)}; sending to a hub that drops everything: ${(median(toDiscarding) / median(plain)).toFixed(2)}`);
+      lines.push(`RATIO instrumented ÷ plain (${kind}) = ${ratio.toFixed(2)} (goal ≥ ${goal}, ${verdict(ratio >= goal)}; ${perRound(ours, plain)}); hooks alone, no hub: ${(median(hooksOnly) / median(plain)).toFixed(2)}; sending to a hub that drops everything: ${(median(toDiscarding) / median(plain)).toFixed(2)}`);
       if (traced.length) {
         const s = median(ours) / median(traced);
-        lines.push(`RATIO instrumented ÷ strace -f -e trace=read,write (${kind}) = ${s.toFixed(1)} (strace ${median(traced).toFixed(0)} msg/s = ${(median(traced) / median(plain)).toFixed(2)}× plain; goal ≥ 9, ${s >= 9 ? 'meets goal' : 'MISSES goal'})`);
+        lines.push(`RATIO instrumented ÷ strace -f -e trace=read,write (${kind}) = ${s.toFixed(1)} (strace ${median(traced).toFixed(0)} msg/s = ${(median(traced) / median(plain)).toFixed(2)}× plain; goal ≥ 9, ${verdict(s >= 9)})`);
       } else lines.push('strace is not installed: the strace comparison was skipped');
     }
 
@@ -130,7 +130,7 @@ export async function benchRuntime(opts: { messages: number; rounds: number }): 
       b.push(await t(env));
     }
     const added = median(b) - median(a);
-    lines.push(`start-up added to python -c pass: ${added.toFixed(1)} ms (plain ${median(a).toFixed(1)} ms; goal ≤ 30 ms, ${added <= 30 ? 'meets goal' : 'MISSES goal'})`);
+    lines.push(`start-up added to python -c pass: ${added.toFixed(1)} ms (plain ${median(a).toFixed(1)} ms; goal ≤ 30 ms, ${verdict(added <= 30)})`);
   } finally {
     discarding.close();
     stopListening();
@@ -188,7 +188,7 @@ export async function benchIngest(): Promise<string[]> {
     const secs = (performance.now() - t0) / 1000;
     const rate = ingest.stats.received / secs;
     const mb = (x: number) => (x / 1024 / 1024).toFixed(0);
-    lines.push(`hub ingest: ${ingest.stats.received} events in ${secs.toFixed(2)} s = ${(rate / 1000).toFixed(0)}k events/s (goal ≥ 200k, ${rate >= 200_000 ? 'meets goal' : 'MISSES goal'}), into the hub and the channel model`);
+    lines.push(`hub ingest: ${ingest.stats.received} events in ${secs.toFixed(2)} s = ${(rate / 1000).toFixed(0)}k events/s (goal ≥ 200k, ${verdict(rate >= 200_000)}), into the hub and the channel model`);
     // Memory: from when the model's recent messages are full (the second sample, ~200k events) to the end (1M).
     const full = heap[1] ?? 0;
     const last = heap[heap.length - 1] ?? 0;
