@@ -1115,7 +1115,12 @@ export class ChannelModel {
       this.confirmed.delete(id);
     }
     // A socket's ends are per process ("<id>|<pid>"): one pass over them all for every socket forgotten.
-    if (sockets.size) for (const end of this.ends.keys()) if (sockets.has(end.slice(0, end.lastIndexOf('|')))) this.ends.delete(end);
+    if (sockets.size) {
+      for (const end of this.ends.keys()) {
+        const bar = end.lastIndexOf('|');
+        if (bar > 0 && sockets.has(end.slice(0, bar))) this.ends.delete(end);
+      }
+    }
   }
 
   /** Channels as they are now, without touching what the panel was sent (for the debugger). */
