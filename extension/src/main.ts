@@ -78,7 +78,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     ...records.register(),
     output,
     statusBar,
-    vscode.window.registerWebviewViewProvider(ProcessTreeView.viewId, view),
+    vscode.window.registerWebviewViewProvider(ProcessTreeView.viewId, view, { webviewOptions: { retainContextWhenHidden: true } }),
     ...registerCommands(cmdCtx),
     ...registerDebugger(context, {
       client: lc,
