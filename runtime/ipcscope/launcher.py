@@ -20,6 +20,7 @@ from . import __version__
 
 PR_SET_CHILD_SUBREAPER = 36
 FORWARDED = (signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2, signal.SIGINT)
+WAITED = (*FORWARDED, signal.SIGCHLD)
 OWN_ENV = ("IPCSCOPE_RUNTIME_DIR", "IPCSCOPE_STATUS_FD")
 
 USAGE = """usage: python -m ipcscope [--] PROGRAM.py [ARGS...]
@@ -141,50 +142,43 @@ def main(argv: list[str]) -> int:
             return 2
         command = [sys.executable, program, *argv[1:]]
 
+    # The signals we pass on, and SIGCHLD, are blocked here and taken with sigtimedwait: none can slip
+    # in between a check and a blocking wait, as with handlers (a handler whose signal lands just before
+    # waitpid() starts runs only once waitpid() returns, and the program never gets it). The program
+    # starts with an empty mask, and inherits our dispositions untouched (an ignored SIGHUP stays ignored).
+    signal.pthread_sigmask(signal.SIG_BLOCK, WAITED)
     set_subreaper()
     reporter = StatusReporter()
     env = child_environment()
-    program_pid = 0
-
-    def forward(signum, _frame) -> None:
-        # Ctrl+C in a terminal already reaches the program through the foreground process group.
-        if signum == signal.SIGINT and _in_foreground():
-            return
-        if not program_pid:
-            pending.append(signum)  # arrived while the program was being started: deliver right after
-            return
-        targets = [program_pid]
-        if program_status is not None:
-            targets = remaining_children()
-        for pid in targets:
-            try:
-                os.kill(pid, signum)
-            except ProcessLookupError:
-                pass
-
-    program_status = None
-    pending: list[int] = []
-    # Handlers, not SIG_IGN: handlers reset to default in the exec'd program, ignored signals would not.
-    for sig in FORWARDED:
-        signal.signal(sig, forward)
     try:
-        program_pid = os.posix_spawn(sys.executable, command, env)
+        program_pid = os.posix_spawn(sys.executable, command, env, setsigmask=())
     except OSError as e:
         print(f"ipcscope: cannot start {sys.executable}: {e}", file=sys.stderr)
         return 127
-    while pending:
-        try:
-            os.kill(program_pid, pending.pop(0))
-        except ProcessLookupError:
-            break
 
+    program_status = None
     while True:
+        # Reap whatever has ended (one SIGCHLD may stand for several exits).
         try:
-            pid, status = os.waitpid(-1, 0)
+            while True:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+                if pid == 0:
+                    break
+                is_program = pid == program_pid
+                reporter.reaped(pid, status, is_program)
+                if is_program:
+                    program_status = status
         except ChildProcessError:
             break  # the program and every adopted orphan are gone
-        is_program = pid == program_pid
-        reporter.reaped(pid, status, is_program)
-        if is_program:
-            program_status = status
+        info = signal.sigtimedwait(WAITED, 1.0)  # the timeout only bounds a wait nothing should need
+        if info is None or info.si_signo == signal.SIGCHLD:
+            continue
+        # Ctrl+C in a terminal already reaches the program through the foreground process group.
+        if info.si_signo == signal.SIGINT and _in_foreground():
+            continue
+        for pid in [program_pid] if program_status is None else remaining_children():
+            try:
+                os.kill(pid, info.si_signo)
+            except ProcessLookupError:
+                pass
     return exit_like(program_status if program_status is not None else 0)

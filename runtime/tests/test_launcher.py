@@ -10,6 +10,7 @@ import subprocess
 import sys
 import tempfile
 import textwrap
+import time
 import unittest
 
 from tests.support import RUNTIME, env, example, run_direct, run_launched
@@ -122,12 +123,75 @@ class Subreaper(unittest.TestCase):
             time.sleep(30)
         """)
         p = subprocess.Popen([sys.executable, "-m", "ipcscope", prog], env=env(), stdout=subprocess.PIPE, text=True)
+        self.addCleanup(_kill_group, p)
         self.assertEqual(p.stdout.readline().strip(), "ready")
         p.send_signal(signal.SIGTERM)
         out, _ = p.communicate(timeout=10)
         p.stdout.close()
         self.assertIn("got SIGTERM", out)
         self.assertEqual(p.returncode, 9)
+
+    def test_a_sigterm_at_any_moment_of_start_up_ends_the_run(self):
+        # Sent while the launcher starts, spawns the program or has just begun to wait: the program
+        # is never left running without its launcher, and the launcher never waits on for it.
+        prog = script('''
+            import time
+            time.sleep(30)
+        ''')
+        for i in range(24):
+            p = subprocess.Popen([sys.executable, "-m", "ipcscope", prog], env=env(), start_new_session=True)
+            self.addCleanup(_kill_group, p)
+            time.sleep(i * 0.004)
+            p.send_signal(signal.SIGTERM)
+            try:
+                p.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.fail(f"the launcher did not end {i * 4} ms after a SIGTERM")
+            self.assertEqual(p.returncode, -signal.SIGTERM)
+            self.assertEqual(_group_members(p.pid), [], "nothing of the run is left")
+
+    def test_an_ignored_sighup_stays_ignored_in_the_program(self):
+        prog = script('''
+            import signal
+            print(signal.getsignal(signal.SIGHUP) == signal.SIG_IGN, signal.pthread_sigmask(signal.SIG_BLOCK, []))
+        ''')
+        direct = subprocess.run([sys.executable, prog], capture_output=True, text=True, preexec_fn=_ignore_sighup)
+        launched = subprocess.run([sys.executable, "-m", "ipcscope", prog], env=env(), capture_output=True, text=True,
+                                  preexec_fn=_ignore_sighup)
+        self.assertEqual(direct.stdout, "True set()\n")
+        self.assertEqual(launched.stdout, direct.stdout, "the same dispositions and an empty signal mask")
+
+
+def _ignore_sighup():
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
+
+
+def _group_members(pgid):
+    out = []
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            try:
+                with open(f"/proc/{name}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[2]) == pgid and fields[0] != "Z":
+                out.append(int(name))
+    return out
+
+
+def _kill_group(p):
+    try:
+        os.killpg(p.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    try:
+        p.kill()
+        p.wait(timeout=5)
+    except (OSError, subprocess.TimeoutExpired):
+        pass
+    if p.stdout:
+        p.stdout.close()
 
 
 if __name__ == "__main__":
