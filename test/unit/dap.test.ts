@@ -23,6 +23,8 @@ let dc: DebugClient;
 /** Stops that came while launch() still waited for its answers (an entry stop can): stopped() returns them first. */
 let early: DebugProtocol.StoppedEvent[] = [];
 let launching = false;
+/** The session's events, in order (shown when a stop that a test waits for never comes). */
+let seen: string[] = [];
 let output = '';
 let consoleText = '';
 let stderrText = '';
@@ -32,9 +34,13 @@ beforeEach(async () => {
   dc.defaultTimeout = 30_000;
   output = consoleText = stderrText = '';
   early = [];
+  seen = [];
   dc.on('stopped', (e: DebugProtocol.StoppedEvent) => {
     if (launching) early.push(e);
   });
+  for (const name of ['stopped', 'continued', 'thread', 'exited', 'terminated']) {
+    dc.on(name, (e: DebugProtocol.Event) => seen.push(`${name}${e.body?.reason ? ` (${e.body.reason}${e.body.threadId ? ` ${e.body.threadId}` : ''})` : ''}`));
+  }
   dc.on('output', (e: DebugProtocol.OutputEvent) => {
     if (e.body.category === 'stdout' || e.body.category === 'stderr') output += e.body.output;
     if (e.body.category === 'console') consoleText += e.body.output;
@@ -68,7 +74,15 @@ async function launch(program: string, args: string[], setup: () => Promise<unkn
 }
 
 async function stopped(): Promise<DebugProtocol.StoppedEvent> {
-  return early.shift() ?? ((await dc.waitForEvent('stopped')) as DebugProtocol.StoppedEvent);
+  const e = early.shift();
+  if (e) return e;
+  try {
+    return (await dc.waitForEvent('stopped')) as DebugProtocol.StoppedEvent;
+  } catch (err) {
+    // What the session did meanwhile, so that a stop that never comes can be told from one that was missed.
+    const tail = (s: string) => JSON.stringify(s.slice(-1500));
+    throw new Error(`${(err as Error).message}; events seen: ${seen.join(', ') || 'none'}; program output ${tail(output)}; console ${tail(consoleText)}`);
+  }
 }
 
 async function variables(ref: number): Promise<Map<string, DebugProtocol.Variable>> {
