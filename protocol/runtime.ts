@@ -97,6 +97,7 @@ export function isRuntimeThread(comm: string): boolean {
 export const EventKinds = {
   /** pv "", x: {} */
   processStart: 'process.start',
+  /** Made by the hub, not sent by the runtime: the process's connection closed (it exited, exec'd, or its runtime went quiet). */
   processExit: 'process.exit',
   /**
    * x: {child, start, via?: 'os.fork'}: start is the child's start time in clock ticks (with its pid, its

@@ -376,6 +376,19 @@ describe('channel model', () => {
     assert.deepEqual(byId<SyncChannelInfo>(u, 'sem:/mp-bar').waiters, [], 'the last party lets everyone through');
   });
 
+  test("a Barrier whose parties' waits arrive before its creation (their batches overtook the creator's) lets them through", () => {
+    const m = new ChannelModel();
+    const bar = 'sem:/mp-bar-late';
+    m.ingest([2, 3, 4].map((pid) => ev(EventKinds.syncOp, bar, pid, 10 + pid, { x: { op: 'wait' } })));
+    assert.deepEqual(byId<SyncChannelInfo>(m.update(STATS), bar).waiters, [2, 3, 4], 'how many parties it has is not known yet');
+    m.ingest([ev(EventKinds.syncNew, bar, 1, 1, { x: { type: 'Barrier', value: 0, maxvalue: 3 } })]);
+    assert.deepEqual(byId<SyncChannelInfo>(m.update(STATS), bar).waiters, [], 'all 3 parties arrived: nobody waits');
+    // Fewer waits than parties: they still wait.
+    const some = new ChannelModel();
+    some.ingest([ev(EventKinds.syncOp, bar, 2, 12, { x: { op: 'wait' } }), ev(EventKinds.syncNew, bar, 1, 1, { x: { type: 'Barrier', value: 0, maxvalue: 3 } })]);
+    assert.deepEqual(byId<SyncChannelInfo>(some.update(STATS), bar).waiters, [2]);
+  });
+
   test('a Manager object: typeid, calls with decoded arguments, latest state decoded safely', () => {
     const m = new ChannelModel();
     const id = `manager:/tmp/pymp-x/listener-${EVIL}:7f01`;

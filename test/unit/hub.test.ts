@@ -92,6 +92,27 @@ describe('hub', () => {
     }
   });
 
+  test("a runtime's connection that closes ends its process for the models: a process.exit after its last events", async () => {
+    const hub = new Hub({ keep: 1000 });
+    await hub.start();
+    try {
+      const seen: HubEvent[] = [];
+      hub.on('events', (batch: HubEvent[]) => seen.push(...batch));
+      const before = Number(process.hrtime.bigint());
+      await exchange(hub, hello(hub), events(2));
+      const end = Date.now() + 2000;
+      while (!seen.some((e) => e.k === 'process.exit') && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
+      assert.deepEqual(seen.map((e) => e.k), ['queue.put', 'queue.put', 'process.exit']);
+      const exit = seen[2];
+      assert.equal(exit.key, '4242@99');
+      assert.ok(exit.ts >= before, 'on the runtime clock (CLOCK_MONOTONIC)');
+      assert.equal(hub.events().length, 2, 'made by the hub: not a received event');
+      assert.equal(hub.stats.received, 2);
+    } finally {
+      await hub.stop();
+    }
+  });
+
   for (const [name, body, message] of [
     ['garbage', Buffer.from('not marshal'), /malformed event batch: marshal type "n"/],
     ['a code object', Buffer.from('c\x00\x00\x00\x00', 'latin1'), /type "c" .* not accepted/],

@@ -298,6 +298,24 @@ describe('huge runs are bounded', () => {
   });
 });
 
+describe('processes known only from the runtime', () => {
+  const event = (k: string, pid: number, ts: number): HubEvent => ({ k: k as HubEvent['k'], ch: '', n: 0, ts, loc: '', size: -1, pv: '', pf: '', pid, key: `${pid}@7` });
+  const build = (r: RunRecorder) => r.build({ label: 'x', watch: null, processes: [], ended: [], channels: null, leaks: null, now: 5_000 });
+
+  test("one whose connection closed (the hub's process.exit) is saved as ended; one that exec'd another Python is alive again", () => {
+    const r = new RunRecorder();
+    r.ingest([event('process.start', 11, 1_000_000), event('queue.put', 11, 2_000_000), event('process.start', 12, 1_500_000)]);
+    r.ingest([event('process.exit', 11, 3_000_000)]);
+    let run = build(r);
+    assert.deepEqual(run.ended.map((p) => p.pid), [11]);
+    assert.deepEqual(run.processes.map((p) => p.pid), [12], 'still connected: running');
+    // The same pid and start time: its exec'd program's runtime says hello and reports again.
+    r.ingest([event('process.exit', 12, 4_000_000), event('process.start', 12, 4_500_000)]);
+    run = build(r);
+    assert.deepEqual(run.processes.map((p) => p.pid), [12]);
+  });
+});
+
 describe('trace export edge cases', () => {
   test('a start time off by the boot-time rounding, and a sender with no process record, still give a valid trace', () => {
     const [a, b] = syntheticProcesses(2);

@@ -919,6 +919,8 @@ export class ChannelModel {
       // An unbounded Semaphore reports SEM_VALUE_MAX.
       if (max !== null) info.maxvalue = max >= 2147483647 ? null : max;
       if (info.type === 'Event' && info.flag === null) info.flag = false;
+      // Its workers' waits can come first (their batches, from other processes, overtake the creator's).
+      if (barrierFull(info, c.waiterMap)) c.waiterMap.clear();
       return;
     }
     // The value reported last in time (batches from different processes arrive out of order).
@@ -977,7 +979,7 @@ export class ChannelModel {
           // back with releases of its own, reported as such.)
           if (!(info.type === 'Event' && (flag ?? info.flag))) c.waiterMap.set(pid, (c.waiterMap.get(pid) ?? 0) + 1);
           // A Barrier lets everyone through when the last party arrives.
-          if (info.type === 'Barrier' && info.maxvalue !== null && [...c.waiterMap.values()].reduce((a, b) => a + b, 0) >= info.maxvalue) c.waiterMap.clear();
+          if (barrierFull(info, c.waiterMap)) c.waiterMap.clear();
         } else if (op === 'notify_all') c.waiterMap.clear();
         else if (op === 'notify') {
           const first = [...c.waiterMap.keys()].find((p) => p !== pid);
@@ -1218,4 +1220,12 @@ export class ChannelModel {
     this.needFull = true;
     this.dirty = true;
   }
+}
+
+/** A Barrier lets everyone through when its last party arrives: are all its parties waiting? */
+function barrierFull(info: SyncChannelInfo, waiters: Map<number, number>): boolean {
+  if (info.type !== 'Barrier' || info.maxvalue === null) return false;
+  let waiting = 0;
+  for (const n of waiters.values()) waiting += n;
+  return waiting >= info.maxvalue;
 }

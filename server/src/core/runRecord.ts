@@ -56,9 +56,10 @@ export class RunRecorder {
         if (this.runtime.size < SavedRunLimits.processes) this.runtime.set(e.key, { pid: e.pid, key: e.key, firstTs: e.ts, lastTs: e.ts, exited: e.k === EventKinds.processExit });
         continue;
       }
+      if (e.k === EventKinds.processExit) r.exited = true;
+      else if (r.exited && e.ts > r.lastTs) r.exited = false; // after an exec, the new program's runtime reports
       if (e.ts < r.firstTs) r.firstTs = e.ts;
       if (e.ts > r.lastTs) r.lastTs = e.ts;
-      if (e.k === EventKinds.processExit) r.exited = true;
     }
   }
 

@@ -12,7 +12,7 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { processKey } from '../../../protocol/protocol';
-import { FrameTypes, HelloFrame, LostFrame, MAX_FRAME_BYTES, RUNTIME_PROTOCOL_VERSION, RuntimeEvent, RuntimeEnv } from '../../../protocol/runtime';
+import { EventKinds, FrameTypes, HelloFrame, LostFrame, MAX_FRAME_BYTES, RUNTIME_PROTOCOL_VERSION, RuntimeEvent, RuntimeEnv } from '../../../protocol/runtime';
 import type { DebuggerFrame } from '../../../protocol/debug';
 import { DebugRelay } from './debugRelay';
 import { BinaryEvents, FrameError, FrameReader, encodeFrame } from './frames';
@@ -263,6 +263,11 @@ export class Hub extends EventEmitter {
       if (client) {
         client.connected = false;
         this.debug.runtimeDisconnected(client);
+        // Its connection closes when it exits (or execs, or its runtime goes quiet): what it reported in
+        // progress (a wait on a Lock, a blocked get) is over. The models hear it as its process.exit, after
+        // its last batch; the clock is CLOCK_MONOTONIC, as the runtime's.
+        const exit: HubEvent = { k: EventKinds.processExit, ch: '', n: ++client.events, ts: Number(process.hrtime.bigint()), loc: '', size: -1, pv: '', pf: '', pid: client.pid, key: client.key };
+        this.emit('events', [exit], client);
         this.emit('disconnect', client);
       }
     });
