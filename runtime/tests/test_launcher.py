@@ -13,7 +13,7 @@ import textwrap
 import time
 import unittest
 
-from tests.support import RUNTIME, env, example, run_direct, run_launched
+from tests.support import RUNTIME, env, example, proc_stat, run_direct, run_launched
 
 
 def script(body):
@@ -167,16 +167,18 @@ def _ignore_sighup():
 
 
 def _group_members(pgid):
+    """The live (not zombie) processes of process group pgid."""
     out = []
     for name in os.listdir("/proc"):
-        if name.isdigit():
-            try:
-                with open(f"/proc/{name}/stat") as f:
-                    fields = f.read().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[2]) == pgid and fields[0] != "Z":
-                out.append(int(name))
+        if not name.isdigit():
+            continue
+        try:
+            in_group = os.getpgid(int(name)) == pgid
+        except OSError:
+            continue  # gone
+        st = proc_stat(name)
+        if in_group and st is not None and st[0] != "Z":
+            out.append(int(name))
     return out
 
 
