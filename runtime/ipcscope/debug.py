@@ -110,14 +110,15 @@ def stop_on_entry(program: str) -> None:
 # ---- the gate -----------------------------------------------------------------------------------
 
 def gate(op: str, ch: str, msg, loc, extra=None) -> None:
-    """op: send | recv | write | change. loc: the site (sites.py) of the user's call. Never raises."""
+    """op: send | recv | write | change. loc: where the user's call is, a site (code, lasti) or (file, line). Never raises."""
     try:
         if waiting_config:
             _await_config()
         global _pause
         hits = []
         if loc is not None and _lines:
-            by_line = _lines.get(_realpath(loc[0].co_filename))
+            # A site (code, lasti) from a gate, or a (file, line) some hooks already have.
+            by_line = _lines.get(_realpath(loc[0] if type(loc[0]) is str else loc[0].co_filename))
             if by_line:  # the line only when its file has line breakpoints
                 hits.extend(by_line.get(sites.resolve(loc)[1], ()))
         if op == "send":
@@ -153,7 +154,7 @@ def gate(op: str, ch: str, msg, loc, extra=None) -> None:
         elif stop_ids or any(l[2] for l in logs):
             _stop(frame, msg, ch, op, "breakpoint", stop_ids, extra or {}, logs)
         elif logs:
-            _send_debug(protocol.EV_DEBUG_LOG, ch, loc, {"logs": logs})
+            _send_debug(protocol.EV_DEBUG_LOG, ch, sites.resolve(loc), {"logs": logs})
     except Exception:
         pass
 

@@ -1,9 +1,10 @@
-"""Where a call was made, as the hooks record it: a site, (code object, f_lasti).
+"""Where a call was made: (file, line), looked up by its site, (code object, f_lasti).
 
-Two attribute reads on the user's path. Reading f_lineno there instead decodes the code's line table
-from its start on every call, thousands of instructions, more the longer the user's function. The
-sender thread (and a breakpoint check that needs the line) turns a site into (file, line) here, once
-per site.
+Reading f_lineno on the user's path decodes the code's line table from its start on every call,
+thousands of instructions, more the longer the user's function. Instead the line of each site is
+worked out once and cached: the hooks call where() (one dict lookup), so the events they buffer are
+ready to send as they are and the sender thread does no work per event while it holds the GIL. A
+breakpoint check keeps the site itself and calls resolve().
 """
 from types import CodeType
 
@@ -11,6 +12,17 @@ _MAX = 8192
 # (id(code), lasti) -> (code, (file, line)). The code object is kept so its id is not reused while
 # the entry lives.
 _resolved = {}
+# id(code) << 32 | lasti -> (file, line), for where(): an int key hashes faster than a tuple. Its
+# entries are _resolved's, so the code objects _resolved keeps keep these ids from being reused.
+_by_key = {}
+
+
+def where(code, lasti: int):
+    """(file, line) of a site: the hooks' hot path."""
+    hit = _by_key.get(id(code) << 32 | lasti)
+    if hit is None:
+        hit = resolve((code, lasti))
+    return hit
 
 
 def resolve(loc):
@@ -22,11 +34,13 @@ def resolve(loc):
     hit = _resolved.get(key)
     if hit is not None:
         return hit[1]
-    where = (code.co_filename, line_of(code, lasti))
+    found = (code.co_filename, line_of(code, lasti))
     if len(_resolved) >= _MAX:
         _resolved.clear()
-    _resolved[key] = (code, where)
-    return where
+        _by_key.clear()
+    _resolved[key] = (code, found)
+    _by_key[id(code) << 32 | lasti] = found
+    return found
 
 
 def line_of(code, lasti: int) -> int:

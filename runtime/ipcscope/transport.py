@@ -13,7 +13,6 @@ runtime's own traffic never passes through the hooks on socket.socket.
 from __future__ import annotations
 
 import _thread
-import collections
 import _socket
 import marshal
 import os
@@ -22,6 +21,7 @@ import sys
 import time
 from time import monotonic_ns
 
+from operator import itemgetter
 from types import CodeType
 
 from . import protocol
@@ -65,7 +65,9 @@ class Transport:
 
     def _reset(self) -> None:
         self.pid = os.getpid()
-        self.buf: collections.deque = collections.deque()
+        # Events in order. A list: the sender takes a batch off its front with two slice operations,
+        # each atomic under the GIL, while producers only append.
+        self.buf: list = []
         self.dropped = 0
         self.dead = False
         self.sock = None
@@ -142,7 +144,7 @@ class Transport:
         self.started = True
         # Stamped no later than the event that started it (already buffered), so it is first in time too.
         ts = min(monotonic_ns(), self.buf[0][2]) if self.buf else monotonic_ns()
-        self.buf.appendleft((protocol.EV_PROCESS_START, "", ts, None, -1, b"", "", None))
+        self.buf.insert(0, (protocol.EV_PROCESS_START, "", ts, None, -1, b"", "", None))
         _thread.start_new_thread(self._run, ())
 
     def _sample(self) -> None:
@@ -294,17 +296,20 @@ class Transport:
 
     def _send_batch(self) -> None:
         """Up to BATCH events (and BATCH_BYTES of previews) as one binary frame. The buffered tuples
-        are already in wire order (protocol EVENT_FIELDS), so marshal encodes them as they are."""
-        batch = []
-        budget = BATCH_BYTES
-        pop = self.buf.popleft
-        while self.buf and len(batch) < BATCH and budget > 0:
-            ev = pop()
-            budget -= len(ev[5])
-            loc = ev[3]
-            if loc is not None and type(loc[0]) is CodeType:  # a site: its (file, line), worked out here
-                ev = (ev[0], ev[1], ev[2], resolve(loc), ev[4], ev[5], ev[6], ev[7])
-            batch.append(ev)
+        are already in wire order (protocol EVENT_FIELDS), with their locations resolved by the hooks
+        (sites.where), so marshal encodes them as they are: no Python code runs per event here, and
+        the GIL is held for as short a time as this can be."""
+        buf = self.buf
+        n = min(len(buf), BATCH)
+        batch = buf[:n]
+        while n > 1 and sum(map(len, map(_PREVIEW, batch))) > BATCH_BYTES:  # large previews: fewer
+            n //= 2
+            batch = batch[:n]
+        del buf[:n]
+        # A location left as a site (code, lasti) would be marshalled as a code object, which the hub
+        # refuses with the whole frame: resolved here instead (no hook is known to leave one).
+        if CodeType in set(map(type, map(_FIRST, filter(None, map(_LOC, batch))))):
+            batch = [ev if ev[3] is None or type(ev[3][0]) is not CodeType else ev[:3] + (resolve(ev[3]),) + ev[4:] for ev in batch]
         self.inflight = len(batch)
         try:
             body = marshal.dumps([self.dropped, batch], protocol.MARSHAL_VERSION)
@@ -323,6 +328,10 @@ class Transport:
         self.inflight = 0
         if self.closing:
             raise ConnectionAbortedError("exit could not wait for the rest")
+
+
+# Fields of a buffered event (protocol EVENT_FIELDS), read in C by map().
+_LOC, _PREVIEW, _FIRST = itemgetter(3), itemgetter(5), itemgetter(0)
 
 
 def _name_runtime_end(s) -> None:

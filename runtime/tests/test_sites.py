@@ -1,4 +1,5 @@
-"""A site (code, f_lasti) resolves to the line f_lineno gives, on every Python this runs on."""
+"""A site (code, f_lasti) resolves to the line f_lineno gives, on every Python this runs on; the hooks'
+cached lookup (where) gives the same."""
 import os
 import sys
 import unittest
@@ -48,6 +49,19 @@ class SitesTest(unittest.TestCase):
             sites._resolved[(-i, 0)] = (None, ("x", i))
         self.assertEqual(sites.resolve(site), (__file__, line))  # a new site when full: start afresh
         self.assertEqual(len(sites._resolved), 1)
+
+    def test_where_is_resolve_cached(self):
+        sites._resolved.clear()
+        sites._by_key.clear()
+        for site, line in _long_function(4):
+            first = sites.where(*site)
+            self.assertEqual(first, sites.resolve(site))
+            self.assertIs(sites.where(*site), first)
+        site, line = _caller_site_and_line()
+        for i in range(sites._MAX):
+            sites._resolved[(-i, 0)] = (None, ("x", i))
+        self.assertEqual(sites.where(*site), (__file__, line))  # full: both caches start afresh
+        self.assertEqual((len(sites._resolved), len(sites._by_key)), (1, 1))
 
     def test_other_locations_pass_through(self):
         self.assertIsNone(sites.resolve(None))

@@ -1,5 +1,7 @@
 """The runtime's connection to the hub, as the kernel shows it: its end is named, so the server's view
-of /proc/net/unix knows it as IPC Scope's own even before the hub has accepted it."""
+of /proc/net/unix knows it as IPC Scope's own even before the hub has accepted it. And the frames the
+sender thread makes of the buffered events."""
+import marshal
 import os
 import socket
 import struct
@@ -11,6 +13,7 @@ import unittest
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from ipcscope import protocol  # noqa: E402
+from ipcscope import transport  # noqa: E402
 from ipcscope.transport import Transport, _name_runtime_end, _recv_exact  # noqa: E402
 
 
@@ -72,6 +75,54 @@ class NamedEnd(unittest.TestCase):
                 seen["conn"].close()
             if t.sock is not None:
                 t.sock.close()
+
+
+class SendBatch(unittest.TestCase):
+    """_send_batch takes events off the front of the buffer, in order, as marshal frames the hub reads."""
+
+    def setUp(self):
+        self.t = Transport("/nonexistent", "token")
+        self.t.sock, self.hub = socket.socketpair()
+        self.hub.settimeout(10)
+
+    def tearDown(self):
+        self.t.sock.close()
+        self.hub.close()
+
+    def _frames(self):
+        frames = []
+        while self.t.buf:
+            self.t._send_batch()
+            n = struct.unpack(">I", _recv_exact(self.hub, 4))[0]
+            self.assertLessEqual(n, protocol.MAX_FRAME_BYTES)
+            body = _recv_exact(self.hub, n)
+            self.assertEqual(body[0], protocol.EVENTS_TAG)
+            frames.append(marshal.loads(body[1:]))
+        return frames
+
+    def test_events_leave_in_order_in_batches(self):
+        n = transport.BATCH * 2 + 7
+        self.t.buf.extend(("queue.put", "queue:1", i, ("a.py", 3), 1, b"x", "pickle", {"depth": i}) for i in range(n))
+        frames = self._frames()
+        self.assertEqual([len(events) for _, events in frames], [transport.BATCH, transport.BATCH, 7])
+        self.assertEqual([e[2] for _, events in frames for e in events], list(range(n)))
+        self.assertEqual(frames[0][1][5], ("queue.put", "queue:1", 5, ("a.py", 3), 1, b"x", "pickle", {"depth": 5}))
+
+    def test_large_previews_make_smaller_frames(self):
+        big = b"\xab" * protocol.IMAGE_BYTES
+        self.t.buf.extend(("shared.image", "shm:x", i, None, len(big), big, "bytes", None) for i in range(transport.BATCH))
+        frames = self._frames()
+        self.assertGreater(len(frames), 1)
+        for _, events in frames:
+            self.assertTrue(len(events) == 1 or sum(len(e[5]) for e in events) <= transport.BATCH_BYTES)
+        self.assertEqual([e[2] for _, events in frames for e in events], list(range(transport.BATCH)))
+
+    def test_a_site_left_unresolved_is_sent_as_its_file_and_line(self):
+        f = sys._getframe()
+        site, line = (f.f_code, f.f_lasti), f.f_lineno
+        self.t.buf.extend([("queue.put", "q", 1, ("a.py", 3), 1, b"", "", None), ("queue.get", "q", 2, site, 1, b"", "", None)])
+        (_, events), = self._frames()
+        self.assertEqual([e[3] for e in events], [("a.py", 3), (__file__, line)])
 
 
 if __name__ == "__main__":

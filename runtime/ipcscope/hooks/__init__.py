@@ -3,6 +3,8 @@ a failure of ours reach the program."""
 import os
 import sys
 
+from ..sites import _by_key as _site_lines, resolve as _resolve
+
 # The standard library and this package: frames there are not the user's. Paths are derived from os
 # (always loaded) so that nothing is imported just to name them.
 _STDLIB = os.path.dirname(os.path.abspath(os.__file__)) + os.sep
@@ -56,8 +58,7 @@ def hide(exc) -> None:
 
 
 def user_location(depth: int = 2):
-    """The site (sites.py) of the first caller outside the standard library and ipcscope, or None.
-    The line is worked out in the sender thread: this runs on the user's hot path."""
+    """(file, line) of the first caller outside the standard library and ipcscope, or None."""
     try:
         f = sys._getframe(depth)
     except ValueError:
@@ -66,9 +67,10 @@ def user_location(depth: int = 2):
 
 
 def frame_location(f):
-    """The site (code, f_lasti) of f or of the first frame it was called from that is outside the
-    standard library (multiprocessing, threading, selectors, subprocess…) and ipcscope, or None: a
-    call the library makes for the user is placed at the user's line that made it."""
+    """(file, line) of f or of the first frame it was called from that is outside the standard
+    library (multiprocessing, threading, selectors, subprocess…) and ipcscope, or None: a call the
+    library makes for the user is placed at the user's line that made it. On the user's hot path:
+    a site's line is looked up in sites' cache (sites.where, inlined)."""
     while f is not None:
         code = f.f_code
         fn = code.co_filename
@@ -76,7 +78,9 @@ def frame_location(f):
         if skip is None:
             skip = _is_internal(fn)
         if not skip:
-            return (code, f.f_lasti)
+            lasti = f.f_lasti
+            hit = _site_lines.get(id(code) << 32 | lasti)
+            return hit if hit is not None else _resolve((code, lasti))
         f = f.f_back
     return None
 

@@ -11,6 +11,7 @@ import sys
 import pickle
 
 from .. import protocol
+from ..sites import where
 from . import _is_internal, hide
 
 PV = protocol.PREVIEW_BYTES
@@ -46,7 +47,7 @@ def _location():
     while f is not None:
         fn = f.f_code.co_filename
         if not (_is_internal(fn) or (fn == "<string>" and "__name__" not in f.f_globals)):
-            return (f.f_code, f.f_lasti)
+            return where(f.f_code, f.f_lasti)
         f = f.f_back
     return None
 

@@ -148,7 +148,10 @@ def _put_hook(original):
         except BaseException as e:
             hide(e)
             raise
-        entry[2] = _depth(self)
+        try:  # _depth(self), inlined: this is the hot path
+            entry[2] = self._maxsize - self._sem._semlock._get_value()
+        except (NotImplementedError, OSError, ValueError, AttributeError):
+            pass
         entry[1] = monotonic_ns()
 
     return put
@@ -174,17 +177,41 @@ def simple_put(self, obj):
 
 
 def queue_get(self, block=True, timeout=None):
+    """Queue.get (JoinableQueue's too). Its usual form, a get that waits as long as it takes, is
+    CPython's own code (the same from 3.10 to 3.13) with the report made here: one wrapper, with
+    none around the read lock's `with` or the pipe's recv_bytes. Other forms call the original."""
     try:
-        if not block:
-            obj = original_queue_get(self, block, timeout)
-        else:
-            b = blocking.begin("get", getattr(self, "_ipcscope_ch", ""))
-            try:
+        ch = getattr(self, "_ipcscope_ch", None)
+        if not block or timeout is not None or ch is None or self._closed:
+            if not block:
                 obj = original_queue_get(self, block, timeout)
+            else:
+                b = blocking.begin("get", ch or "")
+                try:
+                    obj = original_queue_get(self, block, timeout)
+                finally:
+                    blocking.end(b)
+        else:
+            b = blocking.begin("get", ch)
+            try:
+                rlock = self._rlock
+                rlock.acquire()
+                try:
+                    res = original_recv_bytes(self._reader)
+                    try:  # under the read lock, so gets by several threads are reported in their order
+                        depth = _depth(self)  # the item just read is still counted until _sem.release()
+                        _emit(EV_QUEUE_GET, ch, frame_location(_getframe(1)), len(res), res[:PV], "pickle",
+                              {"depth": depth - 1 if depth else 0} if depth is not None else None)
+                    except Exception:
+                        pass
+                finally:
+                    rlock.release()
+                self._sem.release()
             finally:
                 blocking.end(b)
+            obj = ForkingPickler.loads(res)
         if debug.armed:
-            _gate("recv", getattr(self, "_ipcscope_ch", ""), obj)
+            _gate("recv", ch or "", obj)
         return obj
     except BaseException as e:
         hide(e)

@@ -18,6 +18,7 @@ import stat
 import sys
 
 from .. import debug, protocol
+from ..sites import where
 from . import _OURS, _STDLIB, _is_internal, hide, user_location, when_imported
 
 PV = protocol.PREVIEW_BYTES
@@ -354,7 +355,7 @@ def _sock_loc():
         if fn != _SOCKET_FILE and not fn.startswith(_OURS):
             if fn.startswith(_MP) or fn.startswith("<frozen"):
                 return None
-            return (f.f_code, f.f_lasti)
+            return where(f.f_code, f.f_lasti)
         f = f.f_back
     return None
 
