@@ -239,8 +239,9 @@ export class Hub extends EventEmitter {
           client.droppedByRuntime = decoded.dropped;
         }
         const batch: HubEvent[] = [];
+        const locs: LocTexts = new Map();
         for (const w of decoded.events) {
-          const e = toEvent(w, client);
+          const e = toEvent(w, client, locs);
           if (!e) continue;
           if (e.k.startsWith('debug.')) {
             this.debug.runtimeEvent(e);
@@ -328,15 +329,25 @@ function decodeBatch(body: Buffer): { dropped: number; events: MarshalValue[] } 
 }
 
 /** One wire event (EVENT_FIELDS order) as a HubEvent; null when it is not an event. */
-function toEvent(w: MarshalValue, client: HubClient): HubEvent | null {
+/** A frame's locations as text, by their decoded [file, line]: a location repeated in a frame is one
+ * object there (marshal's back-references), so its text is made once per frame, not per event. */
+type LocTexts = Map<MarshalValue[], string>;
+
+function toEvent(w: MarshalValue, client: HubClient, locs: LocTexts): HubEvent | null {
   if (!Array.isArray(w) || typeof w[0] !== 'string') return null;
   const [k, ch, ts, loc, size, pv, pf, x] = w;
+  let locText = typeof loc === 'string' ? loc : '';
+  if (Array.isArray(loc) && loc.length === 2) {
+    const known = locs.get(loc);
+    if (known !== undefined) locText = known;
+    else locs.set(loc, (locText = `${String(loc[0])}:${String(loc[1])}`));
+  }
   const e: HubEvent = {
     k: k as HubEvent['k'],
     ch: typeof ch === 'string' ? ch : '',
     n: ++client.events,
     ts: typeof ts === 'number' ? ts : 0,
-    loc: Array.isArray(loc) && loc.length === 2 ? `${String(loc[0])}:${String(loc[1])}` : typeof loc === 'string' ? loc : '',
+    loc: locText,
     size: typeof size === 'number' ? size : -1,
     pv: pv instanceof Base64Bytes ? pv.base64 : '',
     pf: typeof pf === 'string' ? pf : '',

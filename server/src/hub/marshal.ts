@@ -18,6 +18,12 @@ export class Base64Bytes {
 }
 
 const FLAG_REF = 0x80;
+
+/** buf.toString('base64', start, end) without toString's dispatch on the encoding's name (one call per event). */
+const base64Slice = (Buffer.prototype as unknown as { base64Slice?: (start: number, end: number) => string }).base64Slice;
+const base64Of: (buf: Buffer, start: number, end: number) => string = typeof base64Slice === 'function'
+  ? (buf, start, end) => (end > start ? base64Slice.call(buf, start, end) : '')
+  : (buf, start, end) => buf.toString('base64', start, end);
 const MAX_DEPTH = 16;
 
 export function readMarshal(buf: Buffer, start = 0, opts: { bytesAsBase64?: boolean } = {}): MarshalValue {
@@ -64,9 +70,11 @@ class Reader {
 
   private i32(): number {
     this.need(4);
-    const v = this.buf.readInt32LE(this.pos);
-    this.pos += 4;
-    return v;
+    const b = this.buf;
+    const p = this.pos;
+    this.pos = p + 4;
+    // By hand: readInt32LE's own checks cost more than the read (several per event).
+    return b[p] | (b[p + 1] << 8) | (b[p + 2] << 16) | (b[p + 3] << 24);
   }
 
   private u8(): number {
@@ -106,7 +114,8 @@ class Reader {
         const count = Math.abs(n);
         this.need(count * 2);
         let x = 0;
-        for (let d = count - 1; d >= 0; d--) x = x * 32768 + this.buf.readUInt16LE(this.pos + d * 2);
+        const b = this.buf;
+        for (let d = count - 1; d >= 0; d--) x = x * 32768 + (b[this.pos + d * 2] | (b[this.pos + d * 2 + 1] << 8));
         this.pos += count * 2;
         v = n < 0 ? -x : x;
         break;
@@ -120,7 +129,7 @@ class Reader {
         const n = this.i32();
         this.need(n);
         // A view of the frame (copy it to keep it), or its base64 text: no Buffer object per value.
-        v = this.bytesAsBase64 ? new Base64Bytes(this.buf.toString('base64', this.pos, this.pos + n)) : this.buf.subarray(this.pos, this.pos + n);
+        v = this.bytesAsBase64 ? new Base64Bytes(base64Of(this.buf, this.pos, this.pos + n)) : this.buf.subarray(this.pos, this.pos + n);
         this.pos += n;
         break;
       }
