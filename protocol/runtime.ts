@@ -67,6 +67,12 @@ export const SAMPLE_MS = 100;
 /** A blocking call (Queue.get/put, recv, join) is reported (op.block) once it has lasted this long (ms); quicker ones cost no event. */
 export const BLOCK_REPORT_MS = 200;
 
+/**
+ * The longest (ms) a gate waits, once per channel, for the debugger to name a channel that a function
+ * breakpoint names by variable (debug.name); a channel used right after its creation is named in time.
+ */
+export const NAME_WAIT_MS = 1000;
+
 /** The runtime's sender thread names itself this (its thread comm), so the server's deadlock detection can tell it only waits on its own buffer. */
 export const SENDER_THREAD_NAME = 'ipcscope-send';
 /** The runtime's command reader thread (debugger commands from the hub) names itself this. */
@@ -180,6 +186,12 @@ export const EventKinds = {
   debugError: 'debug.error',
   /** The answer to a variables/evaluate command: x: {req, vars?: [DebugVariable], var?, error?} */
   debugReply: 'debug.reply',
+  /**
+   * A gate met a channel it has no name for while a function breakpoint names channels by variable:
+   * ch. The debugger answers with a config whose names include ch ("" when it has none); the gate
+   * waits for it, at most NAME_WAIT_MS.
+   */
+  debugName: 'debug.name',
   /** SharedMemory.unlink() (the name is gone from /dev/shm): ch "shm:<name>", x: {name} */
   shmUnlink: 'shm.unlink',
   /** os.unlink / os.remove of a FIFO by the user's code: ch "fifo:<inode>", x: {path} */

@@ -17,6 +17,7 @@ import fnmatch
 import itertools
 import os
 import sys
+import time
 
 from . import protocol, sites
 
@@ -32,6 +33,15 @@ _channels = []  # [(bp, kind prefixes, glob)]
 _data = {}  # (channel, index) -> [bp]
 _names = {}  # channel id -> the user's name for it (from the hub)
 _channel_hits = {}  # channel id -> the channel breakpoints that match it
+# (op, channel, file) where no breakpoint can stop or log: the file has no line breakpoints and no
+# other kind matches. Most gates of a debugged program end at this lookup. Cleared by _configure.
+_quiet = set()
+_QUIET_MAX = 4096
+# Bumped by _configure before it clears the caches above: a gate that worked from the breakpoints
+# being replaced does not cache its (stale) answer.
+_generation = 0
+_by_name = False  # a channel breakpoint names channels by variable: gates need the names
+_asked = set()  # channels whose name this process asked the debugger for (debug.name)
 _compiled = {}  # source -> code, or the SyntaxError text
 _reported = set()  # breakpoint ids whose condition error was reported
 _real = {}  # co_filename -> realpath
@@ -83,6 +93,7 @@ def after_fork_in_child() -> None:
     global _pause
     _stops.clear()
     _refs.clear()
+    _asked.clear()  # a question the parent asked is answered on its own connection
     _pause = False
 
 
@@ -115,10 +126,15 @@ def gate(op: str, ch: str, msg, loc, extra=None) -> None:
         if waiting_config:
             _await_config()
         global _pause
+        # A site (code, lasti) from a gate, or a (file, line) some hooks already have.
+        fn = None if loc is None else loc[0] if type(loc[0]) is str else loc[0].co_filename
+        if (op, ch, fn) in _quiet and not _pause:
+            return
+        generation = _generation
         hits = []
-        if loc is not None and _lines:
-            # A site (code, lasti) from a gate, or a (file, line) some hooks already have.
-            by_line = _lines.get(_realpath(loc[0] if type(loc[0]) is str else loc[0].co_filename))
+        by_line = None
+        if fn is not None and _lines:
+            by_line = _lines.get(_realpath(fn))
             if by_line:  # the line only when its file has line breakpoints
                 hits.extend(by_line.get(sites.resolve(loc)[1], ()))
         if op == "send":
@@ -128,11 +144,19 @@ def gate(op: str, ch: str, msg, loc, extra=None) -> None:
         if _channels and op in ("send", "recv"):
             matching = _channel_hits.get(ch)
             if matching is None:  # decided once per channel (until the breakpoints or names change)
-                matching = _channel_hits[ch] = [bp for bp, prefixes, glob in _channels if _channel_matches(ch, prefixes, glob)]
+                if _by_name and ch not in _names and ch not in _asked:
+                    _ask_name(ch)
+                    generation = _generation
+                matching = [bp for bp, prefixes, glob in _channels if _channel_matches(ch, prefixes, glob)]
+                _cache(_channel_hits.__setitem__, ch, matching, generation)
             hits.extend(matching)
         if op == "change" and _data:
             hits.extend(_data.get((ch, (extra or {}).get("index", 0)), ()))
         if not hits and not _pause:
+            if not by_line and op != "change":
+                if len(_quiet) >= _QUIET_MAX:
+                    _quiet.clear()
+                _cache(lambda key, _: _quiet.add(key), (op, ch, fn), None, generation)
             return
         frame = sys._getframe(1)
         namespace = None
@@ -157,6 +181,26 @@ def gate(op: str, ch: str, msg, loc, extra=None) -> None:
             _send_debug(protocol.EV_DEBUG_LOG, ch, sites.resolve(loc), {"logs": logs})
     except Exception:
         pass
+
+
+def _cache(store, key, value, generation) -> None:
+    """Caches a gate's answer unless the breakpoints changed while it was worked out (the debugger's
+    config arrives on the reader thread): then it is taken out again, or _configure's clear does."""
+    store(key, value)
+    if _generation != generation:
+        _quiet.discard(key)
+        _channel_hits.pop(key, None)
+
+
+def _ask_name(ch: str) -> None:
+    """Asks the debugger for ch's name (debug.name) and waits, at most NAME_WAIT_MS, for a config that
+    has it: a function breakpoint by variable name must not miss a channel used right after it was
+    made, before the debugger had looked at it. Once per channel per process."""
+    _asked.add(ch)
+    _send_debug(protocol.EV_DEBUG_NAME, ch, None, None)
+    end = time.monotonic() + protocol.NAME_WAIT_MS / 1000
+    while ch not in _names and armed and time.monotonic() < end:
+        time.sleep(0.002)
 
 
 def _channel_matches(ch: str, prefixes, glob: str) -> bool:
@@ -296,7 +340,8 @@ def _reply(c, x) -> None:
 
 
 def _configure(c: dict) -> None:
-    global armed, waiting_config, _lines, _send, _recv, _channels, _data, _names, _config
+    global armed, waiting_config, _lines, _send, _recv, _channels, _data, _names, _config, _generation, _by_name
+    _generation += 1  # first: see _cache
     lines = {}
     for bp in c.get("lines") or ():
         lines.setdefault(os.path.realpath(bp["file"]), {}).setdefault(bp["line"], []).append(bp)
@@ -309,9 +354,11 @@ def _configure(c: dict) -> None:
     data = {}
     for bp in c.get("data") or ():
         data.setdefault((bp["ch"], bp.get("index", 0)), []).append(bp)
+    _lines, _send, _recv, _channels, _data = lines, list(c.get("send") or ()), list(c.get("recv") or ()), channels, data
+    _by_name = any(glob not in ("", "*") for _, _, glob in channels)
     _names = dict(c.get("names") or {})
     _channel_hits.clear()
-    _lines, _send, _recv, _channels, _data = lines, list(c.get("send") or ()), list(c.get("recv") or ()), channels, data
+    _quiet.clear()
     _reported.clear()
     _config = c
     active = bool(c.get("debugger"))

@@ -12,6 +12,7 @@ PREVIEW_BYTES = 256
 IMAGE_BYTES = 4096
 SAMPLE_MS = 100
 BLOCK_REPORT_MS = 200  # a blocking call is reported (op.block) once it has lasted this long
+NAME_WAIT_MS = 1000  # a gate waits at most this long, once per channel, for the debugger to name it
 # The runtime's sender thread is named this (thread comm): the server knows it never blocks the program.
 SENDER_THREAD_NAME = "ipcscope-send"
 # Its command reader thread (debugger commands from the hub), named so the panel can tell it from the program's.
@@ -70,6 +71,7 @@ EV_DEBUG_STOP = "debug.stop"
 EV_DEBUG_LOG = "debug.log"
 EV_DEBUG_ERROR = "debug.error"
 EV_DEBUG_REPLY = "debug.reply"
+EV_DEBUG_NAME = "debug.name"
 
 # Commands from the hub to a runtime: DEBUG_TAG + marshal of a dict with "t" one of these.
 DEBUG_TAG = 0x44
@@ -95,6 +97,7 @@ def describe() -> dict:
         "IMAGE_BYTES": IMAGE_BYTES,
         "SAMPLE_MS": SAMPLE_MS,
         "BLOCK_REPORT_MS": BLOCK_REPORT_MS,
+        "NAME_WAIT_MS": NAME_WAIT_MS,
         "SENDER_THREAD_NAME": SENDER_THREAD_NAME,
         "READER_THREAD_NAME": READER_THREAD_NAME,
         "RUNTIME_SOCKET_PREFIX": RUNTIME_SOCKET_PREFIX,
@@ -114,7 +117,7 @@ def describe() -> dict:
             "managerCall": EV_MANAGER_CALL, "managerState": EV_MANAGER_STATE, "poolNew": EV_POOL_NEW,
             "osPipe": EV_OS_PIPE, "osMkfifo": EV_OS_MKFIFO, "pipeWrite": EV_PIPE_WRITE, "pipeRead": EV_PIPE_READ,
             "socketNew": EV_SOCKET_NEW, "socketSend": EV_SOCKET_SEND, "socketRecv": EV_SOCKET_RECV,
-            "debugStop": EV_DEBUG_STOP, "debugLog": EV_DEBUG_LOG, "debugError": EV_DEBUG_ERROR, "debugReply": EV_DEBUG_REPLY,
+            "debugStop": EV_DEBUG_STOP, "debugLog": EV_DEBUG_LOG, "debugError": EV_DEBUG_ERROR, "debugReply": EV_DEBUG_REPLY, "debugName": EV_DEBUG_NAME,
             "shmUnlink": EV_SHM_UNLINK, "fifoUnlink": EV_FIFO_UNLINK,
             "opBlock": EV_OP_BLOCK, "opUnblock": EV_OP_UNBLOCK,
         },

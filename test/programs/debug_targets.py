@@ -4,6 +4,7 @@
     debug_targets.py file PATH N   a producer puts N items, a consumer appends each to PATH (no stdout)
     debug_targets.py wait N        a producer puts N items one every 50 ms (a long run to attach to)
     debug_targets.py method        prints the default start method, and a child's
+    debug_targets.py named         puts into a queue named "results" right after making it, gets it back
 """
 import multiprocessing as mp
 import sys
@@ -48,7 +49,11 @@ def main():
         return
     ctx = mp.get_context("fork")
     q = ctx.Queue()
-    if mode == "exit":
+    if mode == "named":
+        results = ctx.Queue()
+        results.put("first")  # at once: before any look at the channels by the debugger
+        print(f"got {results.get()}", flush=True)
+    elif mode == "exit":
         p = ctx.Process(target=put_one, args=(q,), name="putter")
         p.start()
         p.join()

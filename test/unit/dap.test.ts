@@ -278,6 +278,21 @@ describe('debug adapter: logpoints, hit counts, function breakpoints, entry, att
     assert.equal(await exited(), 0);
   });
 
+  test('a function breakpoint by variable name stops on a queue used right after it is made', { timeout: 60_000 }, async () => {
+    await launch(targets, ['named'], () => dc.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'queue:results' }] }).then(() => undefined));
+    const put = await stopped();
+    assert.equal(put.body.reason, 'function breakpoint');
+    assert.match(put.body.description ?? '', /queue "results"/);
+    const { scopes: sc } = await scopes(put.body.threadId!);
+    assert.equal((await variables(sc.get('Message')!.variablesReference)).get('msg')?.value, "'first'");
+    await dc.continueRequest({ threadId: put.body.threadId! });
+    const got = await stopped();
+    assert.match(got.body.description ?? '', /after receiving on queue "results"/);
+    await dc.continueRequest({ threadId: got.body.threadId! });
+    assert.equal(await exited(), 0);
+    assert.match(output, /got first/);
+  });
+
   test('attach by pid to a program run with `ipc-scope run`; detaching lets it run on', { timeout: 90_000 }, async () => {
     const run = start(process.execPath, [path.join(repoRoot, 'out', 'cli.js'), 'run', '--', python, targets, 'wait', '60']);
     let out = '';

@@ -20,6 +20,7 @@ test('the Python mirror agrees with protocol/runtime.ts', () => {
     IMAGE_BYTES: runtime.IMAGE_BYTES,
     SAMPLE_MS: runtime.SAMPLE_MS,
     BLOCK_REPORT_MS: runtime.BLOCK_REPORT_MS,
+    NAME_WAIT_MS: runtime.NAME_WAIT_MS,
     SENDER_THREAD_NAME: runtime.SENDER_THREAD_NAME,
     READER_THREAD_NAME: runtime.READER_THREAD_NAME,
     RUNTIME_SOCKET_PREFIX: runtime.RUNTIME_SOCKET_PREFIX,

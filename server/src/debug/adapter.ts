@@ -32,7 +32,7 @@ import type { DebugProtocol } from '@vscode/debugprotocol';
 import type { AttachArguments, DebugReply, DebugStopInfo, DebuggerConfig, LaunchArguments, PausedProcess, RelayFrame, RelayProcess } from '../../../protocol/debug';
 import { DebugCustom } from '../../../protocol/debug';
 import type { ChannelInfo } from '../../../protocol/protocol';
-import { DebugVariable, EventKinds, RuntimeBreakpoint, RuntimeEnv } from '../../../protocol/runtime';
+import { DebugVariable, EventKinds, NAME_WAIT_MS, RuntimeBreakpoint, RuntimeEnv } from '../../../protocol/runtime';
 import { ChannelModel } from '../core/channels';
 import { runtimeEnv } from '../hub/env';
 import { Hub, HubEvent } from '../hub/hub';
@@ -423,6 +423,25 @@ export class IpcScopeDebugSession extends DebugSession {
     this.namesTimer.unref();
   }
 
+  /**
+   * A runtime's gate waits for ch's name (debug.name): looks at once, and again every 20 ms while the
+   * hub does not yet know where ch was made (the maker's events may still be on their way), then
+   * answers with a config whose names include ch: "" when it has no name, so the gate waits no more.
+   */
+  private async nameChannel(ch: string): Promise<void> {
+    const giveUpAt = Date.now() + NAME_WAIT_MS * 0.8;
+    for (;;) {
+      const c = this.hub ? (await this.hub.channels([ch])).find((x) => x.id === ch) : undefined;
+      const name = c ? channelName(c) : '';
+      if (name || c?.createdAt || Date.now() >= giveUpAt || !this.hub) {
+        if (name || this.names[ch] === undefined) this.names[ch] = name;
+        this.pushConfig();
+        return;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+
   // ---- events from the hub -------------------------------------------------------------------------
 
   private onHubFrame(f: RelayFrame): void {
@@ -457,6 +476,10 @@ export class IpcScopeDebugSession extends DebugSession {
   }
 
   private onDebugEvent(f: Extract<RelayFrame, { t: 'debug' }>): void {
+    if (f.k === EventKinds.debugName) {
+      void this.nameChannel(f.ch);
+      return;
+    }
     if (f.k === EventKinds.debugLog) {
       for (const [, text] of (f.x.logs as [number, string, number][]) ?? []) this.sendEvent(new OutputEvent(`${text}\n`, 'console'));
       return;
