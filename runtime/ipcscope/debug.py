@@ -144,7 +144,8 @@ def gate(op: str, ch: str, msg, loc, extra=None) -> None:
         if _channels and op in ("send", "recv"):
             matching = _channel_hits.get(ch)
             if matching is None:  # decided once per channel (until the breakpoints or names change)
-                if _by_name and ch not in _names and ch not in _asked:
+                # A Connection (conn:) is never named: no event says where it was made.
+                if _by_name and ch not in _names and ch not in _asked and not ch.startswith("conn:"):
                     _ask_name(ch)
                     generation = _generation
                 matching = [bp for bp, prefixes, glob in _channels if _channel_matches(ch, prefixes, glob)]

@@ -83,6 +83,14 @@ class QuietGate(unittest.TestCase):
         self.assertEqual(asked, ["queue:5", "queue:6"])
         self.assertEqual(len(self.logs()), 2)
 
+    def test_a_connection_is_never_asked_for(self):
+        debug._asked.clear()
+        debug._configure({"debugger": True, "channels": [{"id": 6, "pattern": "queue:results", "log": "x"}]})
+        t0 = time.monotonic()
+        debug.gate("send", "conn:77", 1, ("a.py", 3))
+        self.assertLess(time.monotonic() - t0, 0.5)
+        self.assertEqual([k for k, _, _, _ in self.t.sent if k == protocol.EV_DEBUG_NAME], [])
+
     def test_no_answer_waits_at_most_name_wait_ms(self):
         debug._asked.clear()
         debug._configure({"debugger": True, "channels": [{"id": 5, "pattern": "queue:results", "log": "x"}]})

@@ -433,7 +433,8 @@ export class IpcScopeDebugSession extends DebugSession {
     for (;;) {
       const c = this.hub ? (await this.hub.channels([ch])).find((x) => x.id === ch) : undefined;
       const name = c ? channelName(c) : '';
-      if (name || c?.createdAt || Date.now() >= giveUpAt || !this.hub) {
+      // A Connection (conn:) has no creation event: nothing more will come to name it.
+      if (name || c?.createdAt || ch.startsWith('conn:') || Date.now() >= giveUpAt || !this.hub) {
         if (name || this.names[ch] === undefined) this.names[ch] = name;
         this.pushConfig();
         return;
