@@ -37,8 +37,8 @@ _channel_hits = {}  # channel id -> the channel breakpoints that match it
 # other kind matches. Most gates of a debugged program end at this lookup. Cleared by _configure.
 _quiet = set()
 _QUIET_MAX = 4096
-# Bumped by _configure before it clears the caches above: a gate that worked from the breakpoints
-# being replaced does not cache its (stale) answer.
+# Bumped by _configure before it clears the caches above (the debugger's config arrives on the reader
+# thread): a gate that worked from the breakpoints being replaced takes its (stale) answer out again.
 _generation = 0
 _by_name = False  # a channel breakpoint names channels by variable: gates need the names
 _asked = set()  # channels whose name this process asked the debugger for (debug.name)
@@ -148,8 +148,9 @@ def gate(op: str, ch: str, msg, loc, extra=None) -> None:
                 if _by_name and ch not in _names and ch not in _asked and not ch.startswith("conn:"):
                     _ask_name(ch)
                     generation = _generation
-                matching = [bp for bp, prefixes, glob in _channels if _channel_matches(ch, prefixes, glob)]
-                _cache(_channel_hits.__setitem__, ch, matching, generation)
+                matching = _channel_hits[ch] = [bp for bp, prefixes, glob in _channels if _channel_matches(ch, prefixes, glob)]
+                if _generation != generation:  # worked out from breakpoints a new config replaced
+                    _channel_hits.pop(ch, None)
             hits.extend(matching)
         if op == "change" and _data:
             hits.extend(_data.get((ch, (extra or {}).get("index", 0)), ()))
@@ -157,7 +158,9 @@ def gate(op: str, ch: str, msg, loc, extra=None) -> None:
             if not by_line and op != "change":
                 if len(_quiet) >= _QUIET_MAX:
                     _quiet.clear()
-                _cache(lambda key, _: _quiet.add(key), (op, ch, fn), None, generation)
+                _quiet.add((op, ch, fn))
+                if _generation != generation:  # as above
+                    _quiet.discard((op, ch, fn))
             return
         frame = sys._getframe(1)
         namespace = None
@@ -182,15 +185,6 @@ def gate(op: str, ch: str, msg, loc, extra=None) -> None:
             _send_debug(protocol.EV_DEBUG_LOG, ch, sites.resolve(loc), {"logs": logs})
     except Exception:
         pass
-
-
-def _cache(store, key, value, generation) -> None:
-    """Caches a gate's answer unless the breakpoints changed while it was worked out (the debugger's
-    config arrives on the reader thread): then it is taken out again, or _configure's clear does."""
-    store(key, value)
-    if _generation != generation:
-        _quiet.discard(key)
-        _channel_hits.pop(key, None)
 
 
 def _ask_name(ch: str) -> None:
@@ -342,7 +336,7 @@ def _reply(c, x) -> None:
 
 def _configure(c: dict) -> None:
     global armed, waiting_config, _lines, _send, _recv, _channels, _data, _names, _config, _generation, _by_name
-    _generation += 1  # first: see _cache
+    _generation += 1  # first: see _generation
     lines = {}
     for bp in c.get("lines") or ():
         lines.setdefault(os.path.realpath(bp["file"]), {}).setdefault(bp["line"], []).append(bp)

@@ -11,7 +11,7 @@ from time import monotonic_ns
 import sys
 
 from .. import debug, protocol
-from . import _OURS, _internal_file, _is_internal, blocking, frame_location, hide, user_location
+from . import _OURS, _is_internal, blocking, frame_location, hide, user_location
 
 PV = protocol.PREVIEW_BYTES
 EV_QUEUE_PUT, EV_QUEUE_GET, EV_CONN_SEND, EV_CONN_RECV = protocol.EV_QUEUE_PUT, protocol.EV_QUEUE_GET, protocol.EV_CONN_SEND, protocol.EV_CONN_RECV
@@ -113,11 +113,8 @@ def _gate(op: str, ch: str, obj) -> None:
     f = sys._getframe(1)
     while f is not None and f.f_code.co_filename.startswith(_OURS):
         f = f.f_back
-    if f is not None:
-        fn = f.f_code.co_filename
-        internal = _internal_file.get(fn)
-        if not (_is_internal(fn) if internal is None else internal):
-            debug.gate(op, ch, obj, (f.f_code, f.f_lasti))
+    if f is not None and not _is_internal(f.f_code.co_filename):
+        debug.gate(op, ch, obj, (f.f_code, f.f_lasti))
 
 
 def _put_hook(original):
@@ -273,10 +270,7 @@ def send_bytes(self, buf, offset=0, size=None):
             # A queue's item is reported before it is written: a write that blocks (a large item nobody
             # reads, the join-before-drain deadlock) leaves it in the queue's contents, as it truly is.
             try:  # the put whose pickled bytes the feeder thread (or SimpleQueue.put) is about to write
-                if offset == 0 and size is None and type(buf) is bytes:
-                    n, head = len(buf), buf[:PV]
-                else:
-                    n, head = _preview(buf, offset, size)
+                n, head = _preview(buf, offset, size)
                 pending = q._ipcscope_pending
                 if pending:
                     loc, ts, depth = pending.popleft()

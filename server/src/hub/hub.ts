@@ -328,11 +328,11 @@ function decodeBatch(body: Buffer): { dropped: number; events: MarshalValue[] } 
   return { dropped: v[0], events: v[1] };
 }
 
-/** One wire event (EVENT_FIELDS order) as a HubEvent; null when it is not an event. */
 /** A frame's locations as text, by their decoded [file, line]: a location repeated in a frame is one
  * object there (marshal's back-references), so its text is made once per frame, not per event. */
 type LocTexts = Map<MarshalValue[], string>;
 
+/** One wire event (EVENT_FIELDS order) as a HubEvent; null when it is not an event. */
 function toEvent(w: MarshalValue, client: HubClient, locs: LocTexts): HubEvent | null {
   if (!Array.isArray(w) || typeof w[0] !== 'string') return null;
   const [k, ch, ts, loc, size, pv, pf, x] = w;
