@@ -7,7 +7,9 @@ import * as path from 'node:path';
 import { after, describe, test } from 'node:test';
 import type { OsIpcObject } from '../../protocol/protocol';
 import { IpcGather, IpcObjectScanner } from '../../server/src/inspect/ipcObjects';
-import { IpcGatherer, PARALLEL_AT } from '../../server/src/inspect/ipcGatherer';
+import { FreshRead, IpcGatherer, PARALLEL_AT, ReadJob } from '../../server/src/inspect/ipcGatherer';
+import { chunkCodec, decodeReads, encodeReads } from '../../server/src/inspect/ipcWire';
+import { MessageChannel } from 'node:worker_threads';
 import { PIPE_AND_SOCKETPAIR_TO_CHILD, family, killAll, startPython, until, waitForOutput } from './helpers';
 
 // Run as a plain script by the last test: one gathering, then the process must end by itself.
@@ -196,6 +198,60 @@ time.sleep(3600)
       } finally {
         fs.rmSync(dir, { recursive: true, force: true });
       }
+    });
+
+    test('what crosses between threads arrives whole: every field of every process, object and raw read', async () => {
+      // A family with a bit of everything: a pipe and a socketpair, a mapped shared-memory segment, a second
+      // thread asleep, a zombie.
+      const child = startPython(`${PIPE_AND_SOCKETPAIR_TO_CHILD}
+import threading
+from multiprocessing import shared_memory
+seg = shared_memory.SharedMemory(create=True, size=8192)
+seg.buf[0] = 1
+threading.Thread(target=time.sleep, args=(120,), name="napper", daemon=True).start()
+if os.fork() == 0:
+    os._exit(3)
+time.sleep(0.2)
+print("ready", seg.name, flush=True)
+try:
+    time.sleep(120)
+finally:
+    seg.close(); seg.unlink()
+`);
+      const [, segment] = await waitForOutput(child, /ready (\S+)\n/);
+      // (and the resource tracker the segment starts)
+      const pids = await until('parent, child and zombie', () => {
+        const f = family(child.pid!);
+        return f.size >= 3 ? f : null;
+      });
+      const g = await new IpcGatherer(undefined, undefined, undefined, Infinity).gather();
+      const procs = [...g.procs.values()];
+      const objects = [...g.objects.values()];
+      assert.ok(objects.some((o) => o.kind === 'shm' && o.label.endsWith(segment) && o.holders.some((h) => h.pid === child.pid && h.mode === 'map')), 'the segment, mapped by the parent');
+      assert.ok(g.procs.get(child.pid!)!.sleeping.some((t) => t.syscall && t.comm), 'a sleeping thread with its syscall and name');
+      assert.ok([...pids].some((pid) => g.procs.get(pid)?.state === 'Z'), 'the zombie');
+      assert.deepEqual(chunkCodec.decode(chunkCodec.encode({ procs, objects })), { procs, objects });
+
+      const job: ReadJob = {
+        procRoot: '/proc',
+        shmDir: '/dev/shm',
+        mqueueDir: '/dev/mqueue',
+        pids: Int32Array.from([...pids, 0x7ffffffe]), // and a pid that is not there
+        wants: new Uint8Array(pids.size + 1).fill(3),
+        state: new Int32Array(2),
+      };
+      const read: [number, FreshRead][] = [];
+      await new IpcGatherer(undefined, undefined, undefined, Infinity).helpRead(job, (chunk) => read.push(...chunk));
+      assert.equal(read.length, pids.size + 1);
+      assert.ok(read.some(([, f]) => f === null) && read.some(([, f]) => f !== null && 'zombie' in f) && read.some(([, f]) => f !== null && 'ran' in f && f.maps.length > 0));
+      // Through a real thread boundary, as the helper's answers go.
+      const { port1, port2 } = new MessageChannel();
+      const crossed = new Promise<unknown[]>((resolve) => port2.once('message', resolve));
+      port1.postMessage(encodeReads(read));
+      const back = decodeReads(await crossed);
+      port1.close();
+      assert.deepEqual(back, read);
+      for (const [, f] of back) if (f && 'ran' in f) assert.ok(Buffer.isBuffer(f.ran.counts) || typeof f.ran.counts === 'string' || f.ran.counts === null, 'run counts compare as Buffers again');
     });
 
     test('an idle worker does not keep the process alive', () => {

@@ -116,7 +116,7 @@ class Slicer {
 }
 
 /** An fd that may be IPC (a pipe, a socket, a path), with what its classification needs, read once. */
-interface RawFd {
+export interface RawFd {
   fd: number;
   target: string;
   /** pipe:[N] and socket:[N]: N; 0 for paths. */
@@ -167,6 +167,12 @@ export interface ReadJob {
   /** Per pid: WANT_DETAILS, WANT_SYSCALLS. */
   wants: Uint8Array;
   state: Int32Array;
+}
+
+/** A first look's processes as handed to the helper, and its answer to come. */
+interface SharedReading {
+  job: ReadJob;
+  theirs: Promise<Map<number, FreshRead> | null>;
 }
 
 /** A thread that reads processes for a first look (ipcWorker.ts runs one beside the gathering's). */
@@ -254,6 +260,14 @@ export class IpcGatherer {
     const tcpRead = Promise.all(['tcp', 'tcp6'].map((f) => fs.promises.readFile(`${this.procRoot}/net/${f}`, 'latin1').catch(() => null)));
     const pidsRead = opts.pids ? Promise.resolve(opts.pids) : listPidsAsync(this.procRoot);
     pidsRead.catch(() => undefined); // its failure is the gathering's, when awaited below
+    const pids = await slicer.wait(pidsRead);
+    const anySyscalls = opts.syscalls !== false;
+    const details = opts.detailsFor;
+    const isDetailed = typeof details === 'function' ? details : details ? (pid: number) => details.has(pid) : () => true;
+    // A first look reads every process: a helper thread reads some of them meanwhile (a quarter faster on
+    // this 2-CPU machine, measured by npm run bench; the kernel's /proc reads do not scale much further).
+    // It begins now, while this thread reads the socket and shared-memory tables.
+    const sharing = helping ? this.shareReading(helping, pids, anySyscalls, isDetailed) : null;
     const unix = await this.readUnixTable(await slicer.wait(unixRead), notes, slicer);
     // A connected socket's peer never changes: ask ss only about new ones. On a first look it runs in its
     // own process while we read /proc; later only if a socket some process holds is new (starting a
@@ -274,13 +288,7 @@ export class IpcGatherer {
     const pathFacts = new Map<string, PathFacts | null>();
     const procs = new Map<number, ProcIpc>();
     const nextCache = new Map<number, RawIpc>();
-    const pids = await slicer.wait(pidsRead);
-    const anySyscalls = opts.syscalls !== false;
-    const details = opts.detailsFor;
-    const isDetailed = typeof details === 'function' ? details : details ? (pid: number) => details.has(pid) : () => true;
-    // A first look reads every process: a helper thread reads some of them meanwhile (a quarter faster on
-    // this 2-CPU machine, measured by npm run bench; the kernel's /proc reads do not scale much further).
-    const readAhead = helping ? await this.readInParallel(helping, pids, anySyscalls, isDetailed, slicer) : null;
+    const readAhead = sharing ? await this.finishReading(sharing, slicer) : null;
     for (const pid of pids) {
       if (slicer.due()) await slicer.pause();
       const detailed = isDetailed(pid);
@@ -362,11 +370,10 @@ export class IpcGatherer {
   }
 
   /**
-   * Reads the pids with the helper thread: each takes CHUNK pids at a time from a shared counter, so the
-   * split follows how fast each goes (a helper still starting takes none). What the helper could not
-   * read (it failed, or was too slow) is read in the gathering's loop.
+   * Hands the pids to the helper thread: each thread takes CHUNK pids at a time from a shared counter, so
+   * the split follows how fast each goes (a helper still starting takes none). null for too few pids.
    */
-  private async readInParallel(helper: ReadHelper, pids: number[], anySyscalls: boolean, isDetailed: (pid: number) => boolean, slicer: Slicer): Promise<{ read: Map<number, FreshRead>; byHelper: number } | null> {
+  private shareReading(helper: ReadHelper, pids: number[], anySyscalls: boolean, isDetailed: (pid: number) => boolean): SharedReading | null {
     if (pids.length < PARALLEL_AT) return null;
     const job: ReadJob = {
       procRoot: this.procRoot,
@@ -382,6 +389,11 @@ export class IpcGatherer {
       job.wants[i] = (detailed ? WANT_DETAILS : 0) | (anySyscalls && detailed ? WANT_SYSCALLS : 0);
     });
     const theirs = helper.read(job);
+    return { job, theirs };
+  }
+
+  /** Reads this thread's share of a shared reading, then takes the helper's. What the helper could not read (it failed, or was too slow) is read in the gathering's loop. */
+  private async finishReading({ job, theirs }: SharedReading, slicer: Slicer): Promise<{ read: Map<number, FreshRead>; byHelper: number }> {
     const read = await this.takeChunks(job, slicer);
     // A helper that has not begun by now is told not to (it would add its start-up to this look).
     if (Atomics.compareExchange(job.state, BEGUN_AT, 0, CANCELLED) === 0) return { read, byHelper: 0 };

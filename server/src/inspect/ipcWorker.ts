@@ -9,7 +9,7 @@
  */
 import { parentPort, Worker, workerData } from 'node:worker_threads';
 import { FreshRead, IpcGatherer, ReadHelper, ReadJob } from './ipcGatherer';
-import { FromWorker, SentState, ToWorker } from './ipcWire';
+import { FromWorker, SentState, ToWorker, decodeReads, encodeReads } from './ipcWire';
 
 const HELPER_IDLE_MS = 30_000;
 const port = parentPort!;
@@ -24,10 +24,10 @@ interface HelpRequest {
   job: ReadJob;
 }
 
-/** Sent per chunk read, then once with done. */
+/** Sent per chunk read (encodeReads), then once with done. */
 interface HelpAnswer {
   id: number;
-  read: [number, FreshRead][];
+  read: unknown[];
   done: boolean;
 }
 
@@ -55,7 +55,7 @@ class ReaderThread implements ReadHelper {
     w.on('message', (m: HelpAnswer) => {
       const job = this.waiting.get(m.id);
       if (!job) return;
-      for (const [pid, fresh] of m.read) job.read.set(pid, asBuffers(fresh));
+      for (const [pid, fresh] of decodeReads(m.read)) job.read.set(pid, fresh);
       if (!m.done) return;
       this.waiting.delete(m.id);
       job.done(job.read);
@@ -101,20 +101,10 @@ class ReaderThread implements ReadHelper {
   }
 }
 
-/** Run counts cross threads as Uint8Arrays: Buffers again, as the cache compares them. */
-function asBuffers(fresh: FreshRead): FreshRead {
-  if (fresh && 'ran' in fresh) {
-    const c = fresh.ran.counts;
-    const bytes = c as unknown;
-    if (bytes instanceof Uint8Array && !Buffer.isBuffer(bytes)) fresh.ran.counts = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  }
-  return fresh;
-}
-
 function serveAsReader(): void {
   port.on('message', async ({ id, job }: HelpRequest) => {
     try {
-      await new IpcGatherer(job.procRoot, job.shmDir, job.mqueueDir, Infinity).helpRead(job, (read) => port.postMessage({ id, read, done: false } satisfies HelpAnswer));
+      await new IpcGatherer(job.procRoot, job.shmDir, job.mqueueDir, Infinity).helpRead(job, (read) => port.postMessage({ id, read: encodeReads(read), done: false } satisfies HelpAnswer));
     } catch {
       // what it could not read, the gathering reads
     }
