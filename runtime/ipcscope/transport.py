@@ -12,6 +12,7 @@ runtime's own traffic never passes through the hooks on socket.socket.
 """
 from __future__ import annotations
 
+import _signal
 import _thread
 import _socket
 import marshal
@@ -245,6 +246,7 @@ class Transport:
     def _read_commands(self, s) -> None:
         from . import debug
 
+        _leave_signals_to_the_program()
         _name_this_thread(protocol.READER_THREAD_NAME)
         try:
             while True:
@@ -265,6 +267,7 @@ class Transport:
                 self.hub_done.release()
 
     def _run(self) -> None:
+        _leave_signals_to_the_program()
         _name_this_thread(protocol.SENDER_THREAD_NAME)
         try:
             self._connect()
@@ -342,6 +345,21 @@ def _name_runtime_end(s) -> None:
         s.bind("\0%s%d-%s" % (protocol.RUNTIME_SOCKET_PREFIX, os.getpid(), os.urandom(6).hex()))
     except (OSError, ValueError):
         pass  # no abstract names here (not Linux): the connection still works, unnamed
+
+
+# Raised by the thread's own faults: never blocked (the kernel would deliver them anyway).
+_FAULTS = frozenset(getattr(_signal, n) for n in ("SIGSEGV", "SIGBUS", "SIGFPE", "SIGILL", "SIGTRAP", "SIGSYS", "SIGKILL", "SIGSTOP") if hasattr(_signal, n))
+
+
+def _leave_signals_to_the_program() -> None:
+    """Blocks, in the calling thread of ours, the signals sent to the process: they are the program's.
+    The kernel gives a process's signal to any thread that does not block it, and CPython runs the
+    handler in the main thread only when it next runs: a program waiting in time.sleep() for its
+    SIGTERM would sleep on if our thread took the signal."""
+    try:
+        _signal.pthread_sigmask(_signal.SIG_BLOCK, _signal.valid_signals() - _FAULTS)
+    except (AttributeError, OSError, ValueError):
+        pass
 
 
 def _name_this_thread(name: str) -> None:

@@ -3,11 +3,13 @@ of /proc/net/unix knows it as IPC Scope's own even before the hub has accepted i
 sender thread makes of the buffered events."""
 import marshal
 import os
+import signal
 import socket
 import struct
 import sys
 import tempfile
 import threading
+import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -73,6 +75,66 @@ class NamedEnd(unittest.TestCase):
         finally:
             if "conn" in seen:
                 seen["conn"].close()
+            if t.sock is not None:
+                t.sock.close()
+
+
+class SignalsStayWithTheProgram(unittest.TestCase):
+    """The runtime's threads block the signals sent to the process, so that the kernel gives them to the
+    program's threads: a signal one of ours took would leave the program's main thread asleep in its
+    blocking call, its handler not run."""
+
+    setUp = NamedEnd.setUp  # a hub socket
+    tearDown = NamedEnd.tearDown
+
+    def _blocked(self, tid: int) -> int:
+        with open("/proc/self/task/%d/status" % tid) as f:
+            return int(next(line for line in f if line.startswith("SigBlk:")).split()[1], 16)
+
+    def _threads_named(self, names):
+        found = {}
+        for tid in os.listdir("/proc/self/task"):
+            try:
+                with open("/proc/self/task/%s/comm" % tid) as f:
+                    comm = f.read().strip()
+            except OSError:
+                continue
+            if comm in names:
+                found[comm] = int(tid)
+        return found
+
+    def test_the_sender_and_the_command_reader_block_the_programs_signals(self):
+        conns = []
+
+        def hub():
+            c, _ = self.hub.accept()
+            _recv_exact(c, struct.unpack(">I", _recv_exact(c, 4))[0])  # the hello
+            body = b'{"t":"%s","v":%d}' % (protocol.FRAME_WELCOME.encode(), protocol.RUNTIME_PROTOCOL_VERSION)
+            c.sendall(struct.pack(">I", len(body)) + body)
+            conns.append(c)
+
+        th = threading.Thread(target=hub)
+        th.start()
+        t = Transport(self.path, "token")
+        t._start()
+        th.join(10)
+        ours = (protocol.SENDER_THREAD_NAME, protocol.READER_THREAD_NAME)
+        deadline = time.monotonic() + 10
+        while len(self._threads_named(ours)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        try:
+            found = self._threads_named(ours)
+            self.assertEqual(sorted(found), sorted(ours))
+            bit = lambda sig: 1 << (sig - 1)  # noqa: E731
+            for name, tid in found.items():
+                mask = self._blocked(tid)
+                for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGUSR1, signal.SIGUSR2, signal.SIGCHLD, signal.SIGALRM):
+                    self.assertTrue(mask & bit(sig), "%s leaves %s to the program" % (name, signal.Signals(sig).name))
+                self.assertFalse(mask & bit(signal.SIGSEGV), "%s still takes its own faults" % name)
+            self.assertFalse(self._blocked(threading.main_thread().native_id) & bit(signal.SIGTERM), "the program's mask is its own")
+        finally:
+            for c in conns:
+                c.close()
             if t.sock is not None:
                 t.sock.close()
 
