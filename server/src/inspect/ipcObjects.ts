@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { DEFAULT_PROC_ROOT, listPidsAsync } from './procfs';
 import { GatherOptions, IpcGather, IpcGatherer } from './ipcGatherer';
-import { FromWorker, GatherDelta, ReceivedState, ToWorker, WireGatherOptions } from './ipcWire';
+import { Chunk, FromWorker, GatherDelta, ReceivedState, ToWorker, WireGatherOptions, decodeChunk } from './ipcWire';
 
 export type { GatherOptions, IpcGather, ProcIpc, ThreadSample } from './ipcGatherer';
 
@@ -23,10 +23,29 @@ function defaultWorkerFile(): string | null {
 /** How long a look in the worker may take before it is given up on (a cold look of 2,000 processes takes about 0.5 s). */
 const WORKER_ANSWER_MS = 20_000;
 
+/** A worker's answer to a look: its delta, and the chunks it sent ahead, decoded as they came. */
+interface WorkerAnswer {
+  delta: GatherDelta;
+  ahead: Chunk[];
+  aheadLongestMs: number;
+  /** Event-loop turns the chunks sent ahead were decoded in. */
+  aheadTurns: number;
+}
+
+interface PendingLook {
+  resolve: (a: WorkerAnswer) => void;
+  reject: (e: Error) => void;
+  answer: Omit<WorkerAnswer, 'delta'> & { error: Error | null };
+  /** Chunks received, not yet decoded (the first is being decoded next turn). */
+  waiting: Uint8Array[];
+  /** The answer came while chunks still waited: settles once they are decoded. */
+  settle: (() => void) | null;
+}
+
 /** One worker thread, shared by every scanner that names its file; idle, it never keeps the process alive. */
 class GatherWorker {
   private readonly worker: Worker;
-  private readonly pending = new Map<number, { resolve: (d: GatherDelta) => void; reject: (e: Error) => void }>();
+  private readonly pending = new Map<number, PendingLook>();
   private nextId = 0;
   /** It could not start, or died: its scanners gather on the main thread from now on. */
   failed: Error | null = null;
@@ -36,13 +55,42 @@ class GatherWorker {
     this.worker.unref();
     this.worker.on('message', (m: FromWorker) => {
       const p = this.pending.get(m.id);
+      if (m.type === 'chunk') {
+        // Decoded while the worker encodes the next, one per event-loop turn: messages that arrive
+        // together are all handled in one turn, which one decoding each would stall.
+        if (!p) return;
+        p.waiting.push(m.bytes);
+        if (p.waiting.length === 1) setImmediate(() => this.decodeAhead(p));
+        return;
+      }
       this.pending.delete(m.id);
       if (this.pending.size === 0) this.worker.unref();
-      if (m.type === 'gathered') p?.resolve(m.delta);
-      else p?.reject(new Error(m.message));
+      if (!p) return;
+      if (m.type === 'failed') p.reject(new Error(m.message));
+      else if (p.waiting.length) p.settle = () => this.settle(p, m.delta);
+      else this.settle(p, m.delta);
     });
     this.worker.on('error', (e) => this.fail(e));
     this.worker.on('exit', (code) => this.fail(new Error(`the gathering's worker exited (${code})`)));
+  }
+
+  private decodeAhead(p: PendingLook): void {
+    const t0 = performance.now();
+    try {
+      if (!p.answer.error) p.answer.ahead.push(decodeChunk(p.waiting[0]));
+    } catch (e) {
+      p.answer.error = e as Error;
+    }
+    p.answer.aheadLongestMs = Math.max(p.answer.aheadLongestMs, performance.now() - t0);
+    p.answer.aheadTurns++;
+    p.waiting.shift();
+    if (p.waiting.length) setImmediate(() => this.decodeAhead(p));
+    else p.settle?.();
+  }
+
+  private settle(p: PendingLook, delta: GatherDelta): void {
+    if (p.answer.error) p.reject(p.answer.error);
+    else p.resolve({ ...p.answer, delta });
   }
 
   private fail(e: Error): void {
@@ -51,7 +99,7 @@ class GatherWorker {
     this.pending.clear();
   }
 
-  request(m: Omit<Extract<ToWorker, { type: 'gather' }>, 'id'>, answerMs: number): Promise<GatherDelta> {
+  request(m: Omit<Extract<ToWorker, { type: 'gather' }>, 'id'>, answerMs: number): Promise<WorkerAnswer> {
     if (this.failed) return Promise.reject(this.failed);
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
@@ -65,7 +113,7 @@ class GatherWorker {
         clearTimeout(timer);
         f(v);
       };
-      this.pending.set(id, { resolve: done(resolve), reject: done(reject) });
+      this.pending.set(id, { resolve: done(resolve), reject: done(reject), answer: { ahead: [], aheadLongestMs: 0, aheadTurns: 0, error: null }, waiting: [], settle: null });
       this.worker.ref();
       this.worker.postMessage({ ...m, id } satisfies ToWorker);
     });
@@ -132,11 +180,11 @@ export class IpcObjectScanner {
       const t0 = performance.now();
       try {
         const config = { procRoot: this.procRoot, shmDir: this.shmDir, mqueueDir: this.mqueueDir, ssCommand: this.ssCommand, helperThread: this.helperThread };
-        const delta = await worker.request({ type: 'gather', scanner: this.id, config, opts: await wireOptions(opts, this.procRoot), resend: this.resend }, this.workerAnswerMs);
+        const { delta, ahead, aheadLongestMs, aheadTurns } = await worker.request({ type: 'gather', scanner: this.id, config, opts: await wireOptions(opts, this.procRoot), resend: this.resend }, this.workerAnswerMs);
         this.resend = false;
         let g: IpcGather;
         try {
-          g = await this.received.apply(delta);
+          g = await this.received.apply(delta, ahead, aheadLongestMs, aheadTurns);
         } catch (e) {
           this.received = new ReceivedState();
           this.resend = true;

@@ -36,8 +36,10 @@ export interface GatherDelta {
   whole: boolean;
   removedProcs: number[];
   removedObjects: string[];
-  /** Each an encoded Chunk (encodeChunk), of these many processes and objects in all. */
+  /** Each an encoded Chunk (encodeChunk), of these many processes and objects in all, after the `sentAhead` chunks. */
   chunks: Uint8Array[];
+  /** Chunks sent before this answer, each in a message of its own (the main thread decodes them while the worker encodes the next). */
+  sentAhead: number;
   changedProcs: number;
   changedObjects: number;
   /** Every key in order, when applying the changes would leave them in another order than a gathering's. */
@@ -50,9 +52,9 @@ export interface GatherDelta {
   readByHelper: number;
 }
 
-export type FromWorker = { type: 'gathered'; id: number; delta: GatherDelta } | { type: 'failed'; id: number; message: string };
+export type FromWorker = { type: 'chunk'; id: number; bytes: Uint8Array } | { type: 'gathered'; id: number; delta: GatherDelta } | { type: 'failed'; id: number; message: string };
 
-interface Chunk {
+export interface Chunk {
   procs: ProcIpc[];
   objects: OsIpcObject[];
 }
@@ -82,7 +84,7 @@ function encodeChunk(c: Chunk): Uint8Array {
 const PROC_VALUES = 9;
 const OBJECT_VALUES = 10;
 
-function decodeChunk(bytes: Uint8Array): Chunk {
+export function decodeChunk(bytes: Uint8Array): Chunk {
   const [p, o] = deserialize(bytes) as [any[], any[]]; // laid out as encodeChunk writes them
   const procs: ProcIpc[] = [];
   for (let i = 0; i < p.length; i += PROC_VALUES) {
@@ -183,14 +185,22 @@ export class SentState {
   procs = new Map<number, ProcIpc>();
   objects = new Map<string, OsIpcObject>();
 
-  /** The change from what was sent to `g` (which becomes what was sent), or `g` whole. */
-  delta(g: IpcGather, whole: boolean): GatherDelta {
+  /**
+   * The change from what was sent to `g` (which becomes what was sent), or `g` whole. With `sendAhead`,
+   * each chunk goes to it as soon as it is encoded instead of into the answer.
+   */
+  delta(g: IpcGather, whole: boolean, sendAhead?: (bytes: Uint8Array) => void): GatherDelta {
     const chunks: Uint8Array[] = [];
+    let sentAhead = 0;
     let chunk: Chunk = { procs: [], objects: [] };
     let weight = 0;
     const flush = () => {
       if (!chunk.procs.length && !chunk.objects.length) return;
-      chunks.push(encodeChunk(chunk));
+      const bytes = encodeChunk(chunk);
+      if (sendAhead) {
+        sendAhead(bytes);
+        sentAhead++;
+      } else chunks.push(bytes);
       chunk = { procs: [], objects: [] };
       weight = 0;
     };
@@ -218,6 +228,7 @@ export class SentState {
       removedProcs: whole ? [] : gone(sentProcs, g.procs),
       removedObjects: whole ? [] : gone(sentObjects, g.objects),
       chunks,
+      sentAhead,
       changedProcs,
       changedObjects,
       procOrder: whole ? null : orderIfMoved(sentProcs, g.procs),
@@ -294,17 +305,24 @@ export class ReceivedState {
   private objects = new Map<string, OsIpcObject>();
 
   /**
-   * The gathering a delta describes, decoded a chunk per event-loop turn. `longestSliceMs`: the
-   * longest of those turns (the main thread's share of the gathering); `yields`: the turns given.
+   * The gathering a delta describes: its chunks sent ahead (`ahead`, decoded as they came, a chunk per
+   * event-loop turn: `aheadTurns` turns, the longest `aheadLongestMs`), then its own, decoded alike.
+   * `longestSliceMs`: the longest of those turns (the main thread's share of the gathering); `yields`:
+   * the turns given.
    */
-  async apply(delta: GatherDelta): Promise<IpcGather> {
-    let longest = 0;
-    let yields = 0;
+  async apply(delta: GatherDelta, ahead: Chunk[] = [], aheadLongestMs = 0, aheadTurns = 0): Promise<IpcGather> {
+    if (ahead.length !== delta.sentAhead) throw new Error(`${ahead.length} of the answer's ${delta.sentAhead} chunks sent ahead arrived`);
+    let longest = aheadLongestMs;
+    let yields = aheadTurns;
     let start = performance.now();
     let procs = delta.whole ? new Map<number, ProcIpc>() : delta.changedProcs || delta.removedProcs.length ? new Map(this.procs) : this.procs;
     let objects = delta.whole ? new Map<string, OsIpcObject>() : delta.changedObjects || delta.removedObjects.length ? new Map(this.objects) : this.objects;
     for (const pid of delta.removedProcs) procs.delete(pid);
     for (const id of delta.removedObjects) objects.delete(id);
+    for (const chunk of ahead) {
+      for (const p of chunk.procs) procs.set(p.pid, p);
+      for (const o of chunk.objects) objects.set(o.id, o);
+    }
     for (const bytes of delta.chunks) {
       const chunk = decodeChunk(bytes);
       for (const p of chunk.procs) procs.set(p.pid, p);

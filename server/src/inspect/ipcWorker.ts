@@ -129,7 +129,9 @@ function serveAsGatherer(): void {
       if (m.resend) s.sent = new SentState();
       s.gatherer.ssCommand = m.config.ssCommand;
       const g = await s.gatherer.gather(m.opts);
-      reply = { type: 'gathered', id: m.id, delta: s.sent.delta(g, m.opts.pids !== undefined) };
+      // Each chunk leaves as soon as it is encoded: the main thread decodes it while this thread encodes the next.
+      const sendAhead = (bytes: Uint8Array) => port.postMessage({ type: 'chunk', id: m.id, bytes } satisfies FromWorker, [bytes.buffer as ArrayBuffer]);
+      reply = { type: 'gathered', id: m.id, delta: s.sent.delta(g, m.opts.pids !== undefined, sendAhead) };
     } catch (e) {
       reply = { type: 'failed', id: m.id, message: String((e as Error)?.stack ?? e) };
     }
