@@ -20,7 +20,7 @@ function defaultWorkerFile(): string | null {
   return null;
 }
 
-/** How long a look in the worker may take before it is given up on (a cold look of 2,000 processes takes about 0.5 s). */
+/** How long a look in the worker may take before it is given up on (a cold look of 2,000 processes takes about 0.2 s). */
 const WORKER_ANSWER_MS = 20_000;
 
 /** A worker's answer to a look: its delta, and the chunks it sent ahead, decoded as they came. */
@@ -56,8 +56,8 @@ class GatherWorker {
     this.worker.on('message', (m: FromWorker) => {
       const p = this.pending.get(m.id);
       if (m.type === 'chunk') {
-        // Decoded while the worker encodes the next, one per event-loop turn: messages that arrive
-        // together are all handled in one turn, which one decoding each would stall.
+        // Decoded while the worker encodes the next, one per event-loop turn: Node hands every message
+        // that has arrived to one turn, so decoding each as it comes would make that turn long.
         if (!p) return;
         p.waiting.push(m.bytes);
         if (p.waiting.length === 1) setImmediate(() => this.decodeAhead(p));
