@@ -8,7 +8,7 @@ import { after, describe, test } from 'node:test';
 import type { OsIpcObject } from '../../protocol/protocol';
 import { IpcGather, IpcObjectScanner } from '../../server/src/inspect/ipcObjects';
 import { FreshRead, IpcGatherer, PARALLEL_AT, ReadJob } from '../../server/src/inspect/ipcGatherer';
-import { chunkCodec, decodeReads, encodeReads } from '../../server/src/inspect/ipcWire';
+import { decodeChunk, decodeReads, encodeChunk, encodeReads } from '../../server/src/inspect/ipcWire';
 import { MessageChannel } from 'node:worker_threads';
 import { PIPE_AND_SOCKETPAIR_TO_CHILD, family, killAll, startPython, until, waitForOutput } from './helpers';
 
@@ -230,7 +230,7 @@ finally:
       assert.ok(objects.some((o) => o.kind === 'shm' && o.label.endsWith(segment) && o.holders.some((h) => h.pid === child.pid && h.mode === 'map')), 'the segment, mapped by the parent');
       assert.ok(g.procs.get(child.pid!)!.sleeping.some((t) => t.syscall && t.comm), 'a sleeping thread with its syscall and name');
       assert.ok([...pids].some((pid) => g.procs.get(pid)?.state === 'Z'), 'the zombie');
-      assert.deepEqual(chunkCodec.decode(chunkCodec.encode({ procs, objects })), { procs, objects });
+      assert.deepEqual(decodeChunk(encodeChunk({ procs, objects })), { procs, objects });
 
       const job: ReadJob = {
         procRoot: '/proc',

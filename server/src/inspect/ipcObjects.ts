@@ -23,13 +23,13 @@ function defaultWorkerFile(): string | null {
 /** How long a look in the worker may take before it is given up on (a cold look of 2,000 processes takes about 0.2 s). */
 const WORKER_ANSWER_MS = 20_000;
 
-/** A worker's answer to a look: its delta, and the chunks it sent ahead, decoded as they came. */
+/** A worker's answer to a look: its delta, and its chunks, decoded as they came. */
 interface WorkerAnswer {
   delta: GatherDelta;
-  ahead: Chunk[];
-  aheadLongestMs: number;
-  /** Event-loop turns the chunks sent ahead were decoded in. */
-  aheadTurns: number;
+  chunks: Chunk[];
+  /** The longest of the event-loop turns the chunks were decoded in, and how many. */
+  longestMs: number;
+  turns: number;
 }
 
 interface PendingLook {
@@ -60,7 +60,7 @@ class GatherWorker {
         // that has arrived to one turn, so decoding each as it comes would make that turn long.
         if (!p) return;
         p.waiting.push(m.bytes);
-        if (p.waiting.length === 1) setImmediate(() => this.decodeAhead(p));
+        if (p.waiting.length === 1) setImmediate(() => this.decodeNext(p));
         return;
       }
       this.pending.delete(m.id);
@@ -74,17 +74,17 @@ class GatherWorker {
     this.worker.on('exit', (code) => this.fail(new Error(`the gathering's worker exited (${code})`)));
   }
 
-  private decodeAhead(p: PendingLook): void {
+  private decodeNext(p: PendingLook): void {
     const t0 = performance.now();
     try {
-      if (!p.answer.error) p.answer.ahead.push(decodeChunk(p.waiting[0]));
+      if (!p.answer.error) p.answer.chunks.push(decodeChunk(p.waiting[0]));
     } catch (e) {
       p.answer.error = e as Error;
     }
-    p.answer.aheadLongestMs = Math.max(p.answer.aheadLongestMs, performance.now() - t0);
-    p.answer.aheadTurns++;
+    p.answer.longestMs = Math.max(p.answer.longestMs, performance.now() - t0);
+    p.answer.turns++;
     p.waiting.shift();
-    if (p.waiting.length) setImmediate(() => this.decodeAhead(p));
+    if (p.waiting.length) setImmediate(() => this.decodeNext(p));
     else p.settle?.();
   }
 
@@ -113,7 +113,7 @@ class GatherWorker {
         clearTimeout(timer);
         f(v);
       };
-      this.pending.set(id, { resolve: done(resolve), reject: done(reject), answer: { ahead: [], aheadLongestMs: 0, aheadTurns: 0, error: null }, waiting: [], settle: null });
+      this.pending.set(id, { resolve: done(resolve), reject: done(reject), answer: { chunks: [], longestMs: 0, turns: 0, error: null }, waiting: [], settle: null });
       this.worker.ref();
       this.worker.postMessage({ ...m, id } satisfies ToWorker);
     });
@@ -180,11 +180,11 @@ export class IpcObjectScanner {
       const t0 = performance.now();
       try {
         const config = { procRoot: this.procRoot, shmDir: this.shmDir, mqueueDir: this.mqueueDir, ssCommand: this.ssCommand, helperThread: this.helperThread };
-        const { delta, ahead, aheadLongestMs, aheadTurns } = await worker.request({ type: 'gather', scanner: this.id, config, opts: await wireOptions(opts, this.procRoot), resend: this.resend }, this.workerAnswerMs);
+        const { delta, chunks, longestMs, turns } = await worker.request({ type: 'gather', scanner: this.id, config, opts: await wireOptions(opts, this.procRoot), resend: this.resend }, this.workerAnswerMs);
         this.resend = false;
         let g: IpcGather;
         try {
-          g = await this.received.apply(delta, ahead, aheadLongestMs, aheadTurns);
+          g = this.received.apply(delta, chunks, longestMs, turns);
         } catch (e) {
           this.received = new ReceivedState();
           this.resend = true;

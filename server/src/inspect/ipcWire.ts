@@ -36,10 +36,11 @@ export interface GatherDelta {
   whole: boolean;
   removedProcs: number[];
   removedObjects: string[];
-  /** Each an encoded Chunk (encodeChunk), of these many processes and objects in all, after the `sentAhead` chunks. */
-  chunks: Uint8Array[];
-  /** Chunks sent before this answer, each in a message of its own (the main thread decodes them while the worker encodes the next). */
-  sentAhead: number;
+  /**
+   * How many encoded Chunks (encodeChunk), of these many processes and objects in all, came before this
+   * answer, each in a message of its own: the main thread decodes one while the worker encodes the next.
+   */
+  chunks: number;
   changedProcs: number;
   changedObjects: number;
   /** Every key in order, when applying the changes would leave them in another order than a gathering's. */
@@ -65,7 +66,7 @@ export interface Chunk {
  * the cost): a first look of 2000 processes is half the bytes and a third of the decoding time.
  * `decodeChunk` must read exactly what `encodeChunk` writes (a round-trip test checks it).
  */
-function encodeChunk(c: Chunk): Uint8Array {
+export function encodeChunk(c: Chunk): Uint8Array {
   const procs: unknown[] = [];
   for (const p of c.procs) {
     const fds: (number | string)[] = [];
@@ -174,9 +175,6 @@ export function decodeReads(v: any[]): [number, FreshRead][] {
   return out;
 }
 
-/** For the round-trip tests. */
-export const chunkCodec = { encode: encodeChunk, decode: decodeChunk };
-
 /** About 0.5–1 ms of decoding on the main thread (unloaded). */
 const CHUNK_WEIGHT = 200;
 
@@ -186,21 +184,17 @@ export class SentState {
   objects = new Map<string, OsIpcObject>();
 
   /**
-   * The change from what was sent to `g` (which becomes what was sent), or `g` whole. With `sendAhead`,
-   * each chunk goes to it as soon as it is encoded instead of into the answer.
+   * The change from what was sent to `g` (which becomes what was sent), or `g` whole. Each chunk of it
+   * goes to `send` as soon as it is encoded.
    */
-  delta(g: IpcGather, whole: boolean, sendAhead?: (bytes: Uint8Array) => void): GatherDelta {
-    const chunks: Uint8Array[] = [];
-    let sentAhead = 0;
+  delta(g: IpcGather, whole: boolean, send: (bytes: Uint8Array) => void): GatherDelta {
+    let chunks = 0;
     let chunk: Chunk = { procs: [], objects: [] };
     let weight = 0;
     const flush = () => {
       if (!chunk.procs.length && !chunk.objects.length) return;
-      const bytes = encodeChunk(chunk);
-      if (sendAhead) {
-        sendAhead(bytes);
-        sentAhead++;
-      } else chunks.push(bytes);
+      send(encodeChunk(chunk));
+      chunks++;
       chunk = { procs: [], objects: [] };
       weight = 0;
     };
@@ -228,7 +222,6 @@ export class SentState {
       removedProcs: whole ? [] : gone(sentProcs, g.procs),
       removedObjects: whole ? [] : gone(sentObjects, g.objects),
       chunks,
-      sentAhead,
       changedProcs,
       changedObjects,
       procOrder: whole ? null : orderIfMoved(sentProcs, g.procs),
@@ -296,8 +289,6 @@ function sameHolders(a: OsIpcHolder[], b: OsIpcHolder[]): boolean {
   return true;
 }
 
-const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
-
 /** The main thread's copy of what a scanner's worker sent, kept up to date by its answers. */
 export class ReceivedState {
   /** Never changed once handed out in a gathering (a change makes new maps): a caller keeping an earlier gathering does not see it change. */
@@ -305,32 +296,20 @@ export class ReceivedState {
   private objects = new Map<string, OsIpcObject>();
 
   /**
-   * The gathering a delta describes: its chunks sent ahead (`ahead`, decoded as they came, a chunk per
-   * event-loop turn: `aheadTurns` turns, the longest `aheadLongestMs`), then its own, decoded alike.
-   * `longestSliceMs`: the longest of those turns (the main thread's share of the gathering); `yields`:
-   * the turns given.
+   * The gathering a delta describes, from its chunks, decoded as they came (a chunk per event-loop turn:
+   * `turns` turns, the longest `longestMs`). `longestSliceMs`: the longest of those turns and this one
+   * (the main thread's share of the gathering); `yields`: the turns given.
    */
-  async apply(delta: GatherDelta, ahead: Chunk[] = [], aheadLongestMs = 0, aheadTurns = 0): Promise<IpcGather> {
-    if (ahead.length !== delta.sentAhead) throw new Error(`${ahead.length} of the answer's ${delta.sentAhead} chunks sent ahead arrived`);
-    let longest = aheadLongestMs;
-    let yields = aheadTurns;
-    let start = performance.now();
+  apply(delta: GatherDelta, chunks: Chunk[], longestMs: number, turns: number): IpcGather {
+    if (chunks.length !== delta.chunks) throw new Error(`${chunks.length} of the answer's ${delta.chunks} chunks arrived`);
+    const start = performance.now();
     let procs = delta.whole ? new Map<number, ProcIpc>() : delta.changedProcs || delta.removedProcs.length ? new Map(this.procs) : this.procs;
     let objects = delta.whole ? new Map<string, OsIpcObject>() : delta.changedObjects || delta.removedObjects.length ? new Map(this.objects) : this.objects;
     for (const pid of delta.removedProcs) procs.delete(pid);
     for (const id of delta.removedObjects) objects.delete(id);
-    for (const chunk of ahead) {
+    for (const chunk of chunks) {
       for (const p of chunk.procs) procs.set(p.pid, p);
       for (const o of chunk.objects) objects.set(o.id, o);
-    }
-    for (const bytes of delta.chunks) {
-      const chunk = decodeChunk(bytes);
-      for (const p of chunk.procs) procs.set(p.pid, p);
-      for (const o of chunk.objects) objects.set(o.id, o);
-      longest = Math.max(longest, performance.now() - start);
-      yields++;
-      await nextTurn();
-      start = performance.now();
     }
     if (delta.procOrder) procs = reorder(procs, delta.procOrder);
     if (delta.objectOrder) objects = reorder(objects, delta.objectOrder);
@@ -338,8 +317,8 @@ export class ReceivedState {
       this.procs = procs;
       this.objects = objects;
     }
-    longest = Math.max(longest, performance.now() - start);
-    return { takenAt: delta.takenAt, procs, objects, notes: delta.notes, gatherMs: delta.gatherMs, longestSliceMs: longest, yields, gatheredIn: 'worker', readByHelper: delta.readByHelper };
+    const longest = Math.max(longestMs, performance.now() - start);
+    return { takenAt: delta.takenAt, procs, objects, notes: delta.notes, gatherMs: delta.gatherMs, longestSliceMs: longest, yields: turns, gatheredIn: 'worker', readByHelper: delta.readByHelper };
   }
 }
 

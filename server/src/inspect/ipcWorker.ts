@@ -130,12 +130,12 @@ function serveAsGatherer(): void {
       s.gatherer.ssCommand = m.config.ssCommand;
       const g = await s.gatherer.gather(m.opts);
       // Each chunk leaves as soon as it is encoded: the main thread decodes it while this thread encodes the next.
-      const sendAhead = (bytes: Uint8Array) => port.postMessage({ type: 'chunk', id: m.id, bytes } satisfies FromWorker, [bytes.buffer as ArrayBuffer]);
-      reply = { type: 'gathered', id: m.id, delta: s.sent.delta(g, m.opts.pids !== undefined, sendAhead) };
+      const send = (bytes: Uint8Array) => port.postMessage({ type: 'chunk', id: m.id, bytes } satisfies FromWorker, [bytes.buffer as ArrayBuffer]);
+      reply = { type: 'gathered', id: m.id, delta: s.sent.delta(g, m.opts.pids !== undefined, send) };
     } catch (e) {
       reply = { type: 'failed', id: m.id, message: String((e as Error)?.stack ?? e) };
     }
-    port.postMessage(reply, reply.type === 'gathered' ? reply.delta.chunks.map((c) => c.buffer as ArrayBuffer) : []);
+    port.postMessage(reply);
   }
 
   port.on('message', (m: ToWorker) => {
