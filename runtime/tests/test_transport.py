@@ -19,6 +19,13 @@ from ipcscope import transport  # noqa: E402
 from ipcscope.transport import Transport, _name_runtime_end, _recv_exact  # noqa: E402
 
 
+def _welcome(c) -> None:
+    """The hub's side of a handshake: takes the hello, answers with the welcome."""
+    _recv_exact(c, struct.unpack(">I", _recv_exact(c, 4))[0])
+    body = b'{"t":"%s","v":%d}' % (protocol.FRAME_WELCOME.encode(), protocol.RUNTIME_PROTOCOL_VERSION)
+    c.sendall(struct.pack(">I", len(body)) + body)
+
+
 class NamedEnd(unittest.TestCase):
     def setUp(self):
         self.dir = tempfile.mkdtemp(prefix="ipc-scope-")
@@ -42,9 +49,7 @@ class NamedEnd(unittest.TestCase):
         def hub():
             c, _ = self.hub.accept()
             seen["peer"] = c.getpeername()
-            _recv_exact(c, struct.unpack(">I", _recv_exact(c, 4))[0])  # the hello
-            body = b'{"t":"%s","v":%d}' % (protocol.FRAME_WELCOME.encode(), protocol.RUNTIME_PROTOCOL_VERSION)
-            c.sendall(struct.pack(">I", len(body)) + body)
+            _welcome(c)
             seen["conn"] = c
 
         # Not accepted yet: a connection waiting in the hub's backlog is already named.
@@ -108,9 +113,7 @@ class SignalsStayWithTheProgram(unittest.TestCase):
 
         def hub():
             c, _ = self.hub.accept()
-            _recv_exact(c, struct.unpack(">I", _recv_exact(c, 4))[0])  # the hello
-            body = b'{"t":"%s","v":%d}' % (protocol.FRAME_WELCOME.encode(), protocol.RUNTIME_PROTOCOL_VERSION)
-            c.sendall(struct.pack(">I", len(body)) + body)
+            _welcome(c)
             conns.append(c)
 
         th = threading.Thread(target=hub)
