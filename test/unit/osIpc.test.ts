@@ -115,6 +115,35 @@ time.sleep(120)
       fs.rmSync(`/dev/shm/${name}`, { force: true });
     }
   });
+
+  test('TCP sockets (IPv4, and IPv6 where the kernel has it): the listener, and both ends of a connection as each other\'s peer, read in the worker and on the main thread alike', async () => {
+    const child = startPython(`
+import os, socket, time
+srv = socket.socket(); srv.bind(("127.0.0.1", 0)); srv.listen()
+client = socket.create_connection(srv.getsockname()); accepted, _ = srv.accept()
+port6 = 0
+try:
+    srv6 = socket.socket(socket.AF_INET6); srv6.bind(("::1", 0)); srv6.listen(); port6 = srv6.getsockname()[1]
+except OSError:
+    pass  # no IPv6 here
+print(os.getpid(), srv.getsockname()[1], client.getsockname()[1], port6, flush=True)
+time.sleep(120)
+`);
+    const [, pid, port, clientPort, port6] = (await waitForOutput(child, /(\d+) (\d+) (\d+) (\d+)\n/)).map(Number);
+    for (const workerFile of [undefined, null]) {
+      const u = await look(child.pid!, new OsIpcMonitor(new IpcObjectScanner(undefined, undefined, undefined, { workerFile })));
+      const tcp = u.objects.filter((o) => o.kind === 'tcp' && o.holders.some((h) => h.pid === pid));
+      const labels = tcp.map((o) => o.label).sort();
+      const where = workerFile === null ? 'main thread' : 'worker';
+      assert.ok(labels.includes(`listening on 127.0.0.1:${port}`), `${where}: ${labels}`);
+      const out = tcp.find((o) => o.label === `127.0.0.1:${clientPort} → 127.0.0.1:${port}`);
+      const back = tcp.find((o) => o.label === `127.0.0.1:${port} → 127.0.0.1:${clientPort}`);
+      assert.ok(out && back, `${where}: ${labels}`);
+      assert.equal(out.peer, back.id);
+      assert.equal(back.peer, out.id);
+      if (port6) assert.ok(labels.includes(`listening on [::1]:${port6}`), `${where}: ${labels}`);
+    }
+  });
 });
 
 describe('blocked-on and deadlocks', () => {

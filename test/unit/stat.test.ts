@@ -1,8 +1,11 @@
 /** STAT strings and /proc parsing, checked against the real `ps` for live processes. */
 import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { explainStat } from '../../protocol/stat';
-import { parseCmdline, parseStat } from '../../server/src/inspect/procfs';
+import { ProcFileReader, parseCmdline, parseStat } from '../../server/src/inspect/procfs';
 import { ProcScanner } from '../../server/src/inspect/scanner';
 import { buildStat, describeWaitStatus } from '../../server/src/inspect/stat';
 import { ttyName } from '../../server/src/inspect/tty';
@@ -128,5 +131,48 @@ describe('/proc parsing', () => {
     assert.equal(explainStat('Z')[0].title, 'zombie');
     assert.equal(explainStat('I<')[1].title, 'high priority');
     assert.match(explainStat('S?')[1].meaning, /unknown/);
+  });
+});
+
+describe('ProcFileReader.readTable', () => {
+  test('reads /proc/net tables of several pages, an empty one, /proc/self/maps and regular files exactly as readFileSync does', async () => {
+    // Enough TCP listeners and Unix sockets that their tables span several of the kernel's 4 KB reads.
+    const holder = startPython(`
+import socket, time
+keep = []
+for i in range(100):
+    s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(); keep.append(s)
+    keep.extend(socket.socketpair())
+print("ready", flush=True)
+time.sleep(60)
+`);
+    await waitForOutput(holder, /ready/);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ipc-scope-table-'));
+    try {
+      const files = ['/proc/net/unix', '/proc/net/tcp', '/proc/net/tcp6', '/proc/net/udp', '/proc/self/maps'].filter((f) => fs.existsSync(f));
+      for (const [name, bytes] of [['short', 100], ['page', 4096], ['long', 50_000]] as const) {
+        fs.writeFileSync(path.join(dir, name), Buffer.alloc(bytes, 'x\n'));
+        files.push(path.join(dir, name));
+      }
+      const reader = new ProcFileReader();
+      for (const f of files) {
+        // A live table may change between two reads: the same bytes in one of a few tries.
+        let same = false;
+        let last = '';
+        for (let i = 0; i < 5 && !same; i++) {
+          const ours = reader.readTable(f, f.endsWith('maps') ? 8192 : 256);
+          assert.ok(typeof ours !== 'string', `${f}: ${ours}`);
+          const theirs = fs.readFileSync(f);
+          same = ours.equals(theirs);
+          last = `${ours.length} vs ${theirs.length} bytes`;
+        }
+        assert.ok(same, `${f}: ${last}`);
+      }
+      assert.ok(fs.readFileSync('/proc/net/tcp').length > 3 * 4096, 'the TCP table spans pages');
+      assert.equal(reader.readTable(path.join(dir, 'missing'), 256), 'ENOENT');
+    } finally {
+      holder.kill('SIGKILL');
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

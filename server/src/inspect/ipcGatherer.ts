@@ -12,7 +12,7 @@
  */
 import * as fs from 'node:fs';
 import type { OsIpcHolder, OsIpcKind, OsIpcObject } from '../../../protocol/protocol';
-import { DEFAULT_PROC_ROOT, ProcFileReader, listPidsAsync, parseStat } from './procfs';
+import { DEFAULT_PROC_ROOT, ProcFileReader, listPids, listPidsAsync, parseStat } from './procfs';
 import { DecodedSyscall, decodeSyscall } from './syscalls';
 import { unixPeers } from './socketPeers';
 import { isRuntimeThread } from '../../../protocol/runtime';
@@ -146,6 +146,8 @@ export interface RawIpc {
 
 /** A first look of at least this many processes is read by two threads. */
 export const PARALLEL_AT = 128;
+/** The longest line of /proc/net/tcp6 is 178 bytes (tcp's are padded to 150); with room to spare. */
+const TCP_LINE_MAX = 256;
 /** Processes a thread takes at a time (~5 ms of reading). */
 const CHUNK = 32;
 /** How long the gathering waits for the helper's last chunks before reading them itself. */
@@ -212,6 +214,8 @@ const UNIX_TYPES: Record<string, string> = { '0001': 'stream', '0002': 'dgram', 
 /** Does the reading; keeps what it read to reuse on the next look. Use IpcObjectScanner (ipcObjects.ts), which runs it in a worker. */
 export class IpcGatherer {
   private readonly reader = new ProcFileReader();
+  /** The socket tables, read whole (up to 256 MB: some 2 million sockets). */
+  private readonly tableReader = new ProcFileReader(256 << 20);
   /** What was read per process, by pid (with its start time), reused while the process has not run. */
   private cache = new Map<number, RawIpc>();
   private readonly shmNeedle: string;
@@ -255,10 +259,14 @@ export class IpcGatherer {
       return o;
     };
 
-    // The socket tables and the pid list are read on the thread pool, all at once (on the event loop each takes several ms).
-    const unixRead = fs.promises.readFile(`${this.procRoot}/net/unix`).catch(() => null);
-    const tcpRead = Promise.all(['tcp', 'tcp6'].map((f) => fs.promises.readFile(`${this.procRoot}/net/${f}`, 'latin1').catch(() => null)));
-    const pidsRead = opts.pids ? Promise.resolve(opts.pids) : listPidsAsync(this.procRoot);
+    // On the main thread the socket tables and the pid list are read on the thread pool, all at once (on
+    // the event loop each takes several ms). A worker reads them itself: the kernel writes /proc/net/unix
+    // 4 KB per read, and on the pool each read is a round trip, which while the helper thread reads
+    // took 5–20 ms of waiting (2,000 sockets) instead of 2 ms of reading.
+    const inWorker = this.sliceMs === Infinity;
+    const unixRead = inWorker ? null : fs.promises.readFile(`${this.procRoot}/net/unix`).catch(() => null);
+    const tcpRead = inWorker ? null : Promise.all(this.tcpTablesInUse().map((f) => fs.promises.readFile(`${this.procRoot}/net/${f}`, 'latin1').catch(() => null)));
+    const pidsRead = opts.pids ? Promise.resolve(opts.pids) : inWorker ? Promise.resolve().then(() => listPids(this.procRoot)) : listPidsAsync(this.procRoot);
     pidsRead.catch(() => undefined); // its failure is the gathering's, when awaited below
     const pids = await slicer.wait(pidsRead);
     const anySyscalls = opts.syscalls !== false;
@@ -268,7 +276,7 @@ export class IpcGatherer {
     // /proc each as fast as one alone: on this 2-CPU machine the look takes 0.6 of one thread's time,
     // measured by npm run bench). It begins now, while this thread reads the socket and shared-memory tables.
     const sharing = helping ? this.shareReading(helping, pids, anySyscalls, isDetailed) : null;
-    const unix = await this.readUnixTable(await slicer.wait(unixRead), notes, slicer);
+    const unix = await this.readUnixTable(unixRead ? await slicer.wait(unixRead) : this.readTable('net/unix'), notes, slicer);
     // A connected socket's peer never changes: ask ss only about new ones. On a first look it runs in its
     // own process while we read /proc; later only if a socket some process holds is new (starting a
     // process costs the event loop ~10 ms).
@@ -277,7 +285,7 @@ export class IpcGatherer {
     let anyConnected = false;
     for (const u of unix.values()) if (u.state === 'connected') anyConnected = true;
     const earlyPeers = wantPeers && this.peerCache.size === 0 && anyConnected ? unixPeers(this.ssCommand) : null;
-    const tcp = tcpTables(await slicer.wait(tcpRead));
+    const tcp = tcpTables(tcpRead ? await slicer.wait(tcpRead) : this.tcpTablesInUse().map((f) => this.readTcpTable(f)));
     const shmDev = this.devOf(this.shmDir);
     const mqDev = this.devOf(this.mqueueDir);
     if (mqDev === null) notes.push(`no ${this.mqueueDir}: POSIX message queues are not listed (mount it with: mount -t mqueue none ${this.mqueueDir})`);
@@ -347,6 +355,34 @@ export class IpcGatherer {
     this.pairTcp(objects, tcp);
     this.lastLongestSliceMs = slicer.close();
     return { takenAt, procs, objects, notes, gatherMs: performance.now() - t0, longestSliceMs: slicer.longest, yields: slicer.yields, readByHelper: readAhead?.byHelper ?? 0 };
+  }
+
+  /**
+   * Which of /proc/net/tcp and tcp6 can list a socket some process holds: those whose sockets are in
+   * use, by /proc/net/sockstat(6). Reading one walks the kernel's whole TCP hash (2 ms here), even
+   * when it lists nothing (most machines have no IPv6 TCP socket).
+   */
+  private tcpTablesInUse(): string[] {
+    const names: string[] = [];
+    for (const [table, stat, label] of [['tcp', 'sockstat', 'TCP: inuse '], ['tcp6', 'sockstat6', 'TCP6: inuse ']]) {
+      const b = this.reader.readRecord(`${this.procRoot}/net/${stat}`);
+      const at = typeof b === 'string' ? -1 : b.indexOf(label);
+      // Unknown (no such file, another layout): read the table.
+      if (at < 0 || parseInt((b as Buffer).toString('latin1', at + label.length, at + label.length + 12), 10) !== 0) names.push(table);
+    }
+    return names;
+  }
+
+  /** /proc/net/tcp or tcp6 read on this thread; null when unreadable. */
+  private readTcpTable(name: string): string | null {
+    const b = this.tableReader.readTable(`${this.procRoot}/net/${name}`, TCP_LINE_MAX);
+    return typeof b === 'string' ? null : b.toString('latin1');
+  }
+
+  /** A file of /proc (a socket table) read whole on this thread, copied; null when it cannot be read. */
+  private readTable(name: string): Buffer | null {
+    const b = this.tableReader.readBytes(`${this.procRoot}/${name}`);
+    return typeof b === 'string' ? null : Buffer.from(b);
   }
 
   /**
