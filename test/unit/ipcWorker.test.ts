@@ -246,7 +246,7 @@ finally:
       assert.ok(read.some(([, f]) => f === null) && read.some(([, f]) => f !== null && 'zombie' in f) && read.some(([, f]) => f !== null && 'ran' in f && f.maps.length > 0));
       // Through a real thread boundary, as the helper's answers go.
       const { port1, port2 } = new MessageChannel();
-      const crossed = new Promise<unknown[]>((resolve) => port2.once('message', resolve));
+      const crossed = new Promise<string>((resolve) => port2.once('message', resolve));
       port1.postMessage(encodeReads(read));
       const back = decodeReads(await crossed);
       port1.close();

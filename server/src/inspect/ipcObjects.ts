@@ -37,7 +37,7 @@ interface PendingLook {
   reject: (e: Error) => void;
   answer: Omit<WorkerAnswer, 'delta'> & { error: Error | null };
   /** Chunks received, not yet decoded (the first is being decoded next turn). */
-  waiting: Uint8Array[];
+  waiting: string[];
   /** The answer came while chunks still waited: settles once they are decoded. */
   settle: (() => void) | null;
 }
@@ -59,7 +59,7 @@ class GatherWorker {
         // Decoded while the worker encodes the next, one per event-loop turn: Node hands every message
         // that has arrived to one turn, so decoding each as it comes would make that turn long.
         if (!p) return;
-        p.waiting.push(m.bytes);
+        p.waiting.push(m.text);
         if (p.waiting.length === 1) setImmediate(() => this.decodeNext(p));
         return;
       }

@@ -27,7 +27,7 @@ interface HelpRequest {
 /** Sent per chunk read (encodeReads), then once with done. */
 interface HelpAnswer {
   id: number;
-  read: unknown[];
+  read: string;
   done: boolean;
 }
 
@@ -108,7 +108,7 @@ function serveAsReader(): void {
     } catch {
       // what it could not read, the gathering reads
     }
-    port.postMessage({ id, read: [], done: true } satisfies HelpAnswer);
+    port.postMessage({ id, read: '[]', done: true } satisfies HelpAnswer);
   });
 }
 
@@ -130,7 +130,7 @@ function serveAsGatherer(): void {
       s.gatherer.ssCommand = m.config.ssCommand;
       const g = await s.gatherer.gather(m.opts);
       // Each chunk leaves as soon as it is encoded: the main thread decodes it while this thread encodes the next.
-      const send = (bytes: Uint8Array) => port.postMessage({ type: 'chunk', id: m.id, bytes } satisfies FromWorker, [bytes.buffer as ArrayBuffer]);
+      const send = (text: string) => port.postMessage({ type: 'chunk', id: m.id, text } satisfies FromWorker);
       reply = { type: 'gathered', id: m.id, delta: s.sent.delta(g, m.opts.pids !== undefined, send) };
     } catch (e) {
       reply = { type: 'failed', id: m.id, message: String((e as Error)?.stack ?? e) };
