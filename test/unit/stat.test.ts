@@ -5,7 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { explainStat } from '../../protocol/stat';
-import { ProcFileReader, parseCmdline, parseStat } from '../../server/src/inspect/procfs';
+import { ProcFileReader, parseCmdline, parseStat, parseStatBrief } from '../../server/src/inspect/procfs';
 import { ProcScanner } from '../../server/src/inspect/scanner';
 import { buildStat, describeWaitStatus } from '../../server/src/inspect/stat';
 import { ttyName } from '../../server/src/inspect/tty';
@@ -174,5 +174,36 @@ time.sleep(60)
       holder.kill('SIGKILL');
       fs.rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('parseStatBrief', () => {
+  test('reads what parseStat reads of every live process, and of hostile names; null for a short or broken line', () => {
+    const brief = (b: Buffer) => {
+      const st = parseStat(b);
+      return st && { ppid: st.ppid, comm: st.comm, state: st.state, threads: st.threads, startTicks: st.startTicks };
+    };
+    let seen = 0;
+    for (const name of fs.readdirSync('/proc')) {
+      if (!/^\d+$/.test(name)) continue;
+      let b: Buffer;
+      try {
+        b = fs.readFileSync(`/proc/${name}/stat`);
+      } catch {
+        continue; // gone
+      }
+      assert.deepEqual(parseStatBrief(b), brief(b), b.toString());
+      seen++;
+    }
+    assert.ok(seen > 5);
+    const line = (comm: string, rest = '4 5 6 0 -1 4194560 100 0 0 0 3 1 0 0 20 0 3 0 123456 1000 200 18446744073709551615') => Buffer.from(`42 (${comm}) S ${rest}\n`);
+    for (const comm of ['a) (b', ') S 1 2 3', 'x y', 'ünï', '']) {
+      assert.deepEqual(parseStatBrief(line(comm)), { ppid: 4, comm, state: 'S', threads: 3, startTicks: 123456 }, comm);
+      assert.deepEqual(parseStatBrief(line(comm)), brief(line(comm)));
+    }
+    assert.equal(parseStatBrief(Buffer.from('42 (x) S 4 5 6')), null);
+    assert.equal(parseStatBrief(Buffer.from('42 (x) S 4  5 6 0 -1 4194560 100 0 0 0 3 1 0 0 20 0 3 0 123456')), null);
+    assert.equal(parseStatBrief(Buffer.from('42 x S')), null);
+    assert.equal(parseStatBrief(Buffer.from('')), null);
   });
 });
