@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { DEFAULT_PROC_ROOT, listPidsAsync } from './procfs';
-import { GatherOptions, IpcGather, IpcGatherer } from './ipcGatherer';
+import { GatherOptions, IpcGather, IpcGatherer, READER_LIMITS } from './ipcGatherer';
 import { Chunk, FromWorker, GatherDelta, ReceivedState, ToWorker, WireGatherOptions, decodeChunk } from './ipcWire';
 
 export type { GatherOptions, IpcGather, ProcIpc, ThreadSample } from './ipcGatherer';
@@ -51,7 +51,7 @@ class GatherWorker {
   failed: Error | null = null;
 
   constructor(file: string) {
-    this.worker = new Worker(file);
+    this.worker = new Worker(file, { resourceLimits: READER_LIMITS });
     this.worker.unref();
     this.worker.on('message', (m: FromWorker) => {
       const p = this.pending.get(m.id);

@@ -8,7 +8,7 @@
  * HELPER_IDLE_MS; later looks reuse what was read and need no help.
  */
 import { parentPort, Worker, workerData } from 'node:worker_threads';
-import { FreshRead, IpcGatherer, ReadHelper, ReadJob } from './ipcGatherer';
+import { FreshRead, IpcGatherer, READER_LIMITS, ReadHelper, ReadJob } from './ipcGatherer';
 import { FromWorker, SentState, ToWorker, decodeReads, encodeReads } from './ipcWire';
 
 const HELPER_IDLE_MS = 30_000;
@@ -47,7 +47,7 @@ class ReaderThread implements ReadHelper {
   private start(): void {
     let w: Worker;
     try {
-      w = new Worker(__filename, { workerData: { role: 'reader' } });
+      w = new Worker(__filename, { workerData: { role: 'reader' }, resourceLimits: READER_LIMITS });
     } catch {
       return;
     }
