@@ -82,8 +82,12 @@ export async function benchOsIpc(opts: { processes: number; rounds: number }): P
     const coldObjects = median(t.coldObjects);
     lines.push(`ours, every process's IPC objects with socket peers and sleeping threads' syscalls: steady refresh (server poll) ${fmt(ours)}, cold (first look / CLI) ${fmt(cold)} (its helper thread read a median ${median(helped)} of the ${count} processes; one thread alone: ${fmt(median(t.coldAlone))}; the IPC objects alone, without the syscalls: ${fmt(coldObjects)})${hasLsof ? `; lsof -nP: ${fmt(median(t.lsof))}` : ''}${hasSs ? `; ss -xap: ${fmt(median(t.ss))}` : ''}`);
     if (hasLsof) {
-      const r = ours / median(t.lsof);
-      lines.push(`RATIO ours ÷ lsof -nP = ${r.toFixed(2)} (goal ≤ 0.30, ${verdict(r <= 0.3)}); cold ÷ lsof -nP = ${(cold / median(t.lsof)).toFixed(2)}; cold, the IPC objects alone (what lsof lists) ÷ lsof -nP = ${(coldObjects / median(t.lsof)).toFixed(2)}`);
+      // Each figure against the goal: a first look (nothing known yet) is the one that must read everything.
+      const l = median(t.lsof);
+      const r = ours / l;
+      const rc = cold / l;
+      const ro = coldObjects / l;
+      lines.push(`RATIO ours ÷ lsof -nP = ${r.toFixed(2)} (goal ≤ 0.30, ${verdict(r <= 0.3)}); cold ÷ lsof -nP = ${rc.toFixed(2)} (${verdict(rc <= 0.3)}); cold, the IPC objects alone (what lsof lists) ÷ lsof -nP = ${ro.toFixed(2)} (${verdict(ro <= 0.3)})`);
     }
     if (hasSs) {
       const r = ours / median(t.ss);
