@@ -20,7 +20,7 @@ function defaultWorkerFile(): string | null {
   return null;
 }
 
-/** How long a look in the worker may take before it is given up on (a cold look of 2,000 processes takes about 0.2 s). */
+/** How long a look in the worker may take before it is given up on (a first look of 2,000 processes takes about 0.15 s). */
 const WORKER_ANSWER_MS = 20_000;
 
 /** A worker's answer to a look: its delta, and its chunks, decoded as they came. */
