@@ -155,11 +155,14 @@ time.sleep(60)
         files.push(path.join(dir, name));
       }
       const reader = new ProcFileReader();
-      // A socket's timers and queues change from one read to the next: its lines compare by address, state and inode.
+      // A socket's timers, queues and reference count change from one read to the next: its lines compare
+      // by address, state and inode (tcp, udp), or by flags, type, state, inode and path (unix).
       const lines = (f: string, b: Buffer) => {
         const text = b.toString('latin1');
-        if (!/\/proc\/net\/(tcp|udp)/.test(f)) return text;
-        return text.split('\n').map((l) => l.trim().split(/\s+/)).map((c) => [c[1], c[2], c[3], c[9]].join(' ')).join('\n');
+        const rows = text.split('\n').map((l) => l.trim().split(/\s+/));
+        if (/\/proc\/net\/(tcp|udp)/.test(f)) return rows.map((c) => [c[1], c[2], c[3], c[9]].join(' ')).join('\n');
+        if (f === '/proc/net/unix') return rows.map((c) => c.slice(3).join(' ')).join('\n');
+        return text;
       };
       for (const f of files) {
         // A live table may gain or lose a line between two reads: the same in one of a few tries.
