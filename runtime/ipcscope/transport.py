@@ -347,7 +347,8 @@ def _name_runtime_end(s) -> None:
         pass  # no abstract names here (not Linux): the connection still works, unnamed
 
 
-# Raised by the thread's own faults: never blocked (the kernel would deliver them anyway).
+# Never blocked: the signals a thread's own faults raise (the kernel would deliver them anyway), and the
+# two no thread can block.
 _FAULTS = frozenset(getattr(_signal, n) for n in ("SIGSEGV", "SIGBUS", "SIGFPE", "SIGILL", "SIGTRAP", "SIGSYS", "SIGKILL", "SIGSTOP") if hasattr(_signal, n))
 
 

@@ -276,7 +276,7 @@ export class IpcGatherer {
     const inWorker = this.sliceMs === Infinity;
     const unixRead = inWorker ? null : fs.promises.readFile(`${this.procRoot}/net/unix`).catch(() => null);
     const tcpRead = inWorker ? null : Promise.all(this.tcpTablesInUse().map((f) => fs.promises.readFile(`${this.procRoot}/net/${f}`, 'latin1').catch(() => null)));
-    const pidsRead = opts.pids ? Promise.resolve(opts.pids) : inWorker ? Promise.resolve().then(() => listPids(this.procRoot)) : listPidsAsync(this.procRoot);
+    const pidsRead = opts.pids ? Promise.resolve(opts.pids) : inWorker ? Promise.resolve(listPids(this.procRoot)) : listPidsAsync(this.procRoot);
     pidsRead.catch(() => undefined); // its failure is the gathering's, when awaited below
     const pids = await slicer.wait(pidsRead);
     const anySyscalls = opts.syscalls !== false;
@@ -286,7 +286,7 @@ export class IpcGatherer {
     // /proc each as fast as one alone: on this 2-CPU machine the look takes 0.6 of one thread's time,
     // measured by npm run bench). It begins now, while this thread reads the socket and shared-memory tables.
     const sharing = helping ? this.shareReading(helping, pids, anySyscalls, isDetailed) : null;
-    const unix = await this.readUnixTable(unixRead ? await slicer.wait(unixRead) : this.readTable('net/unix'), notes, slicer);
+    const unix = await this.readUnixTable(unixRead ? await slicer.wait(unixRead) : this.readWhole('net/unix'), notes, slicer);
     // A connected socket's peer never changes: ask ss only about new ones. On a first look it runs in its
     // own process while we read /proc; later only if a socket some process holds is new (starting a
     // process costs the event loop ~10 ms).
@@ -389,8 +389,8 @@ export class IpcGatherer {
     return typeof b === 'string' ? null : b.toString('latin1');
   }
 
-  /** A file of /proc (a socket table) read whole on this thread, copied; null when it cannot be read. */
-  private readTable(name: string): Buffer | null {
+  /** A file of /proc (a socket table) read to its end on this thread, copied; null when it cannot be read. */
+  private readWhole(name: string): Buffer | null {
     const b = this.tableReader.readBytes(`${this.procRoot}/${name}`);
     return typeof b === 'string' ? null : Buffer.from(b);
   }
