@@ -154,16 +154,35 @@ class SendBatch(unittest.TestCase):
         self.t.sock.close()
         self.hub.close()
 
-    def _frames(self):
+    def _frames(self, in_a_thread=False):
+        """The frames the sender makes of what is buffered. In a thread, for frames that may not fit in
+        the socket's buffer: it sends them all, then closes its side, and they are read until then."""
+        if not in_a_thread:
+            frames = []
+            while self.t.buf:
+                self.t._send_batch()
+                frames.append(self._read_frame())
+            return frames
+
+        def send_all():
+            while self.t.buf:
+                self.t._send_batch()
+            self.t.sock.shutdown(socket.SHUT_WR)
+
+        sender = threading.Thread(target=send_all)
+        sender.start()
         frames = []
-        while self.t.buf:
-            self.t._send_batch()
-            n = struct.unpack(">I", _recv_exact(self.hub, 4))[0]
-            self.assertLessEqual(n, protocol.MAX_FRAME_BYTES)
-            body = _recv_exact(self.hub, n)
-            self.assertEqual(body[0], protocol.EVENTS_TAG)
-            frames.append(marshal.loads(body[1:]))
+        while self.hub.recv(1, socket.MSG_PEEK):
+            frames.append(self._read_frame())
+        sender.join()
         return frames
+
+    def _read_frame(self):
+        n = struct.unpack(">I", _recv_exact(self.hub, 4))[0]
+        self.assertLessEqual(n, protocol.MAX_FRAME_BYTES)
+        body = _recv_exact(self.hub, n)
+        self.assertEqual(body[0], protocol.EVENTS_TAG)
+        return marshal.loads(body[1:])
 
     def test_events_leave_in_order_in_batches(self):
         n = transport.BATCH * 2 + 7
@@ -181,6 +200,17 @@ class SendBatch(unittest.TestCase):
         for _, events in frames:
             self.assertTrue(len(events) == 1 or sum(len(e[5]) for e in events) <= transport.BATCH_BYTES)
         self.assertEqual([e[2] for _, events in frames for e in events], list(range(transport.BATCH)))
+
+    def test_frames_stay_under_the_hubs_limit_and_an_event_too_large_for_one_is_counted(self):
+        big = "m" * (protocol.MAX_FRAME_BYTES // 3)  # extras (x) are not bounded by BATCH_BYTES
+        self.t.buf.extend(("manager.call", "mgr:1", i, None, -1, b"", "", {"state": big}) for i in range(5))
+        self.t.buf.append(("manager.call", "mgr:1", 5, None, -1, b"", "", {"state": "m" * protocol.MAX_FRAME_BYTES}))
+        self.t.buf.append(("queue.put", "q", 6, None, 1, b"x", "pickle", None))
+        frames = self._frames(in_a_thread=True)  # asserts each frame's length
+        self.assertGreater(len(frames), 2)
+        self.assertEqual([e[2] for _, events in frames for e in events], [0, 1, 2, 3, 4, 6])
+        self.assertEqual(frames[-1][0], 1, "the event no frame could carry is counted as dropped")
+        self.assertEqual(self.t.dropped, 1)
 
     def test_a_site_left_unresolved_is_sent_as_its_file_and_line(self):
         f = sys._getframe()
