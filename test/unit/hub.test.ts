@@ -253,6 +253,67 @@ describe('hub', () => {
     }
   });
 
+  /** A frame of n queue.put events whose ts count from `from`. */
+  const numbered = (n: number, from = 0) => encodeEventsFrame(0, Array.from({ length: n }, (_, i) => ['queue.put', 'queue:1', from + i, null, -1, Buffer.alloc(0), '', null]));
+
+  async function until(done: () => boolean, ms = 20_000): Promise<void> {
+    const end = Date.now() + ms;
+    while (!done() && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
+  }
+
+  test("large batches are handed on in slices: every event, each runtime's in its own order", async () => {
+    const hub = new Hub();
+    const sizes: number[] = [];
+    const seen = new Map<string, number[]>();
+    hub.on('events', (batch: HubEvent[]) => {
+      sizes.push(batch.length);
+      for (const e of batch) (seen.get(e.key) ?? seen.set(e.key, []).get(e.key)!).push(e.ts);
+    });
+    await hub.start();
+    try {
+      await Promise.all([1, 2].map((pid) => exchange(hub, hello(hub, { pid }), numbered(2000, 0), numbered(2000, 2000))));
+      await until(() => hub.stats.received === 8000);
+      assert.equal(hub.stats.received, 8000);
+      const all = Array.from({ length: 4000 }, (_, i) => i);
+      assert.deepEqual(seen.get('1@99'), all);
+      assert.deepEqual(seen.get('2@99'), all);
+      assert.ok(Math.max(...sizes) <= 128, `slices of at most 128 events (largest ${Math.max(...sizes)})`);
+      assert.equal(hub.backlogBytes, 0);
+    } finally {
+      await hub.stop();
+    }
+  });
+
+  test('a runtime that sends faster than the hub takes its events is read no faster: a bounded backlog, nothing lost', async () => {
+    const pauseBytes = 256 * 1024;
+    const hub = new Hub({ pauseBytes });
+    let most = 0;
+    let heard = 0;
+    let inOrder = true;
+    hub.on('events', (batch: HubEvent[]) => {
+      most = Math.max(most, hub.backlogBytes);
+      for (const e of batch) inOrder &&= e.ts === heard++;
+    });
+    await hub.start();
+    try {
+      const frames = 200;
+      const s = await connect(hub);
+      s.on('error', () => {});
+      s.write(hello(hub));
+      // Each frame numbered on from the last: 200 frames of 2048 events, about 20 MB, written at once.
+      for (let f = 0; f < frames; f++) s.write(numbered(2048, f * 2048));
+      await until(() => hub.stats.received === frames * 2048);
+      s.destroy();
+      assert.equal(hub.stats.received, frames * 2048, 'every event');
+      assert.ok(inOrder, 'in the order sent');
+      // A backlog above pauseBytes stops reading; what one read brought (up to a frame) may still come.
+      assert.ok(most <= pauseBytes + MAX_FRAME_BYTES + 64 * 1024, `backlog at most ${most} bytes`);
+      assert.equal(hub.backlogBytes, 0);
+    } finally {
+      await hub.stop();
+    }
+  });
+
   test('a socket left by a dead run is replaced; a live one is refused', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ipc-scope-stale-'));
     const p = path.join(dir, 'hub.sock');

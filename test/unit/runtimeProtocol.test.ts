@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { MarshalValue, readMarshal } from '../../server/src/hub/marshal';
+import { EventBatchReader, MarshalValue, readMarshal } from '../../server/src/hub/marshal';
 import * as runtime from '../../protocol/runtime';
 import { python, runtimeDir } from './helpers';
 
@@ -43,7 +43,13 @@ test('event batches marshalled by every Python here read back exactly (refs, big
     `sys.stdout.buffer.write(marshal.dumps([7, [ev, again, again]], ${runtime.MARSHAL_VERSION}))`,
   ].join('\n');
   for (const py of pythonsHere()) {
-    const batch = readMarshal(execFileSync(py, ['-c', code])) as MarshalValue[];
+    const bytes = execFileSync(py, ['-c', code]);
+    const batch = readMarshal(bytes) as MarshalValue[];
+    // The hub's reader, an event at a time, reads the same (its back-references too).
+    const reader = new EventBatchReader(bytes);
+    assert.deepEqual([reader.dropped, reader.count], [7, 3]);
+    const one = [reader.next(), reader.next(), reader.next()];
+    assert.deepEqual(one, (readMarshal(bytes, 0, { bytesAsBase64: true }) as MarshalValue[][])[1], py);
     assert.equal(batch[0], 7, py);
     const [ev, again, again2] = batch[1] as MarshalValue[][];
     assert.deepEqual(ev.slice(0, 5), ['queue.put', 'queue:1', 2 ** 60 + 7, ['/home/dev/ünïcode app.py', 42], -1], py);

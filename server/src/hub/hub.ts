@@ -1,9 +1,10 @@
 /**
  * The runtime hub: a Unix socket, in a directory only the user can enter (0700), the socket itself
- * 0600, and a per-run token in the `hello` frame. Each decoded batch goes straight to the 'events'
- * listeners, so nothing queues here (flat memory): a backlog waits in the socket and in the runtime's
- * bounded buffer, and what the runtime could not send is counted (droppedByRuntime), never silently
- * lost. A small ring of recent events can be kept for tests (HubOptions.keep).
+ * 0600, and a per-run token in the `hello` frame. Each batch is decoded and handed to the 'events'
+ * listeners in short slices (SLICE_MS), a runtime's frames in their order. Memory stays flat: the
+ * sockets are not read while a large backlog is worked off (it then waits in the socket and in the
+ * runtime's bounded buffer). What the runtime could not send is counted (droppedByRuntime), never
+ * silently lost. A small ring of recent events can be kept for tests (HubOptions.keep).
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { EventEmitter } from 'node:events';
@@ -16,7 +17,7 @@ import { EventKinds, FrameTypes, HelloFrame, LostFrame, MAX_FRAME_BYTES, RUNTIME
 import type { DebuggerFrame } from '../../../protocol/debug';
 import { DebugRelay } from './debugRelay';
 import { BinaryEvents, FrameError, FrameReader, encodeFrame } from './frames';
-import { Base64Bytes, MarshalError, MarshalValue, readMarshal } from './marshal';
+import { Base64Bytes, EventBatchReader, MarshalError, MarshalValue } from './marshal';
 
 export interface HubEvent extends RuntimeEvent {
   pid: number;
@@ -66,7 +67,30 @@ export interface HubOptions {
   maxFrameBytes?: number;
   /** Use this socket path instead of a fresh private directory (a stale socket there is replaced). */
   socketPath?: string;
+  /** Frame bytes waiting to be handed on above which the runtimes' sockets are not read (PAUSE_BYTES). */
+  pauseBytes?: number;
 }
+
+/** A unit of the hub's work: step() does a slice of it and says whether it is done. */
+interface Work {
+  /** Bytes of frames it has still to hand on (its share of the backlog). */
+  bytes: number;
+  step(): boolean;
+}
+/** Events handed to the listeners per step. */
+const SLICE_EVENTS = 128;
+/**
+ * The hub works in slices of SLICE_MS and sleeps (a timer turn) between them while it keeps up, so the
+ * program's threads find a CPU free when they wake. On 2 vCPUs a Queue ping-pong ran 3% slower when
+ * the hub took each of its 4096-event frames in one go (5 ms) than in 0.15 ms slices; a CPU burner
+ * showed the same (0.6 ms bursts every 8 ms cost the ping-pong 6%, 0.15 ms every 2 ms nothing measurable).
+ */
+const SLICE_MS = 0.15;
+/** Above this backlog the hub works without sleeping (BUSY_SLICE_MS at a time, then I/O) to catch up. */
+const BACKLOG_BYTES = 512 * 1024;
+const BUSY_SLICE_MS = 8;
+/** Above this backlog the runtimes' sockets are not read until it is down to half (HubOptions.pauseBytes). */
+const PAUSE_BYTES = 8 * 1024 * 1024;
 
 /** A hub listens at <tmpdir>/ipc-scope-XXXXXX/hub.sock (unless given a path). */
 const HUB_DIR_PREFIX = 'ipc-scope-';
@@ -94,6 +118,13 @@ export class Hub extends EventEmitter {
   readonly stats: HubStats = { clients: 0, received: 0, overwritten: 0, droppedByRuntime: 0, protocolErrors: 0 };
   /** Debuggers connected to this hub, and the processes they stopped. */
   readonly debug = new DebugRelay();
+  /** Work waiting for its slice, in arrival order, and the frame bytes it still holds. */
+  private readonly work: Work[] = [];
+  private backlog = 0;
+  private draining = false;
+  private drainTimer: NodeJS.Timeout | NodeJS.Immediate | null = null;
+  /** Runtimes' sockets not read while the backlog is worked off. */
+  private readonly paused = new Set<net.Socket>();
 
   constructor(private readonly opts: HubOptions = {}) {
     super();
@@ -132,10 +163,16 @@ export class Hub extends EventEmitter {
 
   async stop(): Promise<void> {
     for (const s of this.sockets) s.destroy();
+    this.finishWork();
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
     this.server = null;
     if (this.dir) fs.rmSync(this.dir, { recursive: true, force: true });
     else if (this.socketPath) fs.rmSync(this.socketPath, { force: true });
+  }
+
+  /** Bytes of frames received and not yet handed on to the listeners. */
+  get backlogBytes(): number {
+    return this.backlog;
   }
 
   /** The last `keep` events in arrival order (oldest first). */
@@ -227,51 +264,150 @@ export class Hub extends EventEmitter {
           fail(`unexpected frame "${String(frame.t)}"`);
           return;
         }
-        let decoded: { dropped: number; events: MarshalValue[] };
-        try {
-          decoded = decodeBatch((frame as BinaryEvents).body);
-        } catch (e) {
-          fail(e instanceof MarshalError ? `malformed event batch: ${e.message}` : String(e));
-          return;
-        }
-        if (decoded.dropped > client.droppedByRuntime) {
-          this.stats.droppedByRuntime += decoded.dropped - client.droppedByRuntime;
-          client.droppedByRuntime = decoded.dropped;
-        }
-        const batch: HubEvent[] = [];
-        const locs: LocTexts = new Map();
-        for (const w of decoded.events) {
-          const e = toEvent(w, client, locs);
-          if (!e) continue;
-          if (e.k.startsWith('debug.')) {
-            this.debug.runtimeEvent(e);
-            continue;
-          }
-          this.record(e);
-          batch.push(e);
-        }
-        if (batch.length) this.emit('events', batch, client);
+        this.later(this.batchWork((frame as BinaryEvents).body, client, fail, () => failed), socket);
       }
     });
     socket.on('error', () => {});
     socket.on('close', () => {
       this.sockets.delete(socket);
+      this.paused.delete(socket);
       if (reader.pending && !failed) {
         this.stats.protocolErrors++;
         this.errors.push(`connection from ${client ? `pid ${client.pid}` : 'an unknown process'} closed in the middle of a frame (${reader.pending} bytes)`);
       }
       if (isDebugger) this.debug.debuggerDisconnected(socket);
       if (client) {
-        client.connected = false;
-        this.debug.runtimeDisconnected(client);
-        // Its connection closes when it exits (or execs, or its runtime goes quiet): what it reported in
-        // progress (a wait on a Lock, a blocked get) is over. The models hear it as its process.exit, after
-        // its last batch; the clock is CLOCK_MONOTONIC, as the runtime's.
-        const exit: HubEvent = { k: EventKinds.processExit, ch: '', n: ++client.events, ts: Number(process.hrtime.bigint()), loc: '', size: -1, pv: '', pf: '', pid: client.pid, key: client.key };
-        this.emit('events', [exit], client);
-        this.emit('disconnect', client);
+        const c = client;
+        this.later({ bytes: 0, step: () => (this.closed(c), true) });
       }
     });
+  }
+
+  /** A runtime's connection closed, after its last batch was handed on. */
+  private closed(client: HubClient): void {
+    client.connected = false;
+    this.debug.runtimeDisconnected(client);
+    // Its connection closes when it exits (or execs, or its runtime goes quiet): what it reported in
+    // progress (a wait on a Lock, a blocked get) is over. The models hear it as its process.exit, after
+    // its last batch; the clock is CLOCK_MONOTONIC, as the runtime's.
+    const exit: HubEvent = { k: EventKinds.processExit, ch: '', n: ++client.events, ts: Number(process.hrtime.bigint()), loc: '', size: -1, pv: '', pf: '', pid: client.pid, key: client.key };
+    this.deliver([exit], client);
+    this.emit('disconnect', client);
+  }
+
+  /** Hands events to the listeners; one that throws costs its own update, not the events after these. */
+  private deliver(batch: HubEvent[], client: HubClient): void {
+    try {
+      this.emit('events', batch, client);
+    } catch (e) {
+      this.errors.push(`a listener of the hub's events failed: ${e instanceof Error ? e.message : String(e)}`);
+      if (this.errors.length > 100) this.errors.shift();
+    }
+  }
+
+  /** An event batch's work: its head read in the first step, then SLICE_EVENTS events a step. */
+  private batchWork(body: Buffer, client: HubClient, fail: (message: string) => void, failed: () => boolean): Work {
+    let reader: EventBatchReader | null = null;
+    let next = 0;
+    const locs: LocTexts = new Map();
+    const work: Work = {
+      bytes: body.length,
+      step: () => {
+        if (failed()) return true;
+        try {
+          if (!reader) {
+            reader = new EventBatchReader(body);
+            if (reader.dropped > client.droppedByRuntime) {
+              this.stats.droppedByRuntime += reader.dropped - client.droppedByRuntime;
+              client.droppedByRuntime = reader.dropped;
+            }
+          }
+          const count = reader.count;
+          const end = Math.min(count, next + SLICE_EVENTS);
+          const batch: HubEvent[] = [];
+          for (; next < end; next++) {
+            const e = toEvent(reader.next(), client, locs);
+            if (!e) continue;
+            if (e.k.startsWith('debug.')) {
+              this.debug.runtimeEvent(e);
+              continue;
+            }
+            this.record(e);
+            batch.push(e);
+          }
+          work.bytes = count ? Math.round((body.length * (count - next)) / count) : 0;
+          if (batch.length) this.deliver(batch, client);
+          return next >= count;
+        } catch (e) {
+          if (!(e instanceof MarshalError)) throw e;
+          fail(`malformed event batch: ${e.message}`);
+          return true;
+        }
+      },
+    };
+    return work;
+  }
+
+  /** Queues work behind what is queued (a runtime's frames stay in order), and starts on it unless a slice is due. */
+  private later(w: Work, from?: net.Socket): void {
+    this.work.push(w);
+    this.backlog += w.bytes;
+    if (from && this.backlog > (this.opts.pauseBytes ?? PAUSE_BYTES) && !this.paused.has(from)) {
+      this.paused.add(from);
+      from.pause();
+    }
+    if (!this.draining) {
+      this.draining = true;
+      this.drain();
+    }
+  }
+
+  /** Works for a slice (SLICE_MS, or BUSY_SLICE_MS with a backlog), then leaves the rest to a later turn. */
+  private readonly drain = (): void => {
+    this.drainTimer = null;
+    const busy = this.backlog > BACKLOG_BYTES;
+    const end = performance.now() + (busy ? BUSY_SLICE_MS : SLICE_MS);
+    while (this.work.length) {
+      this.stepWork();
+      if (performance.now() >= end) break;
+    }
+    if (this.paused.size && this.backlog <= (this.opts.pauseBytes ?? PAUSE_BYTES) / 2) {
+      for (const s of this.paused) s.resume();
+      this.paused.clear();
+    }
+    if (!this.work.length) {
+      this.draining = false;
+      return;
+    }
+    this.drainTimer = this.backlog > BACKLOG_BYTES ? setImmediate(this.drain) : setTimeout(this.drain, 0);
+  };
+
+  private stepWork(): void {
+    const w = this.work[0];
+    const before = w.bytes;
+    let done = true;
+    try {
+      done = w.step();
+    } catch (e) {
+      // Not the program's fault, nor a listener's (deliver): a bug of ours, dropped with its frame.
+      this.errors.push(`the hub dropped a frame it could not take: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    if (done) {
+      this.backlog -= before;
+      this.work.shift();
+    } else this.backlog -= before - w.bytes;
+  }
+
+  /** Hands on everything queued now (stop()). */
+  private finishWork(): void {
+    if (this.drainTimer) {
+      clearTimeout(this.drainTimer as NodeJS.Timeout);
+      clearImmediate(this.drainTimer as NodeJS.Immediate);
+      this.drainTimer = null;
+    }
+    while (this.work.length) this.stepWork();
+    this.draining = false;
+    this.backlog = 0;
   }
 
   /** The client, or why it is refused. */
@@ -320,12 +456,6 @@ export class Hub extends EventEmitter {
     this.stats.clients = this.clients.size;
     return client;
   }
-}
-
-function decodeBatch(body: Buffer): { dropped: number; events: MarshalValue[] } {
-  const v = readMarshal(body, 0, { bytesAsBase64: true });
-  if (!Array.isArray(v) || v.length !== 2 || typeof v[0] !== 'number' || !Array.isArray(v[1])) throw new MarshalError('an event batch is [dropped, [event, …]]');
-  return { dropped: v[0], events: v[1] };
 }
 
 /** A frame's locations as text, by their decoded [file, line]: a location repeated in a frame is one

@@ -33,6 +33,45 @@ export function readMarshal(buf: Buffer, start = 0, opts: { bytesAsBase64?: bool
   return value;
 }
 
+/**
+ * An event batch, [dropped, [event, …]], read one event at a time, so the hub can hand events on in
+ * slices without decoding a whole frame at once. A batch of another shape is refused as readMarshal
+ * would refuse it, with the same messages.
+ */
+export class EventBatchReader {
+  readonly dropped: number;
+  /** Events in the batch. */
+  readonly count: number;
+  private readonly r: Reader;
+  private taken = 0;
+
+  constructor(private readonly buf: Buffer) {
+    const r = (this.r = new Reader(buf, 0, true));
+    const outer = r.listHead();
+    const dropped = outer === 2 ? r.read(1) : null;
+    const count = typeof dropped === 'number' ? r.listHead() : -1;
+    if (outer !== 2 || typeof dropped !== 'number' || count < 0) {
+      // Not the usual shape: read it whole (a malformed value fails there), then say what a batch is.
+      readMarshal(buf);
+      throw new MarshalError('an event batch is [dropped, [event, …]]');
+    }
+    this.dropped = dropped;
+    this.count = count;
+    if (count === 0) this.end();
+  }
+
+  /** The next event (any value: the hub checks its shape); call it `count` times. */
+  next(): MarshalValue {
+    const v = this.r.read(2);
+    if (++this.taken === this.count) this.end();
+    return v;
+  }
+
+  private end(): void {
+    if (this.r.pos !== this.buf.length) throw new MarshalError(`${this.buf.length - this.r.pos} bytes after the marshal data`);
+  }
+}
+
 /** Type codes (Python/marshal.c). */
 const enum T {
   None = 0x4e, // N
@@ -87,6 +126,19 @@ class Reader {
     const s = utf8 ? this.buf.toString('utf8', this.pos, this.pos + n) : this.buf.toString('latin1', this.pos, this.pos + n);
     this.pos += n;
     return s;
+  }
+
+  /** A list's length, its header read (-1, nothing read, when the next value is not a list). */
+  listHead(): number {
+    this.need(1);
+    const code = this.buf[this.pos];
+    if ((code & ~FLAG_REF) !== T.List) return -1;
+    this.pos++;
+    const n = this.i32();
+    if (n < 0 || n > this.buf.length - this.pos) throw new MarshalError(`marshal sequence of ${n} items cannot fit`);
+    // Its back-reference slot, as read() would take it (nothing in a batch refers to its lists).
+    if (code & FLAG_REF) this.refs.push([]);
+    return n;
   }
 
   read(depth: number): MarshalValue {
