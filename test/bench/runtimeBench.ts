@@ -86,22 +86,29 @@ export async function benchRuntime(opts: { messages: number; rounds: number }): 
       const traced: number[] = [];
       const hooksOnly: number[] = [];
       const toDiscarding: number[] = [];
+      // CPU of the program's two processes per message (every thread), by variant.
+      const cpu: Record<'plain' | 'ours' | 'hooksOnly' | 'toDiscarding', number[]> = { plain: [], ours: [], hooksOnly: [], toDiscarding: [] };
+      const pingPong = async (into: keyof typeof cpu, rates: number[], env: NodeJS.ProcessEnv) => {
+        const [rate, cpuUs] = (await runPython([pingpong, kind, String(opts.messages), 'cpu'], env)).split(' ').map(Number);
+        rates.push(rate);
+        cpu[into].push(cpuUs);
+      };
       // CPU the hub (this process) spends while an instrumented program runs, per event received.
       let hubCpuUs = 0;
       let hubEvents = 0;
       const before = hub.stats.received;
       for (let r = 0; r < opts.rounds; r++) {
-        plain.push(Number(await runPython([pingpong, kind, String(opts.messages)], process.env)));
+        await pingPong('plain', plain, process.env);
         const cpu0 = process.cpuUsage();
         const got0 = hub.stats.received;
-        ours.push(Number(await runPython([pingpong, kind, String(opts.messages)], env)));
-        const cpu = process.cpuUsage(cpu0);
-        hubCpuUs += cpu.user + cpu.system;
+        await pingPong('ours', ours, env);
+        const used = process.cpuUsage(cpu0);
+        hubCpuUs += used.user + used.system;
         hubEvents += hub.stats.received - got0;
         // The hooks alone: the runtime finds no hub, goes quiet, and the hooks still run.
-        hooksOnly.push(Number(await runPython([pingpong, kind, String(opts.messages)], { ...env, IPCSCOPE_HUB: '/nonexistent/hub.sock' })));
+        await pingPong('hooksOnly', hooksOnly, { ...env, IPCSCOPE_HUB: '/nonexistent/hub.sock' });
         // The runtime sending everything, to a hub that drops it: the rest of the cost is the hub's.
-        toDiscarding.push(Number(await runPython([pingpong, kind, String(opts.messages)], { ...env, IPCSCOPE_HUB: discarding.path })));
+        await pingPong('toDiscarding', toDiscarding, { ...env, IPCSCOPE_HUB: discarding.path });
         // strace keeps what it captured (a file, as our hub keeps events) and as many payload bytes as our previews.
         if (hasStrace && r < 3) traced.push(Number(await runPython([pingpong, kind, String(opts.messages)], process.env, ['strace', '-f', '-qq', '-e', 'trace=read,write', '-s', String(PREVIEW_BYTES), '-o', traceFile])));
       }
@@ -110,6 +117,8 @@ export async function benchRuntime(opts: { messages: number; rounds: number }): 
       const events = hub.stats.received - before;
       lines.push(`${kind} ping-pong, ${opts.messages} round trips: plain ${median(plain).toFixed(0)} msg/s, instrumented ${median(ours).toFixed(0)} msg/s (${events} events received)`);
       lines.push(`hub and its listeners (channel model, leaks, recorder, blocked-on), CPU while instrumented runs ran (${kind}): ${(hubCpuUs / Math.max(1, hubEvents)).toFixed(2)} µs per event`);
+      const added = (v: number[]) => `${median(v) - median(cpu.plain) >= 0 ? '+' : ''}${(median(v) - median(cpu.plain)).toFixed(1)}`;
+      lines.push(`program CPU per message, both processes, every thread (${kind}): plain ${median(cpu.plain).toFixed(1)} µs; instrumented ${added(cpu.ours)}; hooks alone ${added(cpu.hooksOnly)}; sending to a hub that drops everything ${added(cpu.toDiscarding)}`);
       lines.push(`RATIO instrumented ÷ plain (${kind}) = ${ratio.toFixed(2)} (goal ≥ ${goal}, ${verdict(ratio >= goal)}; ${perRound(ours, plain)}); hooks alone, no hub: ${(median(hooksOnly) / median(plain)).toFixed(2)}; sending to a hub that drops everything: ${(median(toDiscarding) / median(plain)).toFixed(2)}`);
       if (traced.length) {
         const s = median(ours) / median(traced);
