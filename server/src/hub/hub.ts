@@ -92,6 +92,9 @@ const BUSY_SLICE_MS = 8;
 /** Above this backlog the runtimes' sockets are not read until it is down to half (HubOptions.pauseBytes). */
 const PAUSE_BYTES = 8 * 1024 * 1024;
 
+/** Errors kept in Hub.errors (the oldest go first). */
+const ERRORS_KEPT = 100;
+
 /** A hub listens at <tmpdir>/ipc-scope-XXXXXX/hub.sock (unless given a path). */
 const HUB_DIR_PREFIX = 'ipc-scope-';
 const HUB_SOCKET_NAME = 'hub.sock';
@@ -114,6 +117,7 @@ export class Hub extends EventEmitter {
   private head = 0;
   private size = 0;
   readonly clients = new Map<string, HubClient>();
+  /** What went wrong, newest last (the last ERRORS_KEPT). */
   readonly errors: string[] = [];
   readonly stats: HubStats = { clients: 0, received: 0, overwritten: 0, droppedByRuntime: 0, protocolErrors: 0 };
   /** Debuggers connected to this hub, and the processes they stopped. */
@@ -193,10 +197,14 @@ export class Hub extends EventEmitter {
     this.head = (this.head + 1) % cap;
   }
 
+  private noteError(message: string): void {
+    this.errors.push(message);
+    if (this.errors.length > ERRORS_KEPT) this.errors.shift();
+  }
+
   private protocolError(socket: net.Socket, message: string): void {
     this.stats.protocolErrors++;
-    this.errors.push(message);
-    if (this.errors.length > 100) this.errors.shift();
+    this.noteError(message);
     this.emit('protocolError', message);
     if (!socket.destroyed) socket.end(encodeFrame({ t: FrameTypes.error, message }));
     socket.destroySoon?.();
@@ -273,7 +281,7 @@ export class Hub extends EventEmitter {
       this.paused.delete(socket);
       if (reader.pending && !failed) {
         this.stats.protocolErrors++;
-        this.errors.push(`connection from ${client ? `pid ${client.pid}` : 'an unknown process'} closed in the middle of a frame (${reader.pending} bytes)`);
+        this.noteError(`connection from ${client ? `pid ${client.pid}` : 'an unknown process'} closed in the middle of a frame (${reader.pending} bytes)`);
       }
       if (isDebugger) this.debug.debuggerDisconnected(socket);
       if (client) {
@@ -300,8 +308,7 @@ export class Hub extends EventEmitter {
     try {
       this.emit('events', batch, client);
     } catch (e) {
-      this.errors.push(`a listener of the hub's events failed: ${e instanceof Error ? e.message : String(e)}`);
-      if (this.errors.length > 100) this.errors.shift();
+      this.noteError(`a listener of the hub's events failed: ${e instanceof Error ? e.message : String(e)}`);
     }
   }
 
@@ -390,7 +397,7 @@ export class Hub extends EventEmitter {
       done = w.step();
     } catch (e) {
       // Not the program's fault, nor a listener's (deliver): a bug of ours, dropped with its frame.
-      this.errors.push(`the hub dropped a frame it could not take: ${e instanceof Error ? e.message : String(e)}`);
+      this.noteError(`the hub dropped a frame it could not take: ${e instanceof Error ? e.message : String(e)}`);
     }
     if (done) {
       this.backlog -= before;
@@ -426,7 +433,7 @@ export class Hub extends EventEmitter {
     const client = this.clients.get(processKey(f.pid, Number(f.start) || 0));
     if (client) client.lostAtExit += f.lost;
     this.stats.droppedByRuntime += f.lost;
-    this.errors.push(`pid ${f.pid} could not send its last ${f.lost} events (the hub did not take them in time): counted as dropped`);
+    this.noteError(`pid ${f.pid} could not send its last ${f.lost} events (the hub did not take them in time): counted as dropped`);
     return null;
   }
 
