@@ -192,6 +192,18 @@ class SendBatch(unittest.TestCase):
         self.assertEqual([e[2] for _, events in frames for e in events], list(range(n)))
         self.assertEqual(frames[0][1][5], ("queue.put", "queue:1", 5, ("a.py", 3), 1, b"x", "pickle", {"depth": 5}))
 
+    def test_an_event_is_encoded_without_a_back_reference(self):
+        # The batch holds each event once (it left the buffer first), so marshal writes no
+        # back-reference for it: a flagged object costs the encoder a hash-table entry and the hub a slot.
+        self.t.buf.extend(("queue.put", "queue:1", i, ("a.py", 3), 1, b"x", "pickle", None) for i in range(3))
+        self.t._send_batch()
+        n = struct.unpack(">I", _recv_exact(self.hub, 4))[0]
+        body = _recv_exact(self.hub, n)
+        # tag, [2 items, the dropped count (an int), [3 items: then the first event, a small tuple.
+        first = body[1 + 5 + 5 + 5]
+        self.assertEqual(first & 0x7F, ord(")"), body[:24])
+        self.assertEqual(first & 0x80, 0, "the event was flagged as referenced again")
+
     def test_large_previews_make_smaller_frames(self):
         big = b"\xab" * protocol.IMAGE_BYTES
         self.t.buf.extend(("shared.image", "shm:x", i, None, len(big), big, "bytes", None) for i in range(transport.BATCH))
