@@ -23,9 +23,17 @@ _UNBOUNDED = 2**31 - 1  # SEM_VALUE_MAX, read at install
 # A Connection send this large may not fit in what is left of the pipe's buffer, so it may wait for the
 # reader: marked as a blocking call. A smaller one waits only behind a backlog the channel already shows.
 SEND_MAY_BLOCK = 4096
-# A queue event's extras for the usual depths, made once: no dict per event, and marshal sends a repeated
-# one as a back-reference, which the hub reads once per frame. Never changed once made.
-_DEPTH_X = {n: {"depth": n} for n in range(64)}
+class _DepthExtras(dict):
+    """A queue event's extras by depth: for the usual depths made once (no dict per event, and marshal
+    sends a repeated one as a back-reference, which the hub reads once per frame), for a larger one made
+    anew and not kept. Never changed once made."""
+    __slots__ = ()
+
+    def __missing__(self, depth):
+        return {"depth": depth}
+
+
+_DEPTH_X = _DepthExtras((n, {"depth": n}) for n in range(64))
 
 
 def _ino(conn) -> int:
@@ -203,11 +211,7 @@ def queue_get(self, block=True, timeout=None):
                     res = original_recv_bytes(self._reader)
                     try:  # under the read lock, so gets by several threads are reported in their order
                         depth = _depth(self)  # the item just read is still counted until _sem.release()
-                        if depth is not None:
-                            depth = depth - 1 if depth else 0
-                            x = _DEPTH_X.get(depth) or {"depth": depth}
-                        else:
-                            x = None
+                        x = _DEPTH_X[depth - 1 if depth else 0] if depth is not None else None
                         _emit(EV_QUEUE_GET, ch, frame_location(_getframe(1)), len(res), res[:PV], "pickle", x)
                     except Exception:
                         pass
@@ -283,7 +287,7 @@ def send_bytes(self, buf, offset=0, size=None):
                     loc, ts, depth = pending.popleft()
                     if not ts:  # sent before its put() returned: now is as good
                         ts, depth = monotonic_ns(), _depth(q)
-                    _emit(EV_QUEUE_PUT, q._ipcscope_ch, loc, n, head, "pickle", _DEPTH_X.get(depth) or {"depth": depth}, ts)
+                    _emit(EV_QUEUE_PUT, q._ipcscope_ch, loc, n, head, "pickle", _DEPTH_X[depth], ts)
                 else:  # SimpleQueue writes in the caller's thread
                     _emit(EV_QUEUE_PUT, q._ipcscope_ch, frame_location(_getframe(1)), n, head, "pickle")
             except Exception:
@@ -320,11 +324,7 @@ def recv_bytes(self, maxlength=None):
             try:
                 # Queue.get releases its semaphore after reading: the item just read is still counted.
                 depth = _depth(q) if isinstance(q, queues.Queue) else None
-                if depth is not None:
-                    depth = max(0, depth - 1)
-                    x = _DEPTH_X.get(depth) or {"depth": depth}
-                else:
-                    x = None
+                x = _DEPTH_X[max(0, depth - 1)] if depth is not None else None
                 _emit(EV_QUEUE_GET, q._ipcscope_ch, frame_location(_getframe(1)), len(data), data[:PV], "pickle", x)
             except Exception:
                 pass
